@@ -574,6 +574,18 @@ export class GraphBuilder {
     return this.node('Expand', [x, this.int64s(shape)], [{ dtype: x.dtype, shape: out }])[0]!;
   }
 
+  /** Constant padding. `pads` is ONNX order: all begins, then all ends (one per axis, non-negative). */
+  pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+    if (pads.length !== 2 * x.rank || pads.some((p) => !Number.isInteger(p) || p < 0)) {
+      throw new Error(`Pad: pads ${fmt(pads)} must be ${2 * x.rank} non-negative ints for x ${fmt(x.shape)}`);
+    }
+    if (pads.every((p) => p === 0)) return x;
+    const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + x.rank]!);
+    return this.node('Pad', [x, this.int64s(pads), this.scalar(value, x.dtype)], [{ dtype: x.dtype, shape }], {
+      mode: attr.string('constant'),
+    })[0]!;
+  }
+
   /** Nearest-neighbour upsampling by positive integer factors per axis (PyTorch `nearest`: asymmetric, floor). */
   resizeNearest(x: Tensor, scales: readonly number[]): Tensor {
     this.floatOnly('Resize', x);

@@ -206,6 +206,8 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
   add('Split 0', s0!, () => map([2, 3, 1], ([i, j]) => a.data[ravel([i!, j!, 0], a.shape)]!));
   add('Split 1', s1!, () => map([2, 3, 3], ([i, j, k]) => a.data[ravel([i!, j!, k! + 1], a.shape)]!));
   add('Unsqueeze+Squeeze', g.squeeze(g.unsqueeze(ta, [0, 3]), [0]), () => ({ shape: [2, 3, 1, 4], data: a.data }));
+  add('Pad', g.pad(ta, [0, 1, 0, 1, 0, 2], 0.5), () =>
+    map([3, 4, 6], ([i, j, k]) => (i! < 2 && j! >= 1 && k! < 4 ? a.data[ravel([i!, j! - 1, k!], a.shape)]! : 0.5)));
   add('Expand', g.expand(tb, [2, 3, 5]), () => map([2, 3, 5], ([, j]) => b.data[j!]!));
 }
 {

@@ -1,0 +1,76 @@
+/** Finite-difference tests for the linear-algebra section of the gradient table (rules.ts): MatMul, Gemm, Conv, ConvTranspose. */
+import { describe, expect, test } from 'vitest';
+import type { ConvOptions, ConvTransposeOptions } from '../graph';
+import { fdCheck, paramOf as p, type FdCase } from './fd-check';
+
+const conv = (x: number[], w: number[], opts: ConvOptions, bias = true): FdCase => ({
+  build: (g, r) => ({
+    out: g.conv(p(g, r, 'x', x), p(g, r, 'w', w, 0.3), bias ? p(g, r, 'b', [w[0]!]) : null, opts),
+  }),
+});
+const convT = (x: number[], w: number[], opts: ConvTransposeOptions, bias = true): FdCase => ({
+  build: (g, r) => ({
+    out: g.convTranspose(p(g, r, 'x', x), p(g, r, 'w', w, 0.3), bias ? p(g, r, 'b', [w[1]! * (opts.group ?? 1)]) : null, opts),
+  }),
+});
+
+const cases: Record<string, FdCase> = {
+  'MatMul 2-D': { build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [3, 4]), p(g, r, 'b', [4, 2])) }) },
+  'MatMul batched x weight (Gemm path)': {
+    build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [2, 3, 4]), p(g, r, 'b', [4, 5])) }),
+  },
+  'MatMul broadcast batch dims both ways': {
+    build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [2, 1, 3, 4]), p(g, r, 'b', [3, 4, 2])) }),
+  },
+  'MatMul 2-D x batched': { build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [3, 4]), p(g, r, 'b', [2, 4, 5])) }) },
+  'MatMul attention scores q kᵀ': {
+    build: (g, r) => {
+      const q = p(g, r, 'q', [2, 5, 4]);
+      const k = p(g, r, 'k', [2, 6, 4]);
+      return { out: g.softmax(g.mul(g.matmul(q, g.transpose(k, [0, 2, 1])), 0.5), -1) };
+    },
+  },
+  ...Object.fromEntries(
+    [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ].map(([ta, tb]) => [
+      `Gemm transA=${ta} transB=${tb} alpha beta broadcast C`,
+      {
+        build: (g, r) => ({
+          out: g.gemm(p(g, r, 'a', ta ? [4, 3] : [3, 4]), p(g, r, 'b', tb ? [5, 4] : [4, 5]), p(g, r, 'c', [5]), {
+            transA: ta,
+            transB: tb,
+            alpha: 0.7,
+            beta: 1.5,
+          }),
+        }),
+      } satisfies FdCase,
+    ]),
+  ),
+  'linear (Gemm transB) on 3-D input': {
+    build: (g, r) => ({ out: g.linear(p(g, r, 'x', [2, 3, 4]), p(g, r, 'w', [5, 4]), p(g, r, 'b', [5])) }),
+  },
+  'Conv 3x3 pad 1': conv([2, 3, 5, 5], [4, 3, 3, 3], { pads: [1, 1, 1, 1] }),
+  'Conv stride 2, odd size 7 (output_padding 0)': conv([1, 2, 7, 7], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
+  'Conv stride 2, even size 8 (output_padding 1)': conv([2, 2, 8, 6], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
+  'Conv stride 2 no pad, dropped edge (crop in dW)': conv([1, 2, 8, 7], [2, 2, 3, 3], { strides: [2, 2] }),
+  'Conv asymmetric pads and strides': conv([2, 2, 6, 7], [3, 2, 2, 3], { strides: [1, 2], pads: [0, 2, 1, 1] }),
+  'Conv groups 2 stride 2': conv([2, 4, 7, 6], [6, 2, 3, 3], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }),
+  'Conv depthwise': conv([1, 3, 5, 5], [3, 1, 3, 3], { group: 3, pads: [1, 1, 1, 1] }, false),
+  'Conv dilation 2': conv([1, 2, 7, 7], [2, 2, 3, 3], { dilations: [2, 2], pads: [2, 1, 2, 1] }),
+  'Conv 1x1': conv([2, 4, 3, 3], [5, 4, 1, 1], {}),
+  'ConvTranspose stride 2 pad 1 output_padding 1': convT([1, 3, 4, 3], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }),
+  'ConvTranspose stride 2 no pad, output_padding 1 (crop in dW)': convT([2, 2, 3, 3], [2, 3, 3, 3], { strides: [2, 2], outputPadding: [1, 0] }),
+  'ConvTranspose groups 2': convT([1, 4, 3, 4], [4, 2, 3, 3], { group: 2, strides: [2, 1], pads: [1, 1, 0, 1] }),
+  'ConvTranspose 4x4 stride 2 pad 1 (upsampler)': convT([1, 2, 3, 3], [2, 2, 4, 4], { strides: [2, 2], pads: [1, 1, 1, 1] }, false),
+};
+
+describe('linear-algebra gradient rules match central differences', () => {
+  test.each(Object.entries(cases))('%s', async (_, c) => {
+    const r = await fdCheck(c);
+    expect(r.failures).toEqual([]);
+  });
+});
