@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobClient } from './client';
+import { JobError, type Endpoint, type JobSpec } from './jobs';
+import { serveJobs, type JobHandlers } from './server';
+
+type TestJobs = {
+  echo: JobSpec<{ text: string }, string>;
+  count: JobSpec<{ to: number }, number, number>;
+  wait: JobSpec<undefined, string>;
+  reject: JobSpec<{ kind: 'bad-input' | 'crash' }, never>;
+  take: JobSpec<{ buffer: ArrayBuffer }, ArrayBuffer>;
+};
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const port of ports.splice(0)) port.close();
+});
+
+/** A client and a server joined by a real MessageChannel, so every message is structured-cloned. */
+function connect(handlers: JobHandlers<TestJobs>) {
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  serveJobs<TestJobs>(port2 as unknown as Endpoint, handlers);
+  const client = new JobClient<TestJobs>(port1 as unknown as Endpoint);
+  port1.start();
+  port2.start();
+  return client;
+}
+
+const waitAborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+
+function handlers(overrides: Partial<JobHandlers<TestJobs>> = {}): JobHandlers<TestJobs> {
+  return {
+    echo: ({ text }) => text.toUpperCase(),
+    count: async ({ to }, { progress }) => {
+      for (let i = 1; i <= to; i++) progress(i);
+      return to * 10;
+    },
+    wait: async (_, { signal }) => {
+      await waitAborted(signal);
+      return 'finished after cancel';
+    },
+    reject: ({ kind }) => {
+      if (kind === 'bad-input') throw new JobError('bad-input', 'width is negative', 'width');
+      throw new TypeError('boom');
+    },
+    take: ({ buffer }, { transfer }) => {
+      const doubled = new Uint8Array(buffer).map((b) => b * 2).buffer;
+      transfer(doubled);
+      return doubled;
+    },
+    ...overrides,
+  };
+}
+
+describe('job protocol', () => {
+  it('answers each request with its own handler result', async () => {
+    const client = connect(handlers());
+    const [a, b] = await Promise.all([client.request('echo', { text: 'a' }), client.request('echo', { text: 'b' })]);
+    expect([a, b]).toEqual(['A', 'B']);
+    expect(client.inFlight).toBe(0);
+  });
+
+  it('delivers progress events in order before the result', async () => {
+    const client = connect(handlers());
+    const seen: number[] = [];
+    const result = await client.request('count', { to: 4 }, { onProgress: (n) => seen.push(n) });
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(result).toBe(40);
+  });
+
+  it('keeps the code and field of a JobError, and reports other throws as failed', async () => {
+    const client = connect(handlers());
+    const bad = await client.request('reject', { kind: 'bad-input' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(JobError);
+    expect(bad).toMatchObject({ code: 'bad-input', message: 'width is negative', field: 'width' });
+    const crash = await client.request('reject', { kind: 'crash' }).catch((e: unknown) => e);
+    expect(crash).toMatchObject({ code: 'failed', message: 'boom' });
+  });
+
+  it('names a job type the worker does not know', async () => {
+    const client = connect(handlers());
+    const unknown = client as unknown as JobClient<{ nope: JobSpec<undefined, never> }>;
+    await expect(unknown.request('nope', undefined)).rejects.toMatchObject({ code: 'unknown-job', message: expect.stringContaining('"nope"') });
+  });
+
+  it('cancels: the handler sees its signal abort, the caller gets `cancelled` and no late result', async () => {
+    let handlerSawAbort!: () => void;
+    const aborted = new Promise<void>((resolve) => (handlerSawAbort = resolve));
+    const client = connect(
+      handlers({
+        wait: async (_, { signal }) => {
+          await waitAborted(signal);
+          handlerSawAbort();
+          return 'finished after cancel';
+        },
+      }),
+    );
+    const controller = new AbortController();
+    const pending = client.request('wait', undefined, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10)); // let the request reach the handler
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
+    await aborted;
+    expect(client.inFlight).toBe(0);
+    // The connection still works after a cancel.
+    await expect(client.request('echo', { text: 'still here' })).resolves.toBe('STILL HERE');
+  });
+
+  it('does not start a request whose signal is already aborted', async () => {
+    let started = false;
+    const client = connect(handlers({ echo: () => ((started = true), 'ran') }));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(client.request('echo', { text: 'x' }, { signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
+    await client.request('count', { to: 1 }); // a later round trip: the echo would have arrived by now
+    expect(started).toBe(false);
+  });
+
+  it('moves transferred buffers instead of copying them, both ways', async () => {
+    const client = connect(handlers());
+    const buffer = new Uint8Array([1, 2, 3]).buffer;
+    const result = await client.request('take', { buffer }, { transfer: [buffer] });
+    expect(buffer.byteLength).toBe(0); // detached: it was moved to the worker
+    expect([...new Uint8Array(result)]).toEqual([2, 4, 6]);
+  });
+});

@@ -1,0 +1,65 @@
+import type { JobSpec } from './jobs';
+
+/** Where heavy work runs, as the worker found it. */
+export type ComputeBackend = 'webgpu-gpu' | 'webgpu-software' | 'cpu-wasm';
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for a software adapter (e.g. SwiftShader), where the browser says so. */
+  isFallbackAdapter: boolean;
+  shaderF16: boolean;
+  limits: {
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+  };
+}
+
+export interface BackendReport {
+  backend: ComputeBackend;
+  /** Why this backend was chosen, e.g. "navigator.gpu missing" or "fallback adapter (SwiftShader)". */
+  reason: string;
+  /** Null when no adapter was found. */
+  adapter: AdapterReport | null;
+  /** Whether wasm threads (SharedArrayBuffer) are available. */
+  crossOriginIsolated: boolean;
+  logicalCores: number;
+}
+
+export interface PrepareImageRequest {
+  /** The file's bytes, transferred to the worker. */
+  bytes: ArrayBuffer;
+  /** Side of the square crop the model sees. */
+  resolution: number;
+  /** Longest side of the preview thumbnail. */
+  thumbnailSize: number;
+}
+
+/** A photo checked, decoded with its EXIF orientation applied, and cropped. */
+export interface PreparedImage {
+  /** SHA-256 of the original bytes (hex): identity for duplicates and the key of the stored blob. */
+  sha256: string;
+  mime: string;
+  /** Size after orientation, as a person sees the photo. */
+  width: number;
+  height: number;
+  /** Centre square, `resolution`² PNG on white. */
+  crop: ArrayBuffer;
+  /** Whole photo scaled down, PNG. */
+  thumbnail: ArrayBuffer;
+}
+
+export type PrepareImageStage = 'checking' | 'decoding' | 'cropping';
+
+/**
+ * Every job the studio worker runs. Add a job here and its handler in src/worker/studio.worker.ts.
+ * (A type alias, not an interface, so it satisfies JobMap's index signature while keeping its exact keys.)
+ */
+export type StudioJobs = {
+  probeBackend: JobSpec<undefined, BackendReport>;
+  prepareImage: JobSpec<PrepareImageRequest, PreparedImage, PrepareImageStage>;
+};
