@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+import { sampleSubjectPlugin } from './src/subjects/sampleSubjectPlugin';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -19,7 +21,37 @@ function harnessPages(): Record<string, string> {
 }
 
 export default defineConfig(({ mode }) => ({
-  plugins: [react()],
+  plugins: [
+    react(),
+    sampleSubjectPlugin(),
+    // Installable, offline app shell. Precached responses keep the COOP/COEP headers they were fetched with.
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script',
+      includeAssets: ['icon.svg'],
+      manifest: {
+        name: 'DreamBooth Studio',
+        short_name: 'DreamBooth',
+        description: 'Personalise a text-to-image model to your own subject, entirely in the browser.',
+        theme_color: '#3a4fd8',
+        background_color: '#16171b',
+        display: 'standalone',
+        icons: [
+          { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,mjs,css,html,png,svg,wasm,webmanifest}'],
+        globIgnores: ['e2e/**', '**/harness-*'],
+        // onnxruntime-web's wasm is ~25 MB; the app must still start offline.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallbackDenylist: [/^\/e2e\//],
+      },
+    }),
+  ],
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
   worker: { format: 'es' },

@@ -1,0 +1,270 @@
+import type { UseStore } from 'idb-keyval';
+import { create } from 'zustand';
+import { JobError } from '../protocol/jobs';
+import type { PrepareImageStage } from '../protocol/studioJobs';
+import { sha256Hex } from '../storage/contentHash';
+import { commit, StorageFullError } from '../storage/studioDb';
+import { loadSubjects, planChange, type SubjectsSnapshot } from '../storage/subjectRecords';
+import { checkFileByteSize } from '../subjects/imageRules';
+import { suggestIdentifier } from '../subjects/identifier';
+import { SAMPLE_SUBJECT } from '../subjects/sampleSubject';
+import type { Subject, SubjectPhoto } from '../subjects/subject';
+import { checkSubjectFields, photosThatFit, SUBJECT_IMAGE_COUNT, type FieldProblems, type SubjectFields } from '../subjects/subjectRules';
+import type { StudioClient } from '../worker/studioWorker';
+import { notice, type Notice } from './notices';
+
+export interface SubjectsDeps {
+  store: UseStore;
+  worker: StudioClient;
+  /** Side of the square crop the model trains on. */
+  resolution: number;
+  thumbnailSize: number;
+  /** URL folder the sample subject's images are served from. */
+  sampleUrl: string;
+}
+
+export interface PhotoProgress {
+  fileName: string;
+  stage: PrepareImageStage;
+  remaining: number;
+}
+
+export interface SubjectsState extends SubjectsSnapshot {
+  loaded: boolean;
+  loadError: string | null;
+  /** Set while photos are being checked and cropped. */
+  preparing: PhotoProgress | null;
+  notices: Notice[];
+
+  load(): Promise<void>;
+  /** Saves a new subject and makes it active; returns field problems instead when the fields are invalid. */
+  createSubject(fields: SubjectFields): Promise<FieldProblems>;
+  updateSubject(id: string, fields: SubjectFields): Promise<FieldProblems>;
+  deleteSubject(id: string): Promise<void>;
+  setActive(id: string): Promise<void>;
+  /** Adds photos to the active subject; each bad file gets its own notice and changes nothing. */
+  addFiles(files: readonly File[]): Promise<void>;
+  cancelAdding(): void;
+  removePhoto(subjectId: string, sha256: string): Promise<void>;
+  /** Creates (or re-selects) the bundled sample subject with its photos. */
+  addSampleSubject(): Promise<void>;
+  suggestIdentifier(): string;
+  dismissNotice(id: number): void;
+}
+
+export type SubjectsStore = ReturnType<typeof createSubjectsStore>;
+
+/** Subjects and their photos: state mirrors IndexedDB, and every change is committed there before it shows. */
+export function createSubjectsStore(deps: SubjectsDeps) {
+  let adding: AbortController | null = null;
+
+  return create<SubjectsState>()((set, get) => {
+    const snapshot = (): SubjectsSnapshot => ({ subjects: get().subjects, activeId: get().activeId });
+    const report = (...notices: Notice[]) => set((s) => ({ notices: [...s.notices, ...notices].slice(-8) }));
+    const othersIdentifiers = (exceptId: string | null) =>
+      get().subjects.filter((s) => s.id !== exceptId).map((s) => s.identifier);
+
+    /** Commits `after` to storage, then shows it; on failure shows why and keeps the old state. */
+    async function apply(after: SubjectsSnapshot, newBlobs: ReadonlyMap<string, Blob> = new Map(), what = 'The change'): Promise<boolean> {
+      try {
+        await commit(deps.store, planChange(snapshot(), after, newBlobs));
+      } catch (error) {
+        const why = error instanceof StorageFullError ? error.message : `saving failed, nothing was changed: ${errorText(error)}`;
+        report(notice('error', `${what} was not saved. ${why}`));
+        return false;
+      }
+      set(after);
+      return true;
+    }
+
+    const replaceSubject = (subject: Subject): SubjectsSnapshot => ({
+      ...snapshot(),
+      subjects: get().subjects.map((s) => (s.id === subject.id ? subject : s)),
+    });
+
+    /** Adds one file to the active subject; returns the photo, or null after reporting why not. */
+    async function addOne(file: File, signal: AbortSignal): Promise<SubjectPhoto | null> {
+      const subject = get().subjects.find((s) => s.id === get().activeId);
+      if (!subject) return null;
+      if (photosThatFit(subject.photos.length, 1) === 0) {
+        report(notice('error', `${file.name} was not added: a subject holds at most ${SUBJECT_IMAGE_COUNT.max} photos. Remove one first.`));
+        return null;
+      }
+      const sizeProblem = checkFileByteSize(file.size);
+      if (sizeProblem) {
+        report(notice('error', `${file.name} ${sizeProblem}`));
+        return null;
+      }
+      const bytes = await file.arrayBuffer();
+      const prepared = await deps.worker.request(
+        'prepareImage',
+        { bytes, resolution: deps.resolution, thumbnailSize: deps.thumbnailSize },
+        {
+          transfer: [bytes],
+          signal,
+          onProgress: (stage) => set((s) => ({ preparing: s.preparing && { ...s.preparing, fileName: file.name, stage } })),
+        },
+      );
+      const current = get().subjects.find((s) => s.id === subject.id);
+      if (!current) return null; // deleted meanwhile
+      const duplicate = current.photos.find((p) => p.sha256 === prepared.sha256);
+      if (duplicate) {
+        report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`));
+        return null;
+      }
+      const crop = new Blob([prepared.crop], { type: 'image/png' });
+      const thumbnail = new Blob([prepared.thumbnail], { type: 'image/png' });
+      const photo: SubjectPhoto = {
+        sha256: prepared.sha256,
+        fileName: file.name,
+        mime: prepared.mime,
+        width: prepared.width,
+        height: prepared.height,
+        cropSha256: await sha256Hex(prepared.crop),
+        cropResolution: deps.resolution,
+        thumbnailSha256: await sha256Hex(prepared.thumbnail),
+      };
+      const blobs = new Map([
+        [photo.sha256, new Blob([file], { type: prepared.mime })],
+        [photo.cropSha256, crop],
+        [photo.thumbnailSha256, thumbnail],
+      ]);
+      const saved = await apply(replaceSubject({ ...current, photos: [...current.photos, photo] }), blobs, file.name);
+      return saved ? photo : null;
+    }
+
+    return {
+      subjects: [],
+      activeId: null,
+      loaded: false,
+      loadError: null,
+      preparing: null,
+      notices: [],
+
+      async load() {
+        try {
+          set({ ...(await loadSubjects(deps.store)), loaded: true, loadError: null });
+        } catch (error) {
+          set({ loaded: true, loadError: `Saved subjects could not be read: ${errorText(error)}` });
+        }
+      },
+
+      async createSubject(fields) {
+        const problems = checkSubjectFields(fields, othersIdentifiers(null));
+        if (Object.keys(problems).length > 0) return problems;
+        const subject: Subject = {
+          id: crypto.randomUUID(),
+          ...normalise(fields),
+          photos: [],
+          createdAt: Date.now(),
+        };
+        const saved = await apply({ subjects: [...get().subjects, subject], activeId: subject.id });
+        if (saved) report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`));
+        return {};
+      },
+
+      async updateSubject(id, fields) {
+        const subject = get().subjects.find((s) => s.id === id);
+        if (!subject) return {};
+        const problems = checkSubjectFields(fields, othersIdentifiers(id));
+        if (Object.keys(problems).length > 0) return problems;
+        if (await apply(replaceSubject({ ...subject, ...normalise(fields) }))) report(notice('success', 'Subject saved.'));
+        return {};
+      },
+
+      async deleteSubject(id) {
+        const subjects = get().subjects.filter((s) => s.id !== id);
+        const activeId = get().activeId === id ? (subjects[0]?.id ?? null) : get().activeId;
+        await apply({ subjects, activeId });
+      },
+
+      async setActive(id) {
+        if (get().activeId !== id) await apply({ ...snapshot(), activeId: id });
+      },
+
+      async addFiles(files) {
+        if (files.length === 0) return;
+        if (!get().subjects.some((s) => s.id === get().activeId)) {
+          report(notice('error', 'Create a subject first (name and class noun), then add its photos.'));
+          return;
+        }
+        if (adding) {
+          report(notice('error', 'Photos are still being added; wait for them or cancel first.'));
+          return;
+        }
+        adding = new AbortController();
+        const { signal } = adding;
+        const added: string[] = [];
+        try {
+          for (const [i, file] of files.entries()) {
+            if (signal.aborted) break;
+            set({ preparing: { fileName: file.name, stage: 'checking', remaining: files.length - i } });
+            try {
+              const photo = await addOne(file, signal);
+              if (photo) added.push(photo.fileName);
+            } catch (error) {
+              if (error instanceof JobError && error.code === 'cancelled') break;
+              const text = error instanceof JobError && error.code === 'bad-input' ? error.message : `could not be added: ${errorText(error)}`;
+              report(notice('error', `${file.name} ${text}`));
+            }
+          }
+          if (added.length > 0) report(notice('success', `Added ${added.length} photo${added.length === 1 ? '' : 's'}: ${added.join(', ')}.`));
+          if (signal.aborted) report(notice('info', 'Adding photos was cancelled; photos added before that are kept.'));
+        } finally {
+          adding = null;
+          set({ preparing: null });
+        }
+      },
+
+      cancelAdding() {
+        adding?.abort();
+      },
+
+      async removePhoto(subjectId, sha256) {
+        const subject = get().subjects.find((s) => s.id === subjectId);
+        if (!subject) return;
+        await apply(replaceSubject({ ...subject, photos: subject.photos.filter((p) => p.sha256 !== sha256) }));
+      },
+
+      async addSampleSubject() {
+        const existing = get().subjects.find((s) => s.name === SAMPLE_SUBJECT.name);
+        if (existing) {
+          await get().setActive(existing.id);
+          return;
+        }
+        let files: File[];
+        try {
+          files = await Promise.all(
+            SAMPLE_SUBJECT.photos.map(async ({ fileName }) => {
+              const response = await fetch(`${deps.sampleUrl}${fileName}`);
+              if (!response.ok) throw new Error(`${fileName}: HTTP ${response.status}`);
+              return new File([await response.blob()], fileName, { type: response.headers.get('Content-Type') ?? '' });
+            }),
+          );
+        } catch (error) {
+          report(notice('error', `The sample photos could not be loaded: ${errorText(error)}`));
+          return;
+        }
+        const { name, classNoun } = SAMPLE_SUBJECT;
+        await get().createSubject({ name, classNoun, identifier: get().suggestIdentifier() });
+        if (get().subjects.find((s) => s.id === get().activeId)?.name === name) await get().addFiles(files);
+      },
+
+      suggestIdentifier() {
+        return suggestIdentifier(get().subjects.map((s) => s.identifier));
+      },
+
+      dismissNotice(id) {
+        set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+      },
+    };
+  });
+}
+
+const normalise = (fields: SubjectFields): SubjectFields => ({
+  name: fields.name.trim(),
+  classNoun: fields.classNoun.trim().toLowerCase(),
+  identifier: fields.identifier.trim().toLowerCase(),
+});
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,81 @@
+import { useId, useRef } from 'react';
+import { useNavigation } from '../state/navigationStore';
+import { useSubjects } from '../state/studio';
+import { notice } from '../state/notices';
+import type { Subject } from '../subjects/subject';
+import { checkReadyToProceed, SUBJECT_IMAGE_COUNT } from '../subjects/subjectRules';
+import { PhotoCard } from './PhotoCard';
+
+const STAGE_TEXT = { checking: 'checking', decoding: 'decoding', cropping: 'cropping' } as const;
+
+/** The active subject's photos: add (picker or drop anywhere on the page), review crops, remove, continue. */
+export function PhotoSection({ subject }: { subject: Subject }) {
+  const addFiles = useSubjects((s) => s.addFiles);
+  const preparing = useSubjects((s) => s.preparing);
+  const cancelAdding = useSubjects((s) => s.cancelAdding);
+  const goTo = useNavigation((s) => s.goTo);
+  const input = useRef<HTMLInputElement>(null);
+  const headingId = useId();
+  const count = subject.photos.length;
+  const { min, max } = SUBJECT_IMAGE_COUNT;
+
+  function proceed() {
+    const problem = checkReadyToProceed(count);
+    if (problem) useSubjects.setState((s) => ({ notices: [...s.notices, notice('error', problem)] }));
+    else goTo('priors');
+  }
+
+  return (
+    <section aria-labelledby={headingId} className="photos">
+      <h3 id={headingId}>
+        Photos <span className="count" data-testid="photo-count">{count} of {min}–{max}</span>
+      </h3>
+      <div className="drop-hint">
+        <p>
+          Drop {min}–{max} photos of <strong>{subject.name}</strong> anywhere on this page, or{' '}
+          <button type="button" onClick={() => input.current?.click()} disabled={count >= max}>
+            Choose photos…
+          </button>
+        </p>
+        <p className="hint">
+          Different angles and backgrounds work best. JPEG, PNG, WebP or GIF; the model sees the centre square
+          (outlined), so centre the subject.
+        </p>
+        <input
+          ref={input}
+          type="file"
+          accept="image/jpeg,image/png,image/webp,image/gif"
+          multiple
+          hidden
+          aria-label="Choose photos"
+          data-testid="file-input"
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            void addFiles(files);
+          }}
+        />
+      </div>
+      {preparing && (
+        <p className="preparing" role="status">
+          Preparing {preparing.fileName} ({STAGE_TEXT[preparing.stage]}){preparing.remaining > 1 ? `, ${preparing.remaining - 1} more waiting` : ''}…{' '}
+          <button type="button" className="secondary" onClick={cancelAdding}>
+            Cancel
+          </button>
+        </p>
+      )}
+      {count > 0 && (
+        <ul className="photo-grid" aria-label={`Photos of ${subject.name}`}>
+          {subject.photos.map((photo) => (
+            <PhotoCard key={photo.sha256} subjectId={subject.id} photo={photo} />
+          ))}
+        </ul>
+      )}
+      <div className="actions">
+        <button type="button" onClick={proceed} disabled={preparing !== null}>
+          Continue to Class priors
+        </button>
+      </div>
+    </section>
+  );
+}
