@@ -1,0 +1,72 @@
+import { expect, type Page } from '@playwright/test';
+
+export interface FileSpec {
+  name: string;
+  type: string;
+  bytes: Buffer;
+}
+
+/** Drops files on the page the way a desktop drag does: real DataTransfer and DragEvents built in the page. */
+export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
+  await page.evaluate((specs) => {
+    const transfer = new DataTransfer();
+    for (const spec of specs) {
+      const bytes = Uint8Array.from(atob(spec.base64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], spec.name, { type: spec.type }));
+    }
+    const target = document.querySelector('main') ?? document.body;
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+  }, files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') })));
+}
+
+/** Opens the studio and waits until saved subjects are loaded. */
+export async function openStudio(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Subject', level: 2 })).toBeVisible();
+  await expect(page.locator('[data-testid=step-subject] form, [data-testid=photo-count]').first()).toBeVisible();
+}
+
+export async function createSubject(page: Page, fields: { name: string; classNoun: string; identifier?: string }) {
+  const form = page.getByRole('form', { name: 'New subject' });
+  await form.getByLabel('Name').fill(fields.name);
+  await form.getByLabel('Class noun').fill(fields.classNoun);
+  if (fields.identifier !== undefined) await form.getByLabel('Identifier').fill(fields.identifier);
+  await form.getByRole('button', { name: 'Create subject' }).click();
+}
+
+/** Waits until no photo is being prepared. */
+export async function waitForIdle(page: Page): Promise<void> {
+  await expect(page.getByText(/^Preparing /)).toHaveCount(0);
+}
+
+export interface SavedState {
+  keys: string[];
+  records: Record<string, unknown>;
+}
+
+/** Everything the studio has saved, read straight from IndexedDB (blobs summarised by size). */
+export async function savedState(page: Page): Promise<SavedState> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('dreambooth-studio');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!db.objectStoreNames.contains('records')) return { keys: [], records: {} };
+    const store = db.transaction('records').objectStore('records');
+    const [keys, values] = await Promise.all(
+      [store.getAllKeys(), store.getAll()].map(
+        (request) => new Promise<unknown[]>((resolve) => (request.onsuccess = () => resolve(request.result))),
+      ),
+    );
+    db.close();
+    const records: Record<string, unknown> = {};
+    keys!.forEach((key, i) => {
+      const value = values![i];
+      records[String(key)] = value instanceof Blob ? { blobBytes: value.size } : value;
+    });
+    return { keys: keys!.map(String).sort(), records };
+  });
+}
