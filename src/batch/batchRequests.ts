@@ -1,0 +1,106 @@
+import Ajv from 'ajv';
+import { describeSchemaErrors } from '../diffusion/schemaMessages';
+import { MAX_SEED } from '../diffusion/random';
+import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
+
+/**
+ * Batch job files: JSON Lines, one generation request per line, in the spirit of batch APIs
+ * that pair each request with a caller-chosen `custom_id`:
+ *
+ *   {"custom_id": "dog-beach", "prompt": "a photo of sks dog on the beach", "steps": 25, "seed": 7}
+ *
+ * Optional fields fall back to the app's current settings. Blank lines are skipped.
+ */
+export interface BatchRequest {
+  custom_id: string;
+  prompt: string;
+  negative_prompt?: string;
+  steps?: number;
+  guidance_scale?: number;
+  sampler?: SamplerName;
+  seed?: number;
+  num_images?: number;
+  width?: number;
+  height?: number;
+}
+
+/** A valid request and the 1-based line it came from. */
+export interface BatchEntry {
+  line: number;
+  request: BatchRequest;
+}
+
+/** A problem with one line; `field` is a JSON Pointer (`/steps`) or absent for the line as a whole. */
+export interface BatchLineError {
+  line: number;
+  field?: string;
+  /** Full sentence, e.g. `line 3: /steps must be ≥ 1`. */
+  message: string;
+}
+
+const imageSide = { type: 'integer', minimum: 8, maximum: 2048, multipleOf: 8 };
+
+const requestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['custom_id', 'prompt'],
+  properties: {
+    custom_id: { type: 'string', minLength: 1, maxLength: 200 },
+    prompt: { type: 'string', maxLength: 10_000 },
+    negative_prompt: { type: 'string', maxLength: 10_000 },
+    steps: { type: 'integer', minimum: 1, maximum: 1000 },
+    guidance_scale: { type: 'number', minimum: 0, maximum: 100 },
+    sampler: { enum: [...SAMPLER_NAMES] },
+    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
+    num_images: { type: 'integer', minimum: 1, maximum: 16 },
+    width: imageSide,
+    height: imageSide,
+  },
+} as const;
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+/**
+ * Reads a JSONL batch file. Every line is checked on its own: valid lines are returned (so they
+ * can run) and each bad line is reported by number and field; a `custom_id` seen before is
+ * reported as a duplicate and its later line dropped.
+ */
+export function parseBatchJsonl(text: string): { entries: BatchEntry[]; errors: BatchLineError[] } {
+  validate ??= new Ajv({ allErrors: true }).compile(requestSchema);
+  const entries: BatchEntry[] = [];
+  const errors: BatchLineError[] = [];
+  const firstLineOf = new Map<string, number>();
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const line = index + 1;
+      if (raw.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (e) {
+        errors.push({ line, message: `line ${line}: invalid JSON (${(e as Error).message})` });
+        return;
+      }
+      if (!validate!(value)) {
+        for (const issue of describeSchemaErrors(validate!.errors)) {
+          const message = issue.field === '' ? `line ${line}: the request must be a JSON object` : `line ${line}: ${issue.message}`;
+          errors.push({ line, field: issue.field || undefined, message });
+        }
+        return;
+      }
+      const request = value as BatchRequest;
+      const earlier = firstLineOf.get(request.custom_id);
+      if (earlier !== undefined) {
+        errors.push({
+          line,
+          field: '/custom_id',
+          message: `line ${line}: /custom_id ${JSON.stringify(request.custom_id)} is already used on line ${earlier}`,
+        });
+        return;
+      }
+      firstLineOf.set(request.custom_id, line);
+      entries.push({ line, request });
+    });
+  return { entries, errors };
+}
