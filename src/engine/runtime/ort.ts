@@ -1,0 +1,48 @@
+/**
+ * The one place that loads onnxruntime-web, for the browser (page or worker, under Vite) and for Node.
+ *
+ * - Browser: `import('onnxruntime-web')` resolves (package "browser"/"import" condition) to
+ *   `dist/ort.bundle.min.mjs`, the JSEP build holding both the WebGPU and the wasm EP. Its emscripten glue is
+ *   inlined; only `ort-wasm-simd-threaded.jsep.wasm` must be served, so it is imported with Vite's `?url`
+ *   (emitted as a hashed asset by `vite build`) and handed to `env.wasm.wasmPaths`. The dynamic import puts ORT in
+ *   its own chunk, which matters: wasm threads start workers from that chunk's own URL.
+ * - Node (Vitest, tsx): the same specifier resolves to `dist/ort.node.min.mjs`, a wasm-only build that finds its
+ *   wasm next to itself.
+ * - Node with a WebGPU device (Dawn via the `webgpu` package, see bench/train-gpu.mjs): `loadOrt('node-webgpu')`
+ *   imports `dist/ort.bundle.min.mjs` by file path, since the package exports no Node entry with WebGPU.
+ */
+import type * as OrtNamespace from 'onnxruntime-web';
+
+export type Ort = typeof OrtNamespace;
+export type OrtFlavor = 'auto' | 'node-webgpu';
+
+const loaded = new Map<OrtFlavor, Promise<Ort>>();
+
+/** Whether this is Node (or Vitest in node environment) rather than a browser page or worker. */
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** Loads (once) and returns the onnxruntime-web module for this environment. */
+export function loadOrt(flavor: OrtFlavor = 'auto'): Promise<Ort> {
+  let p = loaded.get(flavor);
+  if (!p) {
+    p = flavor === 'node-webgpu' ? loadNodeWebGpu() : isNode() ? import('onnxruntime-web') : loadBrowser();
+    loaded.set(flavor, p);
+  }
+  return p;
+}
+
+async function loadBrowser(): Promise<Ort> {
+  const [ort, wasm] = await Promise.all([
+    import('onnxruntime-web'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url'),
+  ]);
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasm.default, self.location.href).href };
+  return ort;
+}
+
+async function loadNodeWebGpu(): Promise<Ort> {
+  const bundle = new URL('ort.bundle.min.mjs', import.meta.resolve('onnxruntime-web')).href;
+  return (await import(/* @vite-ignore */ bundle)) as Ort;
+}

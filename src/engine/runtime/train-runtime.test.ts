@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import { STATE, compileTrainStep } from '../optim/train-step';
+import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/reference-block';
+import { TrainRuntime } from './train-runtime';
+
+const cfg = { ...TINY_BLOCK, trainNonAttention: true };
+const block = referenceBlock(cfg);
+const compiled = compileTrainStep(block.graph, block.loss, { adamw: { weightDecay: 0.01 } });
+const batch = referenceBatch(cfg);
+const feeds = (step: number) => ({ ...batch, lr: 3e-3, step, max_grad_norm: 1 });
+
+describe('TrainRuntime on the wasm EP', () => {
+  test('the composite block (conv, GroupNorm, SiLU, attention with LoRA) overfits a fixed batch', async () => {
+    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    expect(rt.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
+    const losses: number[] = [];
+    for (let t = 1; t <= 40; t++) losses.push((await rt.run('step', feeds(t))).metrics![0]!);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[0]! / losses[39]!).toBeGreaterThan(20);
+    await rt.dispose();
+  });
+
+  test('exported state restores training exactly where it was', async () => {
+    const a = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    for (let t = 1; t <= 3; t++) await a.run('step', feeds(t));
+    const saved = await a.exportState();
+    expect(Object.keys(saved).sort()).toEqual([STATE.m, STATE.v, STATE.params].sort());
+    const b = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    b.importState(saved);
+    for (let t = 4; t <= 5; t++) {
+      const [la, lb] = [(await a.run('step', feeds(t))).metrics![0], (await b.run('step', feeds(t))).metrics![0]];
+      expect(lb).toBe(la);
+    }
+    // Exporting copies: changing the copy does not touch the runtime.
+    const copy = await a.exportState();
+    copy[STATE.params]!.fill(0);
+    expect(Math.max(...(await a.exportState())[STATE.params]!.map(Math.abs))).toBeGreaterThan(0);
+    await a.dispose();
+    await b.dispose();
+  });
+
+  test('bad feeds and state are refused with the name and changes nothing', async () => {
+    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const before = await rt.exportState();
+    await expect(rt.run('step', { ...feeds(1), lr: undefined as unknown as number })).rejects.toThrow(/needs feed lr \[\]/);
+    await expect(rt.run('step', { ...feeds(1), x: new Float32Array(3) })).rejects.toThrow(/feed x has 3 values, expected 384 for \[2,3,8,8\]/);
+    await expect(rt.run('step', { ...feeds(1), extra: 1 })).rejects.toThrow(/has no feed extra/);
+    await expect(rt.run('nope', feeds(1))).rejects.toThrow(/no program nope \(have step\)/);
+    expect(() => rt.importState({ [STATE.m]: new Float32Array(2) })).toThrow(/adam.m has 2 values, expected \d+/);
+    expect(() => rt.importState({ bogus: new Float32Array(2) })).toThrow(/unknown state bogus/);
+    expect(await rt.exportState()).toEqual(before);
+    await rt.dispose();
+    await expect(rt.run('step', feeds(1))).rejects.toThrow(/already disposed/);
+    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(/reads state train.params, which has no initial value/);
+    await expect(TrainRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(/needs the webgpu EP/);
+  });
+});

@@ -1,0 +1,275 @@
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
+import { describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
+import { createStorageBuffer, readBuffer, writeBuffer } from './gpu-buffers';
+import { loadOrt, type Ort, type OrtFlavor } from './ort';
+
+/** What the runtime needs to know about a compiled program (src/engine/optim's CompiledProgram fits). */
+export interface RuntimeProgram {
+  readonly name: string;
+  readonly model: Uint8Array;
+  readonly feeds: readonly { readonly name: string; readonly dtype: string; readonly shape: readonly number[] }[];
+  /** State inputs, each with the output that replaces it after a run (null: read only). */
+  readonly state: readonly { readonly name: string; readonly output: string | null }[];
+  /** Outputs returned to the CPU after each run. */
+  readonly readback: readonly string[];
+}
+
+export interface TrainRuntimeOptions {
+  ep: ExecutionProvider;
+  programs: readonly RuntimeProgram[];
+  /** Initial value of every state tensor (flat float32 vectors), by name. */
+  state: Readonly<Record<string, Float32Array>>;
+  /** wasm threads (sets `ort.env.wasm.numThreads` if ORT is not initialized yet). */
+  threads?: number;
+  /**
+   * WebGPU only. 'gpu': per-run feeds are written into buffers the runtime keeps (one writeBuffer
+   * each) instead of onnxruntime uploading fresh tensors; 'capture': additionally every input and
+   * output lives in a fixed buffer and sessions use `enableGraphCapture` (commands recorded once,
+   * replayed each run), with updated state copied back into the input buffers on the GPU.
+   * Default 'ort'.
+   */
+  io?: 'ort' | 'gpu' | 'capture';
+  /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'). */
+  ortFlavor?: OrtFlavor;
+}
+
+/** A per-run feed: a typed array with the program's declared shape, or a number for a scalar. */
+export type Feed = Float32Array | Int32Array | BigInt64Array | Uint8Array | number;
+
+interface Slot {
+  tensor: OrtTensor;
+  /** Buffer the runtime created (and must destroy); ORT-owned outputs are released with tensor.dispose(). */
+  owned?: GPUBuffer;
+}
+
+interface Session {
+  readonly program: RuntimeProgram;
+  readonly session: InferenceSession;
+  /** io 'gpu' / 'capture': fixed buffers for feeds; 'capture': fixed output tensors too. */
+  readonly fixedFeeds?: Map<string, { buffer: GPUBuffer; tensor: OrtTensor }>;
+  readonly fixedOutputs?: Map<string, { buffer: GPUBuffer; tensor: OrtTensor; bytes: number }>;
+}
+
+/**
+ * Owns the onnxruntime-web sessions of a training step and its state (trainable parameters,
+ * optimizer moments, accumulators). On WebGPU the state never leaves the GPU between runs: updated
+ * state outputs are requested as 'gpu-buffer' tensors and fed straight back, and the previous ones
+ * are disposed; only the small readback outputs (the loss) reach the CPU. On wasm the same programs
+ * run on CPU tensors. {@link backend} reports what really ran: a WebGPU runtime requests the webgpu EP
+ * alone (so a missing adapter is an error, not a silent wasm fallback) and checks that its state
+ * outputs come back as GPU buffers.
+ */
+export class TrainRuntime {
+  private readonly sessions = new Map<string, Session>();
+  private readonly state = new Map<string, Slot>();
+  private readonly gpuErrors: string[] = [];
+  private disposed = false;
+
+  private constructor(
+    readonly ort: Ort,
+    readonly backend: BackendReport,
+    private readonly device: GPUDevice | null,
+    private readonly io: 'ort' | 'gpu' | 'capture',
+  ) {}
+
+  static async create(opts: TrainRuntimeOptions): Promise<TrainRuntime> {
+    const io = opts.io ?? 'ort';
+    if (opts.ep === 'wasm' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
+    if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
+    const ort = await loadOrt(opts.ortFlavor);
+    if (opts.threads !== undefined) ort.env.wasm.numThreads = opts.threads;
+    else if (opts.ep === 'wasm' && ort.env.wasm.numThreads === undefined) ort.env.wasm.numThreads = 1;
+    for (const p of opts.programs) {
+      for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
+    }
+
+    const sessions: Session[] = [];
+    for (const p of opts.programs) {
+      const session = await ort.InferenceSession.create(p.model, sessionOptions(p, opts.ep, io));
+      sessions.push({ program: p, session });
+    }
+    const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
+    const backend = device ? describeWebGpu(device, ort) : describeWasm(ort);
+    const rt = new TrainRuntime(ort, backend, device, io);
+    if (device) device.addEventListener('uncapturederror', (e) => rt.gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
+    for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
+    rt.setState(opts.state);
+    return rt;
+  }
+
+  /** Names of the state tensors. */
+  get stateNames(): string[] {
+    return [...this.state.keys()];
+  }
+
+  /**
+   * Runs one program: feeds the current state and `feeds`, replaces updated state with the
+   * program's outputs (kept where they are: GPU on webgpu), and returns the readback outputs.
+   */
+  async run(programName: string, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, Float32Array>> {
+    if (this.disposed) throw new Error('TrainRuntime: already disposed');
+    const s = this.sessions.get(programName);
+    if (!s) throw new Error(`TrainRuntime: no program ${programName} (have ${[...this.sessions.keys()].join(', ')})`);
+    const { program } = s;
+    const inputs: Record<string, OrtTensor> = {};
+    for (const st of program.state) inputs[st.name] = this.state.get(st.name)!.tensor;
+    for (const f of program.feeds) {
+      const v = feeds[f.name];
+      if (v === undefined) throw new Error(`TrainRuntime: ${program.name} needs feed ${f.name} [${f.shape}]`);
+      const data = typeof v === 'number' ? new Float32Array([v]) : v;
+      const want = f.shape.reduce((a, b) => a * b, 1);
+      if (data.length !== want) throw new Error(`TrainRuntime: feed ${f.name} has ${data.length} values, expected ${want} for [${f.shape}]`);
+      const fixed = s.fixedFeeds?.get(f.name);
+      if (fixed) {
+        writeBuffer(this.device!, fixed.buffer, data);
+        inputs[f.name] = fixed.tensor;
+      } else inputs[f.name] = new this.ort.Tensor(f.dtype as 'float32', data as Float32Array, [...f.shape]);
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!program.feeds.some((f) => f.name === name)) throw new Error(`TrainRuntime: ${program.name} has no feed ${name}`);
+    }
+
+    if (s.fixedOutputs) return this.runCaptured(s, inputs);
+    const outputs = await s.session.run(inputs);
+    this.throwGpuErrors(program.name);
+    for (const st of program.state) {
+      if (!st.output) continue;
+      const next = outputs[st.output];
+      if (!next) throw new Error(`TrainRuntime: ${program.name} did not return ${st.output}`);
+      if (this.device && next.location !== 'gpu-buffer') {
+        throw new Error(`TrainRuntime: ${st.output} came back on '${next.location}', not 'gpu-buffer': the webgpu EP did not run this program`);
+      }
+      this.replace(st.name, { tensor: next });
+    }
+    const out: Record<string, Float32Array> = {};
+    for (const r of program.readback) out[r] = (await outputs[r]!.getData()) as Float32Array;
+    const kept = new Set([...program.state.map((st) => st.output), ...program.readback]);
+    for (const [name, t] of Object.entries(outputs)) if (!kept.has(name) && t.location === 'gpu-buffer') t.dispose();
+    return out;
+  }
+
+  /** Copies every state tensor to the CPU (for checkpoints). The GPU copies stay in place. */
+  async exportState(): Promise<Record<string, Float32Array>> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, slot] of this.state) {
+      const t = slot.tensor;
+      out[name] =
+        t.location === 'gpu-buffer'
+          ? new Float32Array(await readBuffer(this.device!, t.gpuBuffer as GPUBuffer, t.size * 4))
+          : (t.data as Float32Array).slice();
+    }
+    return out;
+  }
+
+  /** Replaces state tensors (e.g. from a checkpoint); each must keep its length. */
+  importState(values: Readonly<Record<string, Float32Array>>): void {
+    for (const [name, v] of Object.entries(values)) {
+      const cur = this.state.get(name);
+      if (!cur) throw new Error(`importState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
+      if (v.length !== cur.tensor.size) throw new Error(`importState: ${name} has ${v.length} values, expected ${cur.tensor.size}`);
+    }
+    this.setState(values);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) {
+      await s.session.release();
+      for (const f of s.fixedFeeds?.values() ?? []) f.buffer.destroy();
+      for (const f of s.fixedOutputs?.values() ?? []) f.buffer.destroy();
+    }
+    for (const name of [...this.state.keys()]) this.release(name);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private setState(values: Readonly<Record<string, Float32Array>>): void {
+    for (const [name, data] of Object.entries(values)) {
+      const prev = this.state.get(name);
+      if (this.device && this.io === 'capture' && prev?.owned) {
+        // Captured sessions are bound to these very buffers: overwrite in place.
+        writeBuffer(this.device, prev.owned, data);
+        continue;
+      }
+      if (this.device) {
+        const buffer = createStorageBuffer(this.device, data, name);
+        this.replace(name, { tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [data.length] }), owned: buffer });
+      } else this.replace(name, { tensor: new this.ort.Tensor('float32', data.slice(), [data.length]) });
+    }
+  }
+
+  private replace(name: string, slot: Slot): void {
+    this.release(name);
+    this.state.set(name, slot);
+  }
+
+  private release(name: string): void {
+    const old = this.state.get(name);
+    if (!old) return;
+    this.state.delete(name);
+    if (old.owned) old.owned.destroy();
+    else if (old.tensor.location === 'gpu-buffer') old.tensor.dispose();
+  }
+
+  /** io 'gpu' / 'capture': fixed buffers for feeds (and for 'capture', outputs). */
+  private withFixedBuffers(s: Session): Session {
+    const device = this.device!;
+    const fixed = (name: string, shape: readonly number[]) => {
+      const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+      const buffer = createStorageBuffer(device, bytes, name);
+      return { buffer, bytes, tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [...shape] }) };
+    };
+    for (const f of s.program.feeds) {
+      if (f.dtype !== 'float32') throw new Error(`TrainRuntime: io '${this.io}' supports float32 feeds only (${f.name} is ${f.dtype})`);
+    }
+    const fixedFeeds = new Map(s.program.feeds.map((f) => [f.name, fixed(f.name, f.shape)]));
+    if (this.io !== 'capture') return { ...s, fixedFeeds };
+    const shapes = new Map<string, readonly number[]>();
+    for (const [i, name] of s.session.outputNames.entries()) {
+      const meta = s.session.outputMetadata[i];
+      if (!meta || !meta.isTensor) throw new Error(`TrainRuntime: output ${name} is not a tensor`);
+      shapes.set(name, meta.shape.map((d) => (typeof d === 'number' ? d : NaN)));
+    }
+    const fixedOutputs = new Map([...shapes].map(([name, shape]) => [name, fixed(name, shape)]));
+    return { ...s, fixedFeeds, fixedOutputs };
+  }
+
+  /** A captured run: outputs land in fixed buffers; updated state is copied into the state buffers on the GPU. */
+  private async runCaptured(s: Session, inputs: Record<string, OrtTensor>): Promise<Record<string, Float32Array>> {
+    const device = this.device!;
+    const fetches: Record<string, OrtTensor> = {};
+    for (const [name, o] of s.fixedOutputs!) fetches[name] = o.tensor;
+    await s.session.run(inputs, fetches);
+    this.throwGpuErrors(s.program.name);
+    const enc = device.createCommandEncoder();
+    for (const st of s.program.state) {
+      if (!st.output) continue;
+      const from = s.fixedOutputs!.get(st.output)!;
+      enc.copyBufferToBuffer(from.buffer, 0, this.state.get(st.name)!.owned!, 0, from.bytes);
+    }
+    device.queue.submit([enc.finish()]);
+    const out: Record<string, Float32Array> = {};
+    for (const r of s.program.readback) {
+      const o = s.fixedOutputs!.get(r)!;
+      out[r] = new Float32Array(await readBuffer(device, o.buffer, o.bytes));
+    }
+    return out;
+  }
+
+  private throwGpuErrors(program: string): void {
+    if (this.gpuErrors.length === 0) return;
+    const msg = this.gpuErrors.splice(0).join('; ');
+    throw new Error(`TrainRuntime: WebGPU reported errors while running ${program}: ${msg}`);
+  }
+}
+
+function sessionOptions(p: RuntimeProgram, ep: ExecutionProvider, io: 'ort' | 'gpu' | 'capture'): InferenceSession.SessionOptions {
+  const base: InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
+  if (ep !== 'webgpu') return base;
+  if (io === 'capture') return { ...base, enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' };
+  const where: Record<string, 'gpu-buffer' | 'cpu'> = {};
+  for (const s of p.state) if (s.output) where[s.output] = 'gpu-buffer';
+  for (const r of p.readback) where[r] = 'cpu';
+  return { ...base, preferredOutputLocation: where };
+}
