@@ -2,7 +2,6 @@ import { useCallback, useEffect } from 'react';
 import { useNavigation } from '../state/navigationStore';
 import { useBackend, useSubjects } from '../state/studio';
 import { BackendBadge } from './BackendBadge';
-import { Notices } from './Notices';
 import { Stepper } from './Stepper';
 import { SubjectStep } from './SubjectStep';
 import { UnavailableStep } from './UnavailableStep';
@@ -35,7 +34,6 @@ export function App() {
       </header>
       <Stepper />
       <main>
-        <Notices />
         {step === 'subject' ? <SubjectStep /> : <UnavailableStep step={step} />}
       </main>
       {dragging && (

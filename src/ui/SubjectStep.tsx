@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useSubjects } from '../state/studio';
+import { Notices } from './Notices';
 import { PhotoSection } from './PhotoSection';
 import { SubjectForm } from './SubjectForm';
 
@@ -17,6 +18,7 @@ export function SubjectStep() {
         Teach the model one subject — your dog, a mug, a plush toy — from 3–5 photos. Photos stay in this browser.
       </p>
       {loadError && <p className="notice notice-error" role="alert">{loadError}</p>}
+      <Notices />
 
       <div className="subject-bar">
         {subjects.length > 0 && (
