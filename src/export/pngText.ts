@@ -11,7 +11,6 @@ import { decode as decodeTextChunk, encode as encodeTextChunk } from 'png-chunk-
 
 type Chunk = { name: string; data: Uint8Array };
 const TEXT_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt']);
-const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
 /**
@@ -53,12 +52,19 @@ function readTextChunk(chunk: Chunk): { keyword: string; text: string } | undefi
   const data = chunk.data;
   const keywordEnd = data.indexOf(0);
   if (keywordEnd < 0) return undefined;
-  const keyword = latin1.decode(data.subarray(0, keywordEnd));
-  if (chunk.name === 'zTXt') return { keyword, text: latin1.decode(unzlibSync(data.subarray(keywordEnd + 2))) };
+  const keyword = latin1(data.subarray(0, keywordEnd));
+  if (chunk.name === 'zTXt') return { keyword, text: latin1(unzlibSync(data.subarray(keywordEnd + 2))) };
   const compressed = data[keywordEnd + 1] === 1;
   const languageEnd = data.indexOf(0, keywordEnd + 3);
   const translatedEnd = languageEnd < 0 ? -1 : data.indexOf(0, languageEnd + 1);
   if (translatedEnd < 0) return undefined;
   const body = data.subarray(translatedEnd + 1);
   return { keyword, text: utf8.decode(compressed ? unzlibSync(body) : body) };
+}
+
+/** ISO-8859-1 bytes to text (TextDecoder's "latin1" is really windows-1252, which differs at 0x80–0x9f). */
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text;
 }
