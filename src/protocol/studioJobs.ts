@@ -1,3 +1,11 @@
+import type {
+  GenerateProgress,
+  GenerateRequest,
+  GenerateResult,
+  LoadedModel,
+  LoadModelRequest,
+  UnloadModelsResult,
+} from '../generation/jobTypes';
 import type { JobSpec } from './jobs';
 
 /** Where heavy work runs, as the worker found it. */
@@ -62,4 +70,10 @@ export type PrepareImageStage = 'checking' | 'decoding' | 'cropping';
 export type StudioJobs = {
   probeBackend: JobSpec<undefined, BackendReport>;
   prepareImage: JobSpec<PrepareImageRequest, PreparedImage, PrepareImageStage>;
+  /** Builds and caches a model's sessions; reports whether it is untrained and which backend really runs it. */
+  loadModel: JobSpec<LoadModelRequest, LoadedModel>;
+  /** Text → images (PNG with A1111 parameters); progress per step with previews. Types: src/generation/jobTypes.ts. */
+  generate: JobSpec<GenerateRequest, GenerateResult, GenerateProgress>;
+  /** Releases every cached generation session (frees GPU memory, e.g. before training). */
+  unloadModels: JobSpec<undefined, UnloadModelsResult>;
 };

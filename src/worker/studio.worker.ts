@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { JobError } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
@@ -13,7 +14,15 @@ const backend = probeBackend({
   hardwareConcurrency: self.navigator.hardwareConcurrency,
 });
 
+// Until the generation pipeline (src/generation) lands, its jobs answer with a clear failure.
+const generationPending = () => {
+  throw new JobError('failed', 'Image generation is not available in this build yet');
+};
+
 serveJobs<StudioJobs>(self, {
   probeBackend: () => backend,
   prepareImage,
+  loadModel: generationPending,
+  generate: generationPending,
+  unloadModels: generationPending,
 });
