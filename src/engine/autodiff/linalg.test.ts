@@ -22,6 +22,9 @@ const cases: Record<string, FdCase> = {
   'MatMul broadcast batch dims both ways': {
     build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [2, 1, 3, 4]), p(g, r, 'b', [3, 4, 2])) }),
   },
+  'MatMul with transposed left operand and broadcast batch': {
+    build: (g, r) => ({ out: g.matmul(g.transpose(p(g, r, 'a', [1, 4, 3]), [0, 2, 1]), p(g, r, 'b', [2, 4, 5])) }),
+  },
   'MatMul 2-D x batched': { build: (g, r) => ({ out: g.matmul(p(g, r, 'a', [3, 4]), p(g, r, 'b', [2, 4, 5])) }) },
   'MatMul attention scores q kᵀ': {
     build: (g, r) => {

@@ -15,6 +15,14 @@ const LN_ERF_SCALE = Math.log(2 / Math.sqrt(Math.PI));
 
 /** Swaps the last two axes. */
 const mT = (g: GraphBuilder, t: Tensor) => g.transpose(t, [...range(0, t.rank - 2), t.rank - 1, t.rank - 2]);
+const swapLast = (s: readonly number[]) => [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!];
+/** True when `t` is produced by a Transpose that only swaps the last two axes. */
+const isSwap = (g: GraphBuilder, t: Tensor) => {
+  const p = g.producer(t);
+  if (p?.op !== 'Transpose') return false;
+  const perm = attrInts(p, 'perm');
+  return perm.every((q, i) => q === (i < t.rank - 2 ? i : i === t.rank - 2 ? t.rank - 1 : t.rank - 2));
+};
 /** Shape of a reduction's output with its reduced axes kept as 1s. */
 const keptShape = (g: GraphBuilder, x: Tensor, axes: Tensor | null) => {
   const ax = constValues(g, axes, 'reduce axes');
@@ -139,7 +147,12 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
         () => g.gemm(g.reshape(a!, [-1, k]), dy2(), null, { transA: true }),
       ];
     }
-    return [() => sumTo(g, g.matmul(dy, mT(g, b!)), a!.shape), () => sumTo(g, g.matmul(mT(g, a!), dy), b!.shape)];
+    // An operand that is itself a swapped Transpose (k in q·kᵀ) gets its gradient already transposed,
+    // so the Transpose rule's transpose cancels in the builder instead of adding a node.
+    return [
+      () => (isSwap(g, a!) ? mT(g, sumTo(g, g.matmul(b!, mT(g, dy)), swapLast(a!.shape))) : sumTo(g, g.matmul(dy, mT(g, b!)), a!.shape)),
+      () => (isSwap(g, b!) ? mT(g, sumTo(g, g.matmul(mT(g, dy), a!), swapLast(b!.shape))) : sumTo(g, g.matmul(mT(g, a!), dy), b!.shape)),
+    ];
   },
   Gemm: ({ g, node, x: [a, b, c], dy }) => {
     const tA = attrNum(node, 'transA', 0) === 1;
