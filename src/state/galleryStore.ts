@@ -1,0 +1,89 @@
+import type { UseStore } from 'idb-keyval';
+import { create } from 'zustand';
+import { sha256Hex } from '../storage/contentHash';
+import { loadGallery, planGalleryChange, type GalleryItem } from '../storage/galleryRecords';
+import { commit, StorageFullError } from '../storage/studioDb';
+import { notice, type Notice } from './notices';
+
+/** A generated image to keep: PNG bytes plus everything stored beside them. */
+export type NewGalleryImage = Omit<GalleryItem, 'id' | 'imageSha256' | 'createdAt'> & { png: Uint8Array<ArrayBuffer> };
+
+export interface GalleryState {
+  items: GalleryItem[];
+  loaded: boolean;
+  loadError: string | null;
+  notices: Notice[];
+  load(): Promise<void>;
+  /** Saves images (newest first in the gallery), all or none; returns the saved items, or null after reporting why not. */
+  addImages(images: readonly NewGalleryImage[]): Promise<GalleryItem[] | null>;
+  remove(id: string): Promise<void>;
+  dismissNotice(id: number): void;
+}
+
+export type GalleryStore = ReturnType<typeof createGalleryStore>;
+
+/** Generated images: state mirrors IndexedDB, and every change is committed there before it shows. */
+export function createGalleryStore(deps: { store: UseStore; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+  return create<GalleryState>()((set, get) => {
+    const report = (n: Notice) => set((s) => ({ notices: [...s.notices, n].slice(-6) }));
+
+    /** Commits `after`, then shows it; on failure reports why and keeps the old state. */
+    async function apply(after: GalleryItem[], newImages: ReadonlyMap<string, Blob>, what: string): Promise<boolean> {
+      try {
+        await commit(deps.store, planGalleryChange(get().items, after, newImages));
+      } catch (error) {
+        const why =
+          error instanceof StorageFullError
+            ? `${error.message} Deleting gallery images frees space too.`
+            : `Saving failed, so nothing was changed: ${error instanceof Error ? error.message : String(error)}`;
+        report(notice('error', `${what} ${why}`));
+        return false;
+      }
+      set({ items: after });
+      return true;
+    }
+
+    return {
+      items: [],
+      loaded: false,
+      loadError: null,
+      notices: [],
+
+      async load() {
+        try {
+          set({ items: await loadGallery(deps.store), loaded: true, loadError: null });
+        } catch (error) {
+          set({ loaded: true, loadError: `The gallery could not be read: ${error instanceof Error ? error.message : String(error)}` });
+        }
+      },
+
+      async addImages(images) {
+        if (images.length === 0) return [];
+        const createdAt = now();
+        const newImages = new Map<string, Blob>();
+        const added: GalleryItem[] = [];
+        for (const { png, ...rest } of images) {
+          const imageSha256 = await sha256Hex(png);
+          newImages.set(imageSha256, new Blob([png], { type: 'image/png' }));
+          added.push({ ...rest, id: crypto.randomUUID(), imageSha256, createdAt });
+        }
+        const what = images.length === 1 ? 'The new image was not saved to the gallery.' : `The ${images.length} new images were not saved to the gallery.`;
+        return (await apply([...added, ...get().items], newImages, what)) ? added : null;
+      },
+
+      async remove(id) {
+        if (!get().items.some((item) => item.id === id)) return;
+        await apply(
+          get().items.filter((item) => item.id !== id),
+          new Map(),
+          'The image was not deleted.',
+        );
+      },
+
+      dismissNotice(id) {
+        set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+      },
+    };
+  });
+}
