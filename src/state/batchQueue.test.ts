@@ -23,7 +23,7 @@ const jsonl = [
 ].join('\n');
 
 const png = (tag: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, tag]);
-const result = (seed: number) => ({ images: [{ png: png(seed), seed }], usage: { unetEvaluations: 8, gpuMs: 20 } });
+const result = (seed: number, customId = 'one') => ({ customId, images: [{ png: png(seed), seed }], usage: { unetEvaluations: 8, gpuMs: 20 } });
 
 /** Runs the queue's lines in order with `run` deciding each line's fate, as the store's loop does. */
 function drain(queue: BatchQueue, run: (id: string) => 'done' | 'fail' | 'stop'): BatchQueue {
@@ -31,7 +31,7 @@ function drain(queue: BatchQueue, run: (id: string) => 'done' | 'fail' | 'stop')
     queue = markRunning(queue, i);
     const fate = run(queue.lines[i]!.request.custom_id);
     if (fate === 'stop') return cancelQueue(queue);
-    queue = fate === 'done' ? markDone(queue, i, result(i)) : markFailed(queue, i, `boom ${i}`);
+    queue = fate === 'done' ? markDone(queue, i, result(i, queue.lines[i]!.request.custom_id)) : markFailed(queue, i, `boom ${i}`);
   }
   return queue;
 }

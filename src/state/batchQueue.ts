@@ -8,16 +8,13 @@ import type { BatchOutcome, CompletedRequest } from '../batch/batchResults';
  */
 export type QueueLineStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-/** A finished line's images (PNG bytes with their seeds) and usage, as they go into the archive. */
-export type LineResult = Omit<CompletedRequest, 'customId'>;
-
 export interface QueueLine {
   /** 1-based line number in the file. */
   line: number;
   request: BatchRequest;
   status: QueueLineStatus;
-  /** Set when done. */
-  result?: LineResult;
+  /** Set when done: its images (PNG bytes with their seeds) and usage, as they go into the archive. */
+  result?: CompletedRequest;
   /** Why it failed or was cancelled. */
   error?: string;
 }
@@ -53,7 +50,7 @@ export function markRunning(queue: BatchQueue, index: number): BatchQueue {
   return transition(queue, index, 'queued', { status: 'running' });
 }
 
-export function markDone(queue: BatchQueue, index: number, result: LineResult): BatchQueue {
+export function markDone(queue: BatchQueue, index: number, result: CompletedRequest): BatchQueue {
   return transition(queue, index, 'running', { status: 'done', result });
 }
 
@@ -86,9 +83,8 @@ export function queueCounts(queue: BatchQueue): Record<QueueLineStatus, number> 
  */
 export function queueOutcomes(queue: BatchQueue): BatchOutcome[] {
   return queue.lines.flatMap((line): BatchOutcome[] => {
-    const customId = line.request.custom_id;
-    if (line.status === 'done' && line.result) return [{ customId, ...line.result }];
-    if (line.status === 'failed' || line.status === 'cancelled') return [{ customId, error: line.error ?? line.status }];
+    if (line.status === 'done' && line.result) return [line.result];
+    if (line.status === 'failed' || line.status === 'cancelled') return [{ customId: line.request.custom_id, error: line.error ?? line.status }];
     return [];
   });
 }

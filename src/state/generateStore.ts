@@ -1,0 +1,313 @@
+import { create } from 'zustand';
+import type { GenerateDefaults } from '../generation/batchAdapter';
+import type {
+  GenerateProgress,
+  GenerateRequest,
+  GenerateResult,
+  GenerateStage,
+  GenerationBackend,
+  GenerationTimings,
+  GenerationUsage,
+  LoadedModel,
+} from '../generation/jobTypes';
+import { JobError } from '../protocol/jobs';
+import type { GalleryItem } from '../storage/galleryRecords';
+import type { StudioClient } from '../worker/studioWorker';
+import { explainGenerateFailure, type GenerateFailure } from './generateErrors';
+import {
+  checkGenerateForm,
+  DEFAULT_FORM,
+  formFromParams,
+  randomSeed,
+  type GenerateFormValues,
+  type GenerateProblems,
+  type GenerateSettings,
+} from './generateForm';
+import type { GalleryStore } from './galleryStore';
+
+/** The model the Generate step uses: the app's own small SD configuration. */
+export const MODEL_ID = 'builtin';
+
+/** A generation in flight, as the run panel shows it. */
+export interface RunProgress {
+  /** What runs, e.g. "2 images" or "batch line 4 (dog-beach)". */
+  label: string;
+  stage: GenerateStage;
+  step: number;
+  totalSteps: number;
+  imageIndex: number;
+  imageCount: number;
+  numImages: number;
+  /** Share of the whole request done, 0–1. */
+  fraction: number;
+  etaMs: number | null;
+  /** Object URLs of the latest x0 previews, one per image of the batch being denoised. */
+  previewUrls: string[];
+  cancelling: boolean;
+}
+
+/** The images of the last finished run, shown in the run panel until the next one. */
+export interface LastRun {
+  label: string;
+  images: { url: string; seed: number; itemId: string | null }[];
+  backend: GenerationBackend;
+  usage: GenerationUsage;
+  timings: GenerationTimings;
+  untrained: boolean;
+  /** False when the gallery could not store them (its notice says why); the images can still be downloaded. */
+  saved: boolean;
+}
+
+export interface ModelStatus {
+  status: 'idle' | 'loading' | 'ready' | 'failed';
+  info: LoadedModel | null;
+  failure: GenerateFailure | null;
+}
+
+export interface ExecuteOptions {
+  label: string;
+  /** Aborting it cancels the run (a batch's cancel). */
+  signal?: AbortSignal;
+  /** Stored with the gallery items of a batch line. */
+  customId?: string;
+}
+
+export interface GenerateState {
+  form: GenerateFormValues;
+  problems: GenerateProblems;
+  model: ModelStatus;
+  running: RunProgress | null;
+  lastRun: LastRun | null;
+  /** Why the last run failed, with the fix; cleared when the next one starts. */
+  failure: GenerateFailure | null;
+  /** What happened to a run that did not finish, e.g. "Cancelled at step 2 of 4; nothing was saved." */
+  stopped: string | null;
+  /** The first seed of the last finished run ("reuse last seed"). */
+  lastSeed: number | null;
+
+  setField<K extends keyof GenerateFormValues>(key: K, value: GenerateFormValues[K]): void;
+  /** Random seed for every run (the dice). */
+  randomizeSeed(): void;
+  reuseLastSeed(): void;
+  /** Fills the form with a gallery image's settings, seed fixed, so Generate makes it again. */
+  fillFrom(item: GalleryItem): void;
+  loadModel(): Promise<void>;
+  /** Checks the form and runs it; problems show beside their fields and nothing runs. */
+  generate(): Promise<void>;
+  /** Runs one request, showing progress and previews and saving the images to the gallery. Rejects when it fails or is cancelled. */
+  execute(request: GenerateRequest, options: ExecuteOptions): Promise<GenerateResult>;
+  cancel(): void;
+  /** Settings a batch line leaves out, from the form; null (and problems shown) when the form is invalid. Seed null: random. */
+  batchDefaults(): (Omit<GenerateDefaults, 'seed'> & { seed: number | null }) | null;
+}
+
+export type GenerateStore = ReturnType<typeof createGenerateStore>;
+
+/** The Generate step's settings and its one running job; heavy work happens in the worker. */
+export function createGenerateStore(deps: { worker: StudioClient; gallery: GalleryStore }) {
+  let controller: AbortController | null = null;
+
+  return create<GenerateState>()((set, get) => {
+    const revoke = (urls: readonly string[]) => urls.forEach((url) => URL.revokeObjectURL(url));
+
+    function showProgress(progress: GenerateProgress) {
+      const current = get().running;
+      if (!current) return;
+      const previewUrls = progress.previewPngs?.map((png) => URL.createObjectURL(new Blob([png], { type: 'image/png' })));
+      if (previewUrls) revoke(current.previewUrls);
+      const done = progress.imageIndex + (progress.totalSteps > 0 ? (progress.imageCount * progress.step) / progress.totalSteps : 0);
+      set({
+        running: {
+          ...current,
+          stage: progress.stage,
+          step: progress.step,
+          totalSteps: progress.totalSteps,
+          imageIndex: progress.imageIndex,
+          imageCount: progress.imageCount,
+          numImages: progress.numImages,
+          fraction: progress.numImages > 0 ? Math.min(1, done / progress.numImages) : 0,
+          etaMs: progress.etaMs ?? current.etaMs,
+          previewUrls: previewUrls ?? current.previewUrls,
+        },
+      });
+    }
+
+    async function keep(result: GenerateResult, request: GenerateRequest, options: ExecuteOptions): Promise<LastRun> {
+      const share = result.images.length;
+      const saved = await deps.gallery.getState().addImages(
+        result.images.map((image) => ({
+          png: new Uint8Array(image.png),
+          params: {
+            prompt: request.prompt,
+            negativePrompt: request.negativePrompt ?? '',
+            sampler: request.sampler,
+            steps: request.steps,
+            guidanceScale: request.guidanceScale,
+            seed: image.seed,
+            width: result.width,
+            height: result.height,
+          },
+          model: { id: result.modelId, untrained: result.untrained },
+          backend: result.backend,
+          // Images of one request are denoised together; each carries an equal share of the cost.
+          usage: { unetEvaluations: result.usage.unetEvaluations / share, gpuMs: result.usage.gpuMs / share },
+          ...(options.customId !== undefined ? { customId: options.customId } : {}),
+        })),
+      );
+      return {
+        label: options.label,
+        images: result.images.map((image, i) => ({
+          url: URL.createObjectURL(new Blob([image.png], { type: 'image/png' })),
+          seed: image.seed,
+          itemId: saved?.[i]?.id ?? null,
+        })),
+        backend: result.backend,
+        usage: result.usage,
+        timings: result.timings,
+        untrained: result.untrained,
+        saved: saved !== null,
+      };
+    }
+
+    return {
+      form: DEFAULT_FORM,
+      problems: {},
+      model: { status: 'idle', info: null, failure: null },
+      running: null,
+      lastRun: null,
+      failure: null,
+      stopped: null,
+      lastSeed: null,
+
+      setField(key, value) {
+        set((s) => ({ form: { ...s.form, [key]: value }, problems: { ...s.problems, [key]: undefined } }));
+      },
+
+      randomizeSeed() {
+        set((s) => ({ form: { ...s.form, seedMode: 'random' }, problems: { ...s.problems, seed: undefined } }));
+      },
+
+      reuseLastSeed() {
+        const seed = get().lastSeed;
+        if (seed === null) return;
+        set((s) => ({ form: { ...s.form, seedMode: 'fixed', seed: String(seed) }, problems: { ...s.problems, seed: undefined } }));
+      },
+
+      fillFrom(item) {
+        set({ form: formFromParams(item.params), problems: {} });
+      },
+
+      async loadModel() {
+        if (get().model.status === 'loading') return;
+        set((s) => ({ model: { ...s.model, status: 'loading', failure: null } }));
+        try {
+          const info = await deps.worker.request('loadModel', { modelId: MODEL_ID });
+          set({ model: { status: 'ready', info, failure: null } });
+        } catch (error) {
+          set((s) => ({ model: { ...s.model, status: 'failed', failure: explainGenerateFailure(error) } }));
+        }
+      },
+
+      async generate() {
+        if (get().running) return;
+        const checked = checkGenerateForm(get().form);
+        if ('problems' in checked) {
+          set({ problems: checked.problems });
+          return;
+        }
+        set({ problems: {} });
+        const request = requestFrom(checked.settings, checked.settings.seed ?? randomSeed());
+        const count = request.numImages;
+        await get()
+          .execute(request, { label: count === 1 ? '1 image' : `${count} images` })
+          .catch(() => undefined); // shown in `failure` / `stopped`
+      },
+
+      async execute(request, options) {
+        if (controller) throw new Error('a generation is already running');
+        const own = new AbortController();
+        controller = own;
+        const stop = () => own.abort();
+        options.signal?.addEventListener('abort', stop, { once: true });
+        if (options.signal?.aborted) own.abort();
+        set({
+          failure: null,
+          stopped: null,
+          running: {
+            label: options.label,
+            stage: 'loading-model',
+            step: 0,
+            totalSteps: request.steps,
+            imageIndex: 0,
+            imageCount: request.numImages,
+            numImages: request.numImages,
+            fraction: 0,
+            etaMs: null,
+            previewUrls: [],
+            cancelling: false,
+          },
+        });
+        try {
+          const result = await deps.worker.request('generate', request, { signal: own.signal, onProgress: showProgress });
+          // A cancel that raced the last message still means "do not keep these".
+          if (own.signal.aborted) throw new JobError('cancelled', 'generate was cancelled');
+          const lastRun = await keep(result, request, options);
+          revoke(get().lastRun?.images.map((image) => image.url) ?? []);
+          set((s) => ({
+            lastRun,
+            lastSeed: result.seeds[0] ?? s.lastSeed,
+            model: s.model.info ? { ...s.model, info: { ...s.model.info, untrained: result.untrained, backend: result.backend } } : s.model,
+          }));
+          return result;
+        } catch (error) {
+          if (error instanceof JobError && error.code === 'cancelled') {
+            const at = get().running;
+            const where = at && at.stage === 'denoising' ? ` at step ${at.step} of ${at.totalSteps}` : '';
+            set({ stopped: `Cancelled${where}; nothing was saved.` });
+          } else {
+            set({ failure: explainGenerateFailure(error) });
+          }
+          throw error;
+        } finally {
+          options.signal?.removeEventListener('abort', stop);
+          controller = null;
+          revoke(get().running?.previewUrls ?? []);
+          set({ running: null });
+        }
+      },
+
+      cancel() {
+        if (!controller) return;
+        controller.abort();
+        set((s) => ({ running: s.running && { ...s.running, cancelling: true } }));
+      },
+
+      batchDefaults() {
+        const checked = checkGenerateForm(get().form);
+        if ('problems' in checked) {
+          set({ problems: checked.problems });
+          return null;
+        }
+        const { negativePrompt, sampler, steps, guidanceScale, seed, numImages } = checked.settings;
+        return { modelId: MODEL_ID, negativePrompt, sampler, steps, guidanceScale, seed, numImages };
+      },
+    };
+  });
+}
+
+/** The `generate` payload for checked settings. Previews come about ten times per run, and at least every step. */
+function requestFrom(settings: GenerateSettings, seed: number): GenerateRequest {
+  return {
+    modelId: MODEL_ID,
+    prompt: settings.prompt,
+    negativePrompt: settings.negativePrompt,
+    sampler: settings.sampler,
+    steps: settings.steps,
+    guidanceScale: settings.guidanceScale,
+    seed,
+    numImages: settings.numImages,
+    previewEvery: previewInterval(settings.steps),
+  };
+}
+
+export const previewInterval = (steps: number) => Math.max(1, Math.floor(steps / 10));
