@@ -1,13 +1,19 @@
 /** Plain WebGPU buffer helpers for tensors the runtime owns (state, fixed feeds, captured outputs). */
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
+/**
+ * onnxruntime-web's WebGPU kernels read and write float32 tensors as vec4s, so a buffer whose size is
+ * not a multiple of 16 loses its last elements (out-of-bounds vec4 reads return zeros). ORT rounds its
+ * own buffers up the same way.
+ */
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /** A storage buffer holding `data` (or zeros of `byteLength`), usable as an onnxruntime-web gpu-buffer tensor. */
 export function createStorageBuffer(device: GPUDevice, data: ArrayBufferView | number, label?: string): GPUBuffer {
   const byteLength = typeof data === 'number' ? data : data.byteLength;
   const buffer = device.createBuffer({
     label,
-    size: Math.max(16, align4(byteLength)),
+    size: Math.max(16, align16(byteLength)),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   if (typeof data !== 'number') writeBuffer(device, buffer, data);

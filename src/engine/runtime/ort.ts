@@ -2,10 +2,11 @@
  * The one place that loads onnxruntime-web, for the browser (page or worker, under Vite) and for Node.
  *
  * - Browser: `import('onnxruntime-web')` resolves (package "browser"/"import" condition) to
- *   `dist/ort.bundle.min.mjs`, the JSEP build holding both the WebGPU and the wasm EP. Its emscripten glue is
- *   inlined; only `ort-wasm-simd-threaded.jsep.wasm` must be served, so it is imported with Vite's `?url`
- *   (emitted as a hashed asset by `vite build`) and handed to `env.wasm.wasmPaths`. The dynamic import puts ORT in
- *   its own chunk, which matters: wasm threads start workers from that chunk's own URL.
+ *   `dist/ort.bundle.min.mjs`, the JSEP build holding both the WebGPU and the wasm EP. Its emscripten glue
+ *   (`ort-wasm-simd-threaded.jsep.mjs`) and binary (`….jsep.wasm`) are imported with Vite's `?url`, emitted
+ *   as hashed assets by `vite build`, and handed to `env.wasm.wasmPaths`. Serving the glue as its own file
+ *   matters: wasm threads start their workers from the glue's URL, and the glue inlined in the bundle would
+ *   make them load whatever app chunk the bundle ended up in.
  * - Node (Vitest, tsx): the same specifier resolves to `dist/ort.node.min.mjs`, a wasm-only build that finds its
  *   wasm next to itself.
  * - Node with a WebGPU device (Dawn via the `webgpu` package, see bench/train-gpu.mjs): `loadOrt('node-webgpu')`
@@ -34,11 +35,13 @@ export function loadOrt(flavor: OrtFlavor = 'auto'): Promise<Ort> {
 }
 
 async function loadBrowser(): Promise<Ort> {
-  const [ort, wasm] = await Promise.all([
+  const [ort, mjs, wasm] = await Promise.all([
     import('onnxruntime-web'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url'),
     import('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url'),
   ]);
-  ort.env.wasm.wasmPaths = { wasm: new URL(wasm.default, self.location.href).href };
+  const abs = (u: string) => new URL(u, self.location.href).href;
+  ort.env.wasm.wasmPaths = { mjs: abs(mjs.default), wasm: abs(wasm.default) };
   return ort;
 }
 

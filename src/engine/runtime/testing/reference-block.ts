@@ -50,7 +50,9 @@ export function referenceBlock(cfg: ReferenceBlockConfig): ReferenceBlock {
       dilations: [1, 1],
     });
   };
-  const linear = (name: string, x: Tensor) => g.linear(x, param(`${name}.weight`, [c, c], c), param(`${name}.bias`, [c], c));
+  // diffusers' Attention: q/k/v without bias (a key bias would not change the softmax), to_out.0 with one.
+  const linear = (name: string, x: Tensor, bias: boolean) =>
+    g.linear(x, param(`${name}.weight`, [c, c], c), bias ? param(`${name}.bias`, [c], c) : null);
 
   const x = g.input('x', 'float32', [b, cin, s, s]);
   const target = g.input('target', 'float32', [b, cin, s / 2, s / 2]);
@@ -65,12 +67,12 @@ export function referenceBlock(cfg: ReferenceBlockConfig): ReferenceBlock {
   const d = c / heads;
   const tokens = g.reshape(g.transpose(h, [0, 2, 3, 1]), [b * l, c]);
   const split = (t: Tensor) => g.transpose(g.reshape(t, [b, l, heads, d]), [0, 2, 1, 3]);
-  const q = split(g.mul(linear('attn1.to_q', tokens), 1 / Math.sqrt(d)));
-  const k = split(linear('attn1.to_k', tokens));
-  const v = split(linear('attn1.to_v', tokens));
+  const q = split(g.mul(linear('attn1.to_q', tokens, false), 1 / Math.sqrt(d)));
+  const k = split(linear('attn1.to_k', tokens, false));
+  const v = split(linear('attn1.to_v', tokens, false));
   const attn = g.matmul(g.softmax(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), -1), v);
   const merged = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [b * l, c]);
-  const out = g.add(tokens, linear('attn1.to_out.0', merged));
+  const out = g.add(tokens, linear('attn1.to_out.0', merged, true));
   h = g.transpose(g.reshape(out, [b, s / 2, s / 2, c]), [0, 3, 1, 2]);
 
   const pred = conv('conv_out', h, cin, 1);
