@@ -37,6 +37,7 @@ export interface LoadModelRequest {
 
 export interface ModelComponentInfo {
   name: 'text_encoder' | 'unet' | 'vae';
+  /** Parameters of the graph generation runs (for the VAE: its decoder half). */
   parameters: number;
   /** True when the weights are the seeded initialisation (nobody trained this component). */
   untrained: boolean;

@@ -22,7 +22,7 @@ const sd1 = {
 const BATCH = 2;
 const SIZE = 4 * 4 * 4; // per image
 
-const alphaBar = buildNoiseSchedule({ ...sd1, trained_betas: null, prediction_type: 'epsilon' } as const).alphasCumprod;
+const alphaBar = buildNoiseSchedule({ ...sd1, beta_schedule: 'scaled_linear', trained_betas: null, prediction_type: 'epsilon' }).alphasCumprod;
 
 /**
  * A stand-in model that keeps trajectories O(1) (so 1e-5 is a meaningful float32 tolerance): the exact
@@ -44,7 +44,7 @@ function schedulerTrajectory(config: unknown, sampler: SamplerName, steps: numbe
   scheduler.setTimesteps(steps);
   const model = randomModel(99);
   const generators = [new NoiseGenerator(seed), new NoiseGenerator(seed + 1)];
-  let x = randnForBatch(BATCH * SIZE, generators).map((v) => v * scheduler.initNoiseSigma);
+  let x: Float32Array = randnForBatch(BATCH * SIZE, generators).map((v) => v * scheduler.initNoiseSigma);
   const out: Float32Array[] = [x];
   for (const t of scheduler.timesteps) {
     const eps = model(scheduler.scaleModelInput(x, t), t);
@@ -59,8 +59,8 @@ function coefficientTrajectory(config: unknown, sampler: SamplerName, steps: num
   const plan = planDenoising(config, { sampler, steps, eta });
   const model = randomModel(99);
   const generators = [new NoiseGenerator(seed), new NoiseGenerator(seed + 1)];
-  let x = randnForBatch(BATCH * SIZE, generators).map((v) => v * plan.initNoiseSigma);
-  let x0Prev = new Float32Array(x.length);
+  let x: Float32Array = randnForBatch(BATCH * SIZE, generators).map((v) => v * plan.initNoiseSigma);
+  let x0Prev: Float32Array = new Float32Array(x.length);
   const out: Float32Array[] = [x];
   for (const k of plan.steps) {
     const noise = plan.stochastic ? randnForBatch(x.length, generators) : new Float32Array(x.length);

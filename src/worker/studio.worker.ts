@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { JobError } from '../protocol/jobs';
+import { GenerationService } from '../generation/generationService';
 import { serveJobs } from '../protocol/server';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
@@ -14,15 +14,13 @@ const backend = probeBackend({
   hardwareConcurrency: self.navigator.hardwareConcurrency,
 });
 
-// Until the generation pipeline (src/generation) lands, its jobs answer with a clear failure.
-const generationPending = () => {
-  throw new JobError('failed', 'Image generation is not available in this build yet');
-};
+// Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels).
+const generation = new GenerationService();
 
 serveJobs<StudioJobs>(self, {
   probeBackend: () => backend,
   prepareImage,
-  loadModel: generationPending,
-  generate: generationPending,
-  unloadModels: generationPending,
+  loadModel: (request) => generation.loadModel(request),
+  generate: (request, context) => generation.generate(request, context),
+  unloadModels: () => generation.unloadModels(),
 });

@@ -1,0 +1,100 @@
+import Ajv from 'ajv';
+import { MAX_SEED } from '../diffusion/random';
+import { SAMPLER_NAMES } from '../diffusion/schedulerConfig';
+import { describeSchemaErrors } from '../diffusion/schemaMessages';
+import { JobError } from '../protocol/jobs';
+import type { BackendPreference, GenerateRequest } from './jobTypes';
+
+/** A checked request with every default filled in. */
+export type ResolvedGenerateRequest = Required<Omit<GenerateRequest, 'eta'>> & { eta: number };
+
+/** What the loaded model decides about sizes. */
+export interface ModelGeometry {
+  width: number;
+  height: number;
+  sizeMultiple: number;
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prompt', 'sampler', 'steps', 'guidanceScale', 'seed', 'numImages'],
+  properties: {
+    modelId: { type: 'string', minLength: 1 },
+    prompt: { type: 'string', maxLength: 10_000 },
+    negativePrompt: { type: 'string', maxLength: 10_000 },
+    sampler: { enum: [...SAMPLER_NAMES] },
+    steps: { type: 'integer', minimum: 1, maximum: 1000 },
+    guidanceScale: { type: 'number', minimum: 0, maximum: 100 },
+    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
+    numImages: { type: 'integer', minimum: 1, maximum: 16 },
+    eta: { type: 'number', minimum: 0, maximum: 1 },
+    width: { type: 'integer', minimum: 8, maximum: 2048 },
+    height: { type: 'integer', minimum: 8, maximum: 2048 },
+    previewEvery: { type: 'integer', minimum: 0, maximum: 1000 },
+    maxBatch: { type: 'integer', minimum: 1, maximum: 16 },
+    backend: { enum: ['auto', 'webgpu', 'wasm'] },
+  },
+} as const;
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+/** The id of the model a request names (before the model is loaded). */
+export function requestedModelId(request: { modelId?: string }): string {
+  return request.modelId ?? 'builtin';
+}
+
+/** The backend a request asks for. */
+export function requestedBackend(request: { backend?: BackendPreference }): BackendPreference {
+  return request.backend ?? 'auto';
+}
+
+/**
+ * Checks a `generate` payload (structured-cloned from the page, so anything may arrive).
+ * @throws JobError 'bad-input' naming the first bad field, e.g. `steps must be ≥ 1`.
+ */
+export function checkGenerateRequest(payload: unknown): GenerateRequest {
+  validate ??= new Ajv({ allErrors: true }).compile(schema);
+  if (!validate(payload)) {
+    const [issue] = describeSchemaErrors(validate.errors);
+    const field = issue?.field.replace(/^\//, '') || undefined;
+    throw new JobError('bad-input', issue ? issue.message.replace(/^\//, '') : 'the request is invalid', field);
+  }
+  const r = payload as GenerateRequest;
+  if ((r.eta ?? 0) !== 0 && r.sampler !== 'ddim') throw new JobError('bad-input', `eta is a DDIM setting; sampler "${r.sampler}" does not take it`, 'eta');
+  return r;
+}
+
+/**
+ * Fills a checked request's defaults for the model that will run it.
+ * @throws JobError 'bad-input' when the image size does not suit the model.
+ */
+export function resolveGenerateRequest(r: GenerateRequest, model: ModelGeometry): ResolvedGenerateRequest {
+  const width = r.width ?? model.width;
+  const height = r.height ?? model.height;
+  for (const [field, value] of [['width', width], ['height', height]] as const) {
+    if (value % model.sizeMultiple !== 0) {
+      throw new JobError('bad-input', `${field} ${value} must be a multiple of ${model.sizeMultiple} for this model`, field);
+    }
+  }
+  return {
+    modelId: requestedModelId(r),
+    prompt: r.prompt,
+    negativePrompt: r.negativePrompt ?? '',
+    sampler: r.sampler,
+    steps: r.steps,
+    guidanceScale: r.guidanceScale,
+    seed: r.seed,
+    numImages: r.numImages,
+    eta: r.eta ?? 0,
+    width,
+    height,
+    previewEvery: r.previewEvery ?? 5,
+    maxBatch: r.maxBatch ?? 4,
+    backend: requestedBackend(r),
+  };
+}
+
+/** Seed of image `index`: seed + index, wrapping at 2³² (AUTOMATIC1111 adds the index too). */
+export function imageSeed(seed: number, index: number): number {
+  return (seed + index) % (MAX_SEED + 1);
+}

@@ -1,0 +1,531 @@
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
+import { NoiseGenerator, randnForBatch } from '../diffusion/random';
+import { usesGuidance } from '../diffusion/guidance';
+import type { GraphBuilder } from '../engine/graph';
+import { createStorageBuffer, readBuffer, writeBuffer } from '../engine/runtime/gpu-buffers';
+import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
+import { encodePngWithParameters } from '../export/pngImage';
+import { buildTextEncoderGraph } from '../model/graphs';
+import { JobError } from '../protocol/jobs';
+import { buildDenoiseStepGraph, buildLatentDecoderGraph, DECODE_IO, STEP_IO, STEP_PARAM_COUNT } from './denoiseStepGraph';
+import type { GenerationModel } from './generationModel';
+import { imageSeed, type ResolvedGenerateRequest } from './generateRequest';
+import { InferenceBackend, type OpenBackendOptions } from './inferenceBackend';
+import type { GeneratedImage, GenerateProgress, GenerateResult, GenerateStage, LoadedModel, ModelComponentInfo } from './jobTypes';
+import { latentPreviewPngs } from './latentPreview';
+import { COEFFICIENT_ORDER, planDenoising, type DenoisePlan } from './stepCoefficients';
+import { TextEmbeddingCache } from './textEmbeddingCache';
+
+export interface RunContext {
+  signal?: AbortSignal;
+  onProgress?: (progress: GenerateProgress) => void;
+}
+
+/** A fixed GPU buffer and the ORT tensor viewing it. */
+interface Slot {
+  buffer: GPUBuffer;
+  tensor: OrtTensor;
+}
+
+interface StepSession {
+  session: InferenceSession;
+  batch: number;
+  guided: boolean;
+  latentShape: number[];
+  textShape: number[];
+  /** WebGPU: buffers for the per-step inputs (and, when captured, for every input and output), kept with the session. */
+  slots: Map<string, Slot>;
+}
+
+interface Timing {
+  compileMs: number;
+  gpuMs: number;
+}
+
+const MAX_STEP_SESSIONS = 3;
+const MAX_DECODERS = 3;
+
+/**
+ * Text → images for one model on one backend. Compiled sessions are cached (text encoder once; a denoise-step
+ * graph per (batch, guidance, size); a decoder per (batch, size)) so later requests only run. Per request, the
+ * latents and the previous x0 stay where the backend computes (GPU buffers fed back into the next step on WebGPU);
+ * each step uploads only its 10 numbers and, for stochastic samplers, the seeded noise. Requests run one at a time.
+ */
+export class GenerationPipeline {
+  readonly textCache = new TextEmbeddingCache();
+  private textSession: InferenceSession | undefined;
+  private readonly stepSessions = new Map<string, StepSession>();
+  private readonly decoders = new Map<string, InferenceSession>();
+  /** Tensors and buffers the request in flight holds; empty between requests. */
+  private readonly held = new Map<OrtTensor, GPUBuffer | null>();
+  /** Parameters of the graphs built so far, by component (the VAE counts its decoder half). */
+  private readonly parameterCounts = new Map<ModelComponentInfo['name'], number>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly model: GenerationModel,
+    readonly backend: InferenceBackend,
+  ) {}
+
+  static async create(model: GenerationModel, backend: OpenBackendOptions): Promise<GenerationPipeline> {
+    return new GenerationPipeline(model, await InferenceBackend.open(backend));
+  }
+
+  /** Tensors held by a request in flight (0 once a request has finished, failed or been cancelled). */
+  get liveTensors(): number {
+    return this.held.size;
+  }
+
+  /** Compiled sessions currently cached. */
+  get cachedSessions(): number {
+    return (this.textSession ? 1 : 0) + this.stepSessions.size + this.decoders.size;
+  }
+
+  /** Compiles what a first guided one-image request at the native size needs, and describes the model. */
+  async warm(): Promise<LoadedModel> {
+    return this.exclusive(async () => {
+      const timing: Timing = { compileMs: 0, gpuMs: 0 };
+      const shape = { batch: 1, width: this.model.width, height: this.model.height };
+      await this.textEncoder(timing);
+      await this.stepSession({ ...shape, guided: true }, timing);
+      await this.decoder(shape, timing);
+      return this.describe(timing.compileMs);
+    });
+  }
+
+  describe(compileMs = 0): LoadedModel {
+    const { folder } = this.model;
+    const component = (name: ModelComponentInfo['name'], untrained: boolean): ModelComponentInfo => ({
+      name,
+      parameters: this.parameterCounts.get(name) ?? 0,
+      untrained,
+    });
+    return {
+      modelId: this.model.id,
+      untrained: folder.untrained,
+      components: [
+        component('text_encoder', folder.textEncoder.untrained),
+        component('unet', folder.unet.untrained),
+        component('vae', folder.vae.untrained),
+      ],
+      width: this.model.width,
+      height: this.model.height,
+      sizeMultiple: this.model.sizeMultiple,
+      backend: this.backend.report,
+      compileMs,
+    };
+  }
+
+  /** Runs one request (after any earlier one finishes). Cancelling rejects with a `cancelled` JobError within one step. */
+  generate(request: ResolvedGenerateRequest, ctx: RunContext = {}): Promise<GenerateResult> {
+    return this.exclusive(() => this.run(request, ctx));
+  }
+
+  /** Releases every session and buffer; the pipeline cannot be used afterwards. */
+  async dispose(): Promise<number> {
+    this.disposed = true;
+    await this.queue.catch(() => undefined);
+    let released = 0;
+    if (this.textSession) {
+      await this.textSession.release();
+      released++;
+      this.textSession = undefined;
+    }
+    for (const s of this.stepSessions.values()) await releaseStepSession(s);
+    released += this.stepSessions.size;
+    this.stepSessions.clear();
+    for (const d of this.decoders.values()) await d.release();
+    released += this.decoders.size;
+    this.decoders.clear();
+    return released;
+  }
+
+  // ------------------------------------------------------------------ one request
+
+  private async run(r: ResolvedGenerateRequest, ctx: RunContext): Promise<GenerateResult> {
+    const started = performance.now();
+    const timing: Timing = { compileMs: 0, gpuMs: 0 };
+    const cacheBefore = { hits: this.textCache.hits, misses: this.textCache.misses };
+    const guided = usesGuidance(r.guidanceScale);
+    const plan = planDenoising(this.model.schedulerConfig, { sampler: r.sampler, steps: r.steps, eta: r.eta });
+    const total = { steps: r.steps * r.numImages, done: 0, denoiseMs: 0 };
+    const progress = (stage: GenerateStage, extra: Partial<GenerateProgress> & { imageIndex: number; imageCount: number }) =>
+      ctx.onProgress?.({ stage, step: 0, totalSteps: r.steps, numImages: r.numImages, backend: this.backend.report, ...extra });
+    const checkCancelled = () => {
+      if (ctx.signal?.aborted) throw new JobError('cancelled', 'generation was cancelled');
+    };
+
+    checkCancelled();
+    progress('encoding-text', { imageIndex: 0, imageCount: r.numImages });
+    const t0 = performance.now();
+    const cond = await this.embed(r.prompt, timing);
+    const uncond = guided ? await this.embed(r.negativePrompt, timing) : null;
+    const textEncodeMs = performance.now() - t0;
+
+    const images: GeneratedImage[] = [];
+    let decodeMs = 0;
+    for (let first = 0; first < r.numImages; first += r.maxBatch) {
+      const batch = Math.min(r.maxBatch, r.numImages - first);
+      const seeds = Array.from({ length: batch }, (_, i) => imageSeed(r.seed, first + i));
+      checkCancelled();
+      const shape = { batch, width: r.width, height: r.height };
+      if (!this.stepSessions.has(stepKey({ ...shape, guided }))) progress('compiling', { imageIndex: first, imageCount: batch });
+      const step = await this.stepSession({ ...shape, guided }, timing);
+      const decoder = await this.decoder(shape, timing);
+      try {
+        const text = guidedText(uncond, cond, batch);
+        const latents = await this.denoise(step, plan, r, seeds, text, timing, (done, previews) => {
+          total.done++;
+          total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
+          const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
+          progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
+        }, checkCancelled);
+        progress('decoding', { step: r.steps, imageIndex: first, imageCount: batch });
+        const d0 = performance.now();
+        const pixels = await this.decode(decoder, latents, timing);
+        decodeMs += performance.now() - d0;
+        images.push(...this.encodeImages(pixels, seeds, r));
+      } finally {
+        this.releaseHeld();
+      }
+    }
+    const totalMs = performance.now() - started;
+    return {
+      modelId: this.model.id,
+      untrained: this.model.folder.untrained,
+      images,
+      seeds: images.map((i) => i.seed),
+      width: r.width,
+      height: r.height,
+      usage: {
+        unetEvaluations: (guided ? 2 : 1) * r.steps * r.numImages,
+        gpuMs: timing.gpuMs,
+        textCache: { hits: this.textCache.hits - cacheBefore.hits, misses: this.textCache.misses - cacheBefore.misses },
+      },
+      timings: {
+        compileMs: timing.compileMs,
+        textEncodeMs: textEncodeMs - Math.min(textEncodeMs, timing.compileMs),
+        denoiseMs: totalMs - textEncodeMs - decodeMs - timing.compileMs,
+        decodeMs,
+        totalMs,
+      },
+      backend: this.backend.report,
+    };
+  }
+
+  /** The denoising loop for one batch of images; returns the final latents (held until `releaseHeld`). */
+  private async denoise(
+    s: StepSession,
+    plan: DenoisePlan,
+    r: ResolvedGenerateRequest,
+    seeds: number[],
+    text: Float32Array,
+    timing: Timing,
+    onStep: (done: number, previews: ArrayBuffer[] | undefined) => void,
+    checkCancelled: () => void,
+  ): Promise<OrtTensor> {
+    const { ort, device } = this.backend;
+    const size = s.latentShape.reduce((a, b) => a * b, 1);
+    const [, channels, lh, lw] = s.latentShape as [number, number, number, number];
+    const generators = seeds.map((seed) => new NoiseGenerator(seed));
+    const initial = randnForBatch(size, generators).map((v) => v * plan.initNoiseSigma);
+    const zeros = new Float32Array(size);
+    const params = new Float32Array(STEP_PARAM_COUNT);
+    const capture = s.slots.has(STEP_IO.nextLatents);
+    const cpuTensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
+
+    // Where the loop state lives: CPU tensors on wasm; GPU buffers on WebGPU.
+    let latents: OrtTensor;
+    let prevX0: OrtTensor;
+    if (capture) {
+      writeBuffer(device!, s.slots.get(STEP_IO.latents)!.buffer, initial);
+      writeBuffer(device!, s.slots.get(STEP_IO.prevX0)!.buffer, zeros);
+      latents = s.slots.get(STEP_IO.latents)!.tensor;
+      prevX0 = s.slots.get(STEP_IO.prevX0)!.tensor;
+    } else if (device) {
+      latents = this.holdOwned(createStorageBuffer(device, initial, 'latents'), s.latentShape);
+      prevX0 = this.holdOwned(createStorageBuffer(device, zeros, 'prev_x0'), s.latentShape);
+    } else {
+      latents = this.hold(cpuTensor(initial, s.latentShape));
+      prevX0 = this.hold(cpuTensor(zeros, s.latentShape));
+    }
+    let textTensor: OrtTensor;
+    let noiseTensor: OrtTensor;
+    if (device) {
+      writeBuffer(device, s.slots.get(STEP_IO.textEmbeddings)!.buffer, text);
+      writeBuffer(device, s.slots.get(STEP_IO.noise)!.buffer, zeros);
+      textTensor = s.slots.get(STEP_IO.textEmbeddings)!.tensor;
+      noiseTensor = s.slots.get(STEP_IO.noise)!.tensor;
+    } else {
+      textTensor = cpuTensor(text, s.textShape);
+      noiseTensor = cpuTensor(zeros, s.latentShape);
+    }
+
+    for (let i = 0; i < plan.steps.length; i++) {
+      checkCancelled();
+      const k = plan.steps[i]!;
+      params[0] = k.timestep;
+      params[1] = r.guidanceScale;
+      COEFFICIENT_ORDER.forEach((name, j) => (params[2 + j] = k[name]));
+      const noise = plan.stochastic ? randnForBatch(size, generators) : null;
+      const t0 = performance.now();
+      let paramsTensor: OrtTensor;
+      if (device) {
+        writeBuffer(device, s.slots.get(STEP_IO.params)!.buffer, params);
+        if (noise) writeBuffer(device, s.slots.get(STEP_IO.noise)!.buffer, noise);
+        paramsTensor = s.slots.get(STEP_IO.params)!.tensor;
+      } else {
+        paramsTensor = cpuTensor(params.slice(), [STEP_PARAM_COUNT]);
+        if (noise) noiseTensor = cpuTensor(noise, s.latentShape);
+      }
+      const feeds = {
+        [STEP_IO.latents]: latents,
+        [STEP_IO.prevX0]: prevX0,
+        [STEP_IO.textEmbeddings]: textTensor,
+        [STEP_IO.params]: paramsTensor,
+        [STEP_IO.noise]: noiseTensor,
+      };
+      if (capture) {
+        const fetches = { [STEP_IO.nextLatents]: s.slots.get(STEP_IO.nextLatents)!.tensor, [STEP_IO.predX0]: s.slots.get(STEP_IO.predX0)!.tensor };
+        await s.session.run(feeds, fetches);
+        const enc = device!.createCommandEncoder();
+        const bytes = size * 4;
+        enc.copyBufferToBuffer(s.slots.get(STEP_IO.nextLatents)!.buffer, 0, s.slots.get(STEP_IO.latents)!.buffer, 0, bytes);
+        enc.copyBufferToBuffer(s.slots.get(STEP_IO.predX0)!.buffer, 0, s.slots.get(STEP_IO.prevX0)!.buffer, 0, bytes);
+        device!.queue.submit([enc.finish()]);
+      } else {
+        const out = await s.session.run(feeds);
+        const next = out[STEP_IO.nextLatents]!;
+        const x0 = out[STEP_IO.predX0]!;
+        if (device && (next.location !== 'gpu-buffer' || x0.location !== 'gpu-buffer')) {
+          throw new Error(`the denoise step returned its latents on '${next.location}', not the GPU: the webgpu EP did not run it`);
+        }
+        this.release(latents);
+        this.release(prevX0);
+        latents = this.hold(next);
+        prevX0 = this.hold(x0);
+      }
+      let previews: ArrayBuffer[] | undefined;
+      const last = i === plan.steps.length - 1;
+      if (r.previewEvery > 0 && !last && (i + 1) % r.previewEvery === 0) {
+        const x0 = capture
+          ? new Float32Array(await readBuffer(device!, s.slots.get(STEP_IO.prevX0)!.buffer, size * 4))
+          : ((await prevX0.getData()) as Float32Array);
+        previews = latentPreviewPngs(x0, s.batch, channels, lh, lw);
+      }
+      timing.gpuMs += performance.now() - t0;
+      onStep(i + 1, previews);
+      // Let the worker see a cancel message between steps (ORT's promises resolve as microtasks).
+      await yieldToEventLoop();
+    }
+    return latents;
+  }
+
+  private async decode(decoder: InferenceSession, latents: OrtTensor, timing: Timing): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const t0 = performance.now();
+    const out = await decoder.run({ [DECODE_IO.latents]: latents });
+    const image = out[DECODE_IO.image]!;
+    const data = (await image.getData()) as Float32Array;
+    timing.gpuMs += performance.now() - t0;
+    return { data, dims: image.dims };
+  }
+
+  private encodeImages(pixels: { data: Float32Array; dims: readonly number[] }, seeds: number[], r: ResolvedGenerateRequest): GeneratedImage[] {
+    const [, channels, height, width] = pixels.dims as [number, number, number, number];
+    const plane = height * width;
+    return seeds.map((seed, n) => {
+      const rgba = new Uint8Array(plane * 4);
+      const base = n * channels * plane;
+      for (let i = 0; i < plane; i++) {
+        for (let c = 0; c < 3; c++) {
+          const v = pixels.data[base + Math.min(c, channels - 1) * plane + i]!;
+          rgba[i * 4 + c] = Math.round(Math.min(Math.max(v, 0), 1) * 255);
+        }
+        rgba[i * 4 + 3] = 255;
+      }
+      const info: Infotext = {
+        prompt: r.prompt,
+        negativePrompt: r.negativePrompt,
+        steps: r.steps,
+        sampler: A1111_SAMPLER_NAMES[r.sampler],
+        cfgScale: r.guidanceScale,
+        seed,
+        width,
+        height,
+        model: this.model.id,
+        extra: r.sampler === 'ddim' && r.eta > 0 ? { 'Eta DDIM': String(r.eta) } : {},
+      };
+      const png = encodePngWithParameters(rgba, width, height, info);
+      return { png: png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer, seed, parameters: formatInfotext(info) };
+    });
+  }
+
+  // ------------------------------------------------------------------ text
+
+  private async embed(text: string, timing: Timing): Promise<Float32Array> {
+    const ids = this.model.tokenizer.tokenize(text);
+    const key = TextEmbeddingCache.key(this.model.key, this.model.tokenizer.kind, ids);
+    const hit = this.textCache.get(key);
+    if (hit) return hit;
+    const session = await this.textEncoder(timing);
+    const t0 = performance.now();
+    const input = new this.backend.ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]);
+    const out = await session.run({ input_ids: input });
+    const embedding = ((await out.last_hidden_state!.getData()) as Float32Array).slice();
+    timing.gpuMs += performance.now() - t0;
+    this.textCache.set(key, embedding);
+    return embedding;
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  private async textEncoder(timing: Timing): Promise<InferenceSession> {
+    if (this.textSession) return this.textSession;
+    const { config, weights } = this.model.folder.textEncoder;
+    this.textSession = await this.compile(timing, 'text_encoder', () => buildTextEncoderGraph(config, weights, { batch: 1 }).graph, {});
+    return this.textSession;
+  }
+
+  private async stepSession(shape: { batch: number; guided: boolean; width: number; height: number }, timing: Timing): Promise<StepSession> {
+    const key = stepKey(shape);
+    const cached = this.stepSessions.get(key);
+    if (cached) {
+      this.stepSessions.delete(key);
+      this.stepSessions.set(key, cached); // most recently used last
+      return cached;
+    }
+    const { unet, textEncoder } = this.model.folder;
+    const latentHeight = shape.height / this.model.vaeFactor;
+    const latentWidth = shape.width / this.model.vaeFactor;
+    const textLength = textEncoder.config.max_position_embeddings;
+    const capture = this.backend.device !== null && this.backend.webGpuIo === 'capture';
+    const session = await this.compile(
+      timing,
+      'unet',
+      () => buildDenoiseStepGraph(unet.config, unet.weights, { batch: shape.batch, guided: shape.guided, latentHeight, latentWidth, textLength }),
+      { gpuOutputs: [STEP_IO.nextLatents, STEP_IO.predX0], capture },
+    );
+    const latentShape = [shape.batch, this.model.latentChannels, latentHeight, latentWidth];
+    const textShape = [(shape.guided ? 2 : 1) * shape.batch, textLength, unet.config.cross_attention_dim];
+    const slots = new Map<string, Slot>();
+    const device = this.backend.device;
+    if (device) {
+      const shapes: [string, number[]][] = [
+        [STEP_IO.textEmbeddings, textShape],
+        [STEP_IO.params, [STEP_PARAM_COUNT]],
+        [STEP_IO.noise, latentShape],
+        ...(capture ? ([STEP_IO.latents, STEP_IO.prevX0, STEP_IO.nextLatents, STEP_IO.predX0].map((n) => [n, latentShape]) as [string, number[]][]) : []),
+      ];
+      for (const [name, dims] of shapes) {
+        const buffer = createStorageBuffer(device, dims.reduce((a, b) => a * b, 1) * 4, name);
+        slots.set(name, { buffer, tensor: this.backend.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims }) });
+      }
+    }
+    const s: StepSession = { session, batch: shape.batch, guided: shape.guided, latentShape, textShape, slots };
+    this.stepSessions.set(key, s);
+    for (const [k, old] of this.stepSessions) {
+      if (this.stepSessions.size <= MAX_STEP_SESSIONS) break;
+      this.stepSessions.delete(k);
+      await releaseStepSession(old);
+    }
+    return s;
+  }
+
+  private async decoder(shape: { batch: number; width: number; height: number }, timing: Timing): Promise<InferenceSession> {
+    const key = `${shape.batch}:${shape.width}x${shape.height}`;
+    const cached = this.decoders.get(key);
+    if (cached) return cached;
+    const { vae } = this.model.folder;
+    const f = this.model.vaeFactor;
+    const session = await this.compile(
+      timing,
+      'vae',
+      () => buildLatentDecoderGraph(vae.config, vae.weights, { batch: shape.batch, latentHeight: shape.height / f, latentWidth: shape.width / f }),
+      {},
+    );
+    this.decoders.set(key, session);
+    for (const [k, old] of this.decoders) {
+      if (this.decoders.size <= MAX_DECODERS) break;
+      this.decoders.delete(k);
+      await old.release();
+    }
+    return session;
+  }
+
+  private async compile(
+    timing: Timing,
+    component: ModelComponentInfo['name'],
+    build: () => GraphBuilder,
+    o: Parameters<InferenceBackend['createSession']>[1],
+  ): Promise<InferenceSession> {
+    const t0 = performance.now();
+    const graph = build();
+    this.parameterCounts.set(component, graph.parameters().reduce((n, p) => n + p.tensor.size, 0));
+    const session = await this.backend.createSession(graph, o);
+    timing.compileMs += performance.now() - t0;
+    return session;
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new Error('the generation pipeline was released'));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private hold(t: OrtTensor): OrtTensor {
+    this.held.set(t, null);
+    return t;
+  }
+
+  private holdOwned(buffer: GPUBuffer, dims: number[]): OrtTensor {
+    const t = this.backend.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims });
+    this.held.set(t, buffer);
+    return t;
+  }
+
+  private release(t: OrtTensor): void {
+    if (!this.held.has(t)) return;
+    const owned = this.held.get(t);
+    this.held.delete(t);
+    if (owned) owned.destroy();
+    else if (t.location === 'gpu-buffer') t.dispose();
+  }
+
+  private releaseHeld(): void {
+    for (const t of [...this.held.keys()]) this.release(t);
+  }
+}
+
+function stepKey(s: { batch: number; guided: boolean; width: number; height: number }): string {
+  return `${s.batch}:${s.guided ? 'cfg' : 'cond'}:${s.width}x${s.height}`;
+}
+
+async function releaseStepSession(s: StepSession): Promise<void> {
+  await s.session.release();
+  for (const slot of s.slots.values()) slot.buffer.destroy();
+}
+
+/** [uncond × B, cond × B] with guidance (diffusers' order), [cond × B] without. */
+function guidedText(uncond: Float32Array | null, cond: Float32Array, batch: number): Float32Array {
+  const parts = [...(uncond ? new Array<Float32Array>(batch).fill(uncond) : []), ...new Array<Float32Array>(batch).fill(cond)];
+  const out = new Float32Array(parts.length * cond.length);
+  parts.forEach((p, i) => out.set(p, i * cond.length));
+  return out;
+}
+
+/** A macrotask boundary without timer clamping, so message events (cancel) are handled between steps. */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}

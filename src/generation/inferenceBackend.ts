@@ -1,0 +1,102 @@
+import type { InferenceSession } from 'onnxruntime-web';
+import { GraphBuilder, serializeGraph } from '../engine/graph';
+import { describeWasm, describeWebGpu, ortWebGpuDevice } from '../engine/runtime/backend';
+import { loadOrt, type Ort, type OrtFlavor } from '../engine/runtime/ort';
+import type { BackendPreference, GenerationBackend } from './jobTypes';
+
+/** How the WebGPU denoising loop feeds its session (wasm always uses CPU tensors). */
+export type WebGpuIo =
+  /** Latents stay in GPU buffers ORT returns ('gpu-buffer' outputs fed back); per-step numbers are written into fixed buffers. */
+  | 'gpu'
+  /** As 'gpu', with every input and output in a fixed buffer and the step's commands recorded once and replayed (enableGraphCapture). */
+  | 'capture';
+
+export interface OpenBackendOptions {
+  preference: BackendPreference;
+  /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'). */
+  ortFlavor?: OrtFlavor;
+  /** wasm threads, set when onnxruntime is not initialised yet. Default 1 in Node (tests), ORT's choice in browsers. */
+  threads?: number;
+  /** WebGPU loop mode; default 'gpu'. */
+  webGpuIo?: WebGpuIo;
+}
+
+/**
+ * The onnxruntime-web execution provider the generation sessions use, chosen once and reported honestly.
+ * WebGPU is requested alone (`['webgpu']`, never `['webgpu', 'wasm']`, which falls back silently) and proven
+ * by running a one-node probe graph whose output must come back as a GPU buffer; 'auto' then falls back to
+ * wasm and records why in `report.fallbackReason`.
+ */
+export class InferenceBackend {
+  private constructor(
+    readonly ort: Ort,
+    readonly device: GPUDevice | null,
+    readonly report: GenerationBackend,
+    readonly webGpuIo: WebGpuIo,
+  ) {}
+
+  static async open(o: OpenBackendOptions): Promise<InferenceBackend> {
+    const ort = await loadOrt(o.ortFlavor);
+    const io = o.webGpuIo ?? 'gpu';
+    if (o.preference !== 'wasm') {
+      const failure = await probeWebGpu(ort);
+      if (failure === null) {
+        const device = await ortWebGpuDevice(ort);
+        const d = describeWebGpu(device, ort);
+        const a = d.adapter!;
+        const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
+        return new InferenceBackend(ort, device, { ep: 'webgpu', kind: d.kind, adapter, requested: o.preference }, io);
+      }
+      if (o.preference === 'webgpu') throw new Error(`WebGPU was requested but cannot run: ${failure}`);
+      return InferenceBackend.wasm(ort, o, `WebGPU unavailable (${failure}); running on the CPU (wasm)`);
+    }
+    return InferenceBackend.wasm(ort, o);
+  }
+
+  private static wasm(ort: Ort, o: OpenBackendOptions, fallbackReason?: string): InferenceBackend {
+    if (o.threads !== undefined) ort.env.wasm.numThreads = o.threads;
+    else if (ort.env.wasm.numThreads === undefined && typeof window === 'undefined' && typeof self === 'undefined') ort.env.wasm.numThreads = 1;
+    const d = describeWasm(ort);
+    const report: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: d.threads, requested: o.preference };
+    if (fallbackReason) report.fallbackReason = fallbackReason;
+    return new InferenceBackend(ort, null, report, 'gpu');
+  }
+
+  get ep(): 'webgpu' | 'wasm' {
+    return this.report.ep;
+  }
+
+  /**
+   * A session for `graph` on this backend. `gpuOutputs` stay on the GPU (WebGPU only); `capture` records the
+   * graph's commands on first run and replays them (every input and output must then be a GPU buffer).
+   */
+  async createSession(graph: GraphBuilder, o: { gpuOutputs?: readonly string[]; capture?: boolean } = {}): Promise<InferenceSession> {
+    const options: InferenceSession.SessionOptions = { executionProviders: [this.ep], graphOptimizationLevel: 'all' };
+    if (this.ep === 'webgpu') {
+      if (o.capture) Object.assign(options, { enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' });
+      else if (o.gpuOutputs?.length) options.preferredOutputLocation = Object.fromEntries(o.gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
+    }
+    return this.ort.InferenceSession.create(serializeGraph(graph), options);
+  }
+}
+
+/** Null when a WebGPU session runs and keeps its output on the GPU; otherwise why not. */
+async function probeWebGpu(ort: Ort): Promise<string | null> {
+  if (typeof navigator === 'undefined' || !(navigator as Navigator & { gpu?: GPU }).gpu) return 'navigator.gpu missing';
+  const g = new GraphBuilder('webgpu_probe');
+  g.output(g.add(g.input('x', 'float32', [4]), 1), 'y');
+  let session: InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(serializeGraph(g), { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' });
+    const { y } = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [4]) });
+    const location = y!.location;
+    const values = Array.from((await y!.getData(true)) as Float32Array);
+    if (location !== 'gpu-buffer') return `the probe's output came back on '${location}', so the webgpu EP did not run it`;
+    if (values.join() !== '2,3,4,5') return `the probe computed ${values.join()} instead of 2,3,4,5`;
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    await session?.release();
+  }
+}
