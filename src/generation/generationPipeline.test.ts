@@ -163,7 +163,7 @@ async function referenceImage(m: GenerationModel, prompt: string, negative: stri
   const { scheduler } = createScheduler(m.schedulerConfig, { sampler: 'euler_a' });
   scheduler.setTimesteps(steps);
   const generator = [new NoiseGenerator(seed)];
-  let x = randnForBatch(4 * 16 * 16, generator).map((v) => v * scheduler.initNoiseSigma);
+  let x: Float32Array = randnForBatch(4 * 16 * 16, generator).map((v) => v * scheduler.initNoiseSigma);
   for (const t of scheduler.timesteps) {
     const input = scheduler.scaleModelInput(x, t);
     const call = async (text: Float32Array) =>
