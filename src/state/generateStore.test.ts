@@ -113,8 +113,10 @@ describe('generate store', () => {
     expect(state.lastRun?.images.map((i) => [i.seed, i.itemId])).toEqual(items.map((i) => [i.params.seed, i.id]));
     expect(state.lastSeed).toBe(41);
 
-    state.randomizeSeed();
-    expect(generate.getState().form.seedMode).toBe('random');
+    state.rollSeed();
+    const rolled = generate.getState().form;
+    expect(rolled.seedMode).toBe('fixed');
+    expect(rolled.seed).not.toBe('41');
     generate.getState().reuseLastSeed();
     expect(generate.getState().form).toMatchObject({ seedMode: 'fixed', seed: '41' });
   });

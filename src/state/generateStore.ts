@@ -49,6 +49,7 @@ export interface RunProgress {
 /** The images of the last finished run, shown in the run panel until the next one. */
 export interface LastRun {
   label: string;
+  prompt: string;
   images: { url: string; seed: number; itemId: string | null }[];
   backend: GenerationBackend;
   usage: GenerationUsage;
@@ -86,8 +87,8 @@ export interface GenerateState {
   lastSeed: number | null;
 
   setField<K extends keyof GenerateFormValues>(key: K, value: GenerateFormValues[K]): void;
-  /** Random seed for every run (the dice). */
-  randomizeSeed(): void;
+  /** Fixes the seed to a freshly drawn one (the dice), so a good result can be made again. */
+  rollSeed(): void;
   reuseLastSeed(): void;
   /** Fills the form with a gallery image's settings, seed fixed, so Generate makes it again. */
   fillFrom(item: GalleryItem): void;
@@ -156,6 +157,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
       );
       return {
         label: options.label,
+        prompt: request.prompt,
         images: result.images.map((image, i) => ({
           url: URL.createObjectURL(new Blob([image.png], { type: 'image/png' })),
           seed: image.seed,
@@ -183,8 +185,8 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
         set((s) => ({ form: { ...s.form, [key]: value }, problems: { ...s.problems, [key]: undefined } }));
       },
 
-      randomizeSeed() {
-        set((s) => ({ form: { ...s.form, seedMode: 'random' }, problems: { ...s.problems, seed: undefined } }));
+      rollSeed() {
+        set((s) => ({ form: { ...s.form, seedMode: 'fixed', seed: String(randomSeed()) }, problems: { ...s.problems, seed: undefined } }));
       },
 
       reuseLastSeed() {

@@ -1,7 +1,9 @@
 import { useCallback, useEffect } from 'react';
+import { useBatch } from '../state/generateStudio';
 import { useNavigation } from '../state/navigationStore';
 import { useBackend, useSubjects } from '../state/studio';
 import { BackendBadge } from './BackendBadge';
+import { GenerateStep } from './generate/GenerateStep';
 import { Stepper } from './Stepper';
 import { SubjectStep } from './SubjectStep';
 import { UnavailableStep } from './UnavailableStep';
@@ -17,12 +19,17 @@ export function App() {
     void useSubjects.getState().load();
   }, []);
 
+  // On the Generate step a dropped file is a batch job; anywhere else, photos of the subject.
   const onDrop = useCallback(
     (files: File[]) => {
+      if (step === 'generate') {
+        void useBatch.getState().importFile(files[0]!);
+        return;
+      }
       goTo('subject');
       void addFiles(files);
     },
-    [addFiles, goTo],
+    [addFiles, goTo, step],
   );
   const dragging = usePageFileDrop(onDrop);
 
@@ -34,11 +41,11 @@ export function App() {
       </header>
       <Stepper />
       <main>
-        {step === 'subject' ? <SubjectStep /> : <UnavailableStep step={step} />}
+        {step === 'subject' ? <SubjectStep /> : step === 'generate' ? <GenerateStep /> : <UnavailableStep step={step} />}
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          Drop photos to add them to the active subject
+          {step === 'generate' ? 'Drop a JSONL batch file to import it' : 'Drop photos to add them to the active subject'}
         </div>
       )}
     </div>

@@ -2,13 +2,13 @@ import { useEffect, useState } from 'react';
 import { loadBlob } from '../storage/subjectRecords';
 import { studioStore } from '../state/studio';
 
-/** An object URL for a blob stored under `sha256`, revoked when no longer shown. */
-export function useStoredBlobUrl(sha256: string): string | undefined {
+/** An object URL for a blob stored under `sha256` (by `load`: subject blobs unless told), revoked when no longer shown. */
+export function useStoredBlobUrl(sha256: string, load: typeof loadBlob = loadBlob): string | undefined {
   const [url, setUrl] = useState<string>();
   useEffect(() => {
     let objectUrl: string | undefined;
     let live = true;
-    void loadBlob(studioStore, sha256).then((blob) => {
+    void load(studioStore, sha256).then((blob) => {
       if (!live || !blob) return;
       objectUrl = URL.createObjectURL(blob);
       setUrl(objectUrl);
@@ -17,6 +17,6 @@ export function useStoredBlobUrl(sha256: string): string | undefined {
       live = false;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [sha256]);
+  }, [sha256, load]);
   return url;
 }

@@ -1,0 +1,40 @@
+import { useCallback, useEffect, useRef } from 'react';
+import { useGallery, useGenerate } from '../../state/generateStudio';
+import type { GalleryItem } from '../../storage/galleryRecords';
+import { BatchPanel } from './BatchPanel';
+import { Gallery } from './Gallery';
+import { GenerateForm } from './GenerateForm';
+import { ModelStatus } from './ModelStatus';
+import { RunPanel } from './RunPanel';
+import './generate.css';
+
+/** Step 4: prompts to pictures with the base model (personalised ones once training exists), a gallery and batch jobs. */
+export function GenerateStep() {
+  const prompt = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (!useGallery.getState().loaded) void useGallery.getState().load();
+    if (useGenerate.getState().model.status === 'idle') void useGenerate.getState().loadModel();
+  }, []);
+
+  // Re-run: the form takes the image's settings, and the prompt comes into view with focus.
+  const rerun = useCallback((item: GalleryItem) => {
+    useGenerate.getState().fillFrom(item);
+    prompt.current?.focus();
+    prompt.current?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  }, []);
+
+  return (
+    <section aria-labelledby="step-heading" className="step generate-step" data-testid="step-generate">
+      <h2 id="step-heading">Generate</h2>
+      <p className="lead">Write a prompt and render it with the model in this browser. No subject is needed.</p>
+      <ModelStatus />
+      <div className="generate-layout">
+        <GenerateForm promptRef={prompt} />
+        <RunPanel />
+      </div>
+      <BatchPanel />
+      <Gallery onRerun={rerun} />
+    </section>
+  );
+}
