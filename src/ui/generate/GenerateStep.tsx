@@ -17,11 +17,14 @@ export function GenerateStep() {
     if (useGenerate.getState().model.status === 'idle') void useGenerate.getState().loadModel();
   }, []);
 
-  // Re-run: the form takes the image's settings, and the prompt comes into view with focus.
+  // Re-run: the form takes the image's settings, and the prompt comes into view with focus — on the next
+  // frame, after a closing dialog has handed focus back to its opener.
   const rerun = useCallback((item: GalleryItem) => {
     useGenerate.getState().fillFrom(item);
-    prompt.current?.focus();
-    prompt.current?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    requestAnimationFrame(() => {
+      prompt.current?.focus({ preventScroll: true });
+      prompt.current?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    });
   }, []);
 
   return (
