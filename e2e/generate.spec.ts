@@ -198,7 +198,7 @@ test('cancel stops a run within a step, returns to ready and saves nothing', asy
 
   await runPanel(page).getByRole('button', { name: 'Cancel' }).click();
   await expect(runPanel(page)).toHaveAttribute('data-state', 'ready', { timeout: 10_000 });
-  await expect(page.getByTestId('run-stopped')).toHaveText(/^Cancelled at step \d+ of 400; nothing was saved\.$/);
+  await expect(page.getByTestId('run-stopped')).toHaveText(/^Cancelled generating 1 image at step \d+ of 400; nothing was saved\.$/);
   await expect(galleryItems(page)).toHaveCount(0);
   expect(await galleryKeys(page)).toEqual([]);
 

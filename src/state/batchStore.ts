@@ -94,7 +94,11 @@ export function createBatchStore(deps: { generate: GenerateStore }) {
               const outcome = batchOutcomeFromResult(batchRequest.custom_id, result);
               update((q) => ('error' in outcome ? markFailed(q, i, outcome.error) : markDone(q, i, outcome)));
             } catch (error) {
-              if (error instanceof JobError && error.code === 'cancelled') break;
+              // Cancelled here or from the run panel: either way the whole batch stops.
+              if (error instanceof JobError && error.code === 'cancelled') {
+                update(cancelQueue);
+                break;
+              }
               update((q) => markFailed(q, i, explainGenerateFailure(error).reason));
             }
           }

@@ -150,7 +150,7 @@ describe('generate store', () => {
     generate.getState().cancel();
     await run;
     expect(generate.getState().running).toBeNull();
-    expect(generate.getState().stopped).toMatch(/^Cancelled at step \d+ of 500; nothing was saved\.$/);
+    expect(generate.getState().stopped).toMatch(/^Cancelled generating 1 image at step \d+ of 500; nothing was saved\.$/);
     expect(worker.requests).toHaveLength(1);
     expect(gallery.getState().items).toEqual([]);
     expect(await loadGallery(store)).toEqual([]);
@@ -221,6 +221,20 @@ describe('batch store', () => {
     expect(worker.requests.map((r) => r.prompt)).toEqual(['a', 'b']);
     expect(gallery.getState().items.map((i) => i.customId)).toEqual(['a']);
     expect(batch.getState().running).toBe(false);
+  });
+
+  it('cancelling the running line from the run panel stops the whole batch', async () => {
+    const { batch, generate, worker } = setup();
+    await batch.getState().importFile(batchFile(['{"custom_id": "a", "prompt": "a", "steps": 40}', '{"custom_id": "b", "prompt": "b"}']));
+    const run = batch.getState().start();
+    await worker.reached(2);
+    generate.getState().cancel();
+    await run;
+    expect(batch.getState().queue?.lines.map((l) => [l.status, l.error])).toEqual([
+      ['cancelled', 'cancelled while running'],
+      ['cancelled', 'cancelled before it ran'],
+    ]);
+    expect(worker.requests).toHaveLength(1);
   });
 
   it('refuses a file that is not UTF-8 text, saying what a batch file is', async () => {

@@ -81,7 +81,7 @@ export interface GenerateState {
   lastRun: LastRun | null;
   /** Why the last run failed, with the fix; cleared when the next one starts. */
   failure: GenerateFailure | null;
-  /** What happened to a run that did not finish, e.g. "Cancelled at step 2 of 4; nothing was saved." */
+  /** What happened to a run that did not finish, e.g. "Cancelled generating 1 image at step 2 of 4; nothing was saved." */
   stopped: string | null;
   /** The first seed of the last finished run ("reuse last seed"). */
   lastSeed: number | null;
@@ -265,7 +265,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           if (error instanceof JobError && error.code === 'cancelled') {
             const at = get().running;
             const where = at && at.stage === 'denoising' ? ` at step ${at.step} of ${at.totalSteps}` : '';
-            set({ stopped: `Cancelled${where}; nothing was saved.` });
+            set({ stopped: `Cancelled generating ${options.label}${where}; nothing was saved.` });
           } else {
             set({ failure: explainGenerateFailure(error) });
           }
@@ -297,7 +297,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
   });
 }
 
-/** The `generate` payload for checked settings. Previews come about ten times per run, and at least every step. */
+/** The `generate` payload for checked settings. Previews come about twenty times per run, at most every step. */
 function requestFrom(settings: GenerateSettings, seed: number): GenerateRequest {
   return {
     modelId: MODEL_ID,
@@ -312,4 +312,4 @@ function requestFrom(settings: GenerateSettings, seed: number): GenerateRequest 
   };
 }
 
-export const previewInterval = (steps: number) => Math.max(1, Math.floor(steps / 10));
+export const previewInterval = (steps: number) => Math.max(1, Math.floor(steps / 20));

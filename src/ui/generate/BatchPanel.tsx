@@ -17,6 +17,7 @@ const STATUS_TEXT: Record<QueueLine['status'], string> = {
 export function BatchPanel() {
   const { queue, running, message, importFile, start, cancel, clear, archive } = useBatch();
   const generating = useGenerate((s) => s.running);
+  const step = generating?.stage === 'denoising' ? ` · step ${generating.step} of ${generating.totalSteps}` : '';
   const input = useRef<HTMLInputElement>(null);
   const counts = queue && queueCounts(queue);
   const finished = counts ? counts.done + counts.failed + counts.cancelled : 0;
@@ -90,7 +91,7 @@ export function BatchPanel() {
                     <tr>
                       <th scope="col">Line</th>
                       <th scope="col">custom_id</th>
-                      <th scope="col">Prompt</th>
+                      <th scope="col" className="queue-prompt">Prompt</th>
                       <th scope="col">Status</th>
                     </tr>
                   </thead>
@@ -102,6 +103,7 @@ export function BatchPanel() {
                         <td className="queue-prompt" title={line.request.prompt}>{line.request.prompt}</td>
                         <td>
                           <span className={`status status-${line.status}`}>{STATUS_TEXT[line.status]}</span>
+                          {line.status === 'running' && <span className="muted">{step}</span>}
                           {line.status === 'done' && line.result && <span className="muted"> · {line.result.images.length} img</span>}
                           {line.error && line.status === 'failed' && <span className="queue-error"> {line.error}</span>}
                         </td>

@@ -55,7 +55,7 @@ export function RunPanel() {
         </>
       ) : (
         <>
-          <h3>{lastRun ? `Last run: ${lastRun.label}` : 'Ready'}</h3>
+          <h3>{lastRun ? `Last finished: ${lastRun.label}` : 'Ready'}</h3>
           {stopped && <p className="notice notice-info" role="status" data-testid="run-stopped">{stopped}</p>}
           {failure && (
             <div className="notice notice-error" role="alert" data-testid="run-failure">
