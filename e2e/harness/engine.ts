@@ -1,14 +1,16 @@
 /**
- * Browser harness for the training engine (e2e/engine.spec.ts, bench/train.ts): compiles the
- * reference block's train step in the page and runs it with the TrainRuntime on a chosen EP.
+ * Browser harness for the training engine (e2e/engine.spec.ts, bench/train.ts): compiles a network's
+ * train step in the page and runs it with the TrainRuntime on a chosen EP.
  */
-import { compileTrainStep } from '../../src/engine/optim/train-step';
+import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
+import { GraphBuilder, serializeGraph } from '../../src/engine/graph';
 import type { BackendReport } from '../../src/engine/runtime/backend';
-import { BENCH_BLOCK, TINY_BLOCK, referenceBatch, referenceBlock } from '../../src/engine/runtime/testing/reference-block';
 import { TrainRuntime } from '../../src/engine/runtime/train-runtime';
 
 export interface HarnessRequest {
-  block: 'tiny' | 'bench';
+  network: NetworkName;
+  /** Default 'flat' (the product); 'per-parameter' is the benchmark baseline. */
+  optimizer?: OptimizerLayout;
   ep: 'webgpu' | 'wasm';
   io?: 'ort' | 'gpu' | 'capture';
   steps: number;
@@ -20,34 +22,53 @@ export interface HarnessRequest {
 
 export interface HarnessResult {
   backend: BackendReport;
-  nodeCount: number;
   losses: number[];
+  /** Nodes of the step that run each step (see CompiledProgram.runtimeNodeCount). */
+  nodeCount: number;
   /** Per timed step, milliseconds (loss read back included). */
   msPerStep: number[];
   createMs: number;
 }
 
 async function runTrainStep(req: HarnessRequest): Promise<HarnessResult> {
-  const cfg = { ...(req.block === 'tiny' ? TINY_BLOCK : BENCH_BLOCK), trainNonAttention: true };
-  const block = referenceBlock(cfg);
-  const compiled = compileTrainStep(block.graph, block.loss, { adamw: { weightDecay: 0.01 } });
-  const batch = referenceBatch(cfg);
+  const { program, initialState, feeds } = buildStep(req.network, req.optimizer);
   const t0 = performance.now();
-  const rt = await TrainRuntime.create({ ep: req.ep, io: req.io, threads: req.threads, programs: [compiled.step], state: compiled.initialState });
+  const rt = await TrainRuntime.create({ ep: req.ep, io: req.io, threads: req.threads, programs: [program], state: initialState });
   const createMs = performance.now() - t0;
   const losses: number[] = [];
   const msPerStep: number[] = [];
   try {
     for (let t = 1; t <= (req.warmup ?? 0) + req.steps; t++) {
       const s = performance.now();
-      const { metrics } = await rt.run('step', { ...batch, lr: 3e-3, step: t, max_grad_norm: 1 });
+      const { metrics } = await rt.run('step', feeds(t));
       if (t > (req.warmup ?? 0)) msPerStep.push(performance.now() - s);
       losses.push(metrics![0]!);
     }
   } finally {
     await rt.dispose();
   }
-  return { backend: rt.backend, nodeCount: compiled.step.nodeCount, losses, msPerStep, createMs };
+  return { backend: rt.backend, nodeCount: program.runtimeNodeCount, losses, msPerStep, createMs };
+}
+
+/**
+ * Runs a program whose Split has 9 outputs (more storage buffers than WebGPU allows per stage; the
+ * kernel fails validation and would silently produce zeros). Returns the runtime's error, or null.
+ */
+async function runInvalidProgram(): Promise<string | null> {
+  const g = new GraphBuilder('too_wide');
+  const p = g.input('p', 'float32', [9]);
+  g.output(g.concat(g.split(p, new Array<number>(9).fill(1)).map((t) => g.mul(t, 2)).slice(0, 7), 0), 'p.next');
+  g.output(g.reduceSum(p, [0]), 'metrics');
+  const program = { name: 'step', model: serializeGraph(g), feeds: [], state: [{ name: 'p', output: null }], readback: ['p.next', 'metrics'] };
+  const rt = await TrainRuntime.create({ ep: 'webgpu', programs: [program], state: { p: new Float32Array(9).fill(1) } });
+  try {
+    await rt.run('step', {});
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await rt.dispose();
+  }
 }
 
 /** What the page's own WebGPU sees, independent of onnxruntime. */
@@ -56,7 +77,14 @@ async function probeWebGpu(): Promise<{ hasGpu: boolean; adapter: boolean; archi
   return { hasGpu: 'gpu' in navigator, adapter: Boolean(adapter), architecture: adapter?.info.architecture ?? '' };
 }
 
-const harness = { runTrainStep, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
+const harness = { runTrainStep, runInvalidProgram, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
 export type EngineHarness = typeof harness;
-(window as unknown as { engineHarness: EngineHarness }).engineHarness = harness;
+
+declare global {
+  interface Window {
+    /** Set by e2e/harness/engine.ts; driven by Playwright through page.evaluate. */
+    engineHarness: EngineHarness;
+  }
+}
+window.engineHarness = harness;
 document.body.dataset.ready = 'true';

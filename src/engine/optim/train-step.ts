@@ -36,8 +36,13 @@ export interface ValueSpec {
 export interface CompiledProgram {
   readonly name: 'step' | 'accumulate' | 'apply';
   readonly model: Uint8Array;
-  /** Nodes in the serialized graph (what WebGPU dispatch time scales with). */
+  /** Nodes in the serialized graph. */
   readonly nodeCount: number;
+  /**
+   * Nodes that depend on a graph input: what runs each step (WebGPU time scales with it). The rest
+   * read only frozen weights and onnxruntime constant-folds them when the session is created.
+   */
+  readonly runtimeNodeCount: number;
   /** Inputs fed per run beside the state: the model's data inputs and the scalars in {@link HYPER}. */
   readonly feeds: readonly ValueSpec[];
   /** State tensors the program reads, with the output that replaces each after a run (null: read only). */
@@ -184,5 +189,19 @@ function program(
     ...updated.map((s) => ({ name: s, output: nextName(s) })),
     ...readOnly.map((s) => ({ name: s, output: null })),
   ];
-  return { name, model: serializeGraph(g), nodeCount: liveNodes(g).length, feeds, state, readback: [METRICS] };
+  const counts = countNodes(g);
+  return { name, model: serializeGraph(g), nodeCount: counts.total, runtimeNodeCount: counts.runtime, feeds, state, readback: [METRICS] };
+}
+
+/** Live nodes of a graph, and how many of them depend on a graph input (see CompiledProgram.runtimeNodeCount). */
+export function countNodes(g: GraphBuilder): { total: number; runtime: number } {
+  const live = liveNodes(g);
+  const dynamic = new Set<Tensor>(g.inputs);
+  let runtime = 0;
+  for (const n of live) {
+    if (!n.inputs.some((t) => t !== null && dynamic.has(t))) continue;
+    runtime++;
+    for (const o of n.outputs) dynamic.add(o);
+  }
+  return { total: live.length, runtime };
 }

@@ -63,6 +63,8 @@ export class TrainRuntime {
   private readonly sessions = new Map<string, Session>();
   private readonly state = new Map<string, Slot>();
   private readonly gpuErrors: string[] = [];
+  /** WebGPU validation errors are not thrown by onnxruntime (a kernel may silently yield zeros): collect and throw them. */
+  private readonly onGpuError = (e: Event) => this.gpuErrors.push((e as GPUUncapturedErrorEvent).error.message);
   private disposed = false;
 
   private constructor(
@@ -91,7 +93,7 @@ export class TrainRuntime {
     const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
     const backend = device ? describeWebGpu(device, ort) : describeWasm(ort);
     const rt = new TrainRuntime(ort, backend, device, io);
-    if (device) device.addEventListener('uncapturederror', (e) => rt.gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
+    device?.addEventListener('uncapturederror', rt.onGpuError);
     for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
     rt.setState(opts.state);
     return rt;
@@ -180,6 +182,7 @@ export class TrainRuntime {
       for (const f of s.fixedOutputs?.values() ?? []) f.buffer.destroy();
     }
     for (const name of [...this.state.keys()]) this.release(name);
+    this.device?.removeEventListener('uncapturederror', this.onGpuError);
   }
 
   // ------------------------------------------------------------------ internals
