@@ -125,7 +125,7 @@ test('the sample subject loads its four photos and the next steps say honestly t
     await expect(page.getByText('Not available yet')).toBeVisible();
   }
   await page.reload();
-  await expect(page.getByRole('heading', { name: 'Generate', level: 2 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Train', level: 2 })).toBeVisible();
 });
 
 test('photos can be added with the keyboard through the file picker', async ({ page }) => {
