@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { strFromU8, unzipSync } from 'fflate';
-import { createStore } from 'idb-keyval';
+import { createStore, keys } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GenerateRequest, GenerateResult, GenerationBackend, LoadedModel } from '../generation/jobTypes';
 import { JobClient } from '../protocol/client';
@@ -110,7 +110,7 @@ describe('generate store', () => {
     expect(await loadGallery(store)).toEqual(items);
     const state = generate.getState();
     expect(state.running).toBeNull();
-    expect(state.lastRun?.images.map((i) => [i.seed, i.itemId])).toEqual(items.map((i) => [i.params.seed, i.id]));
+    expect(state.lastRun).toMatchObject({ saved: true, images: [{ seed: 41 }, { seed: 42 }] });
     expect(state.lastSeed).toBe(41);
 
     state.rollSeed();
@@ -162,6 +162,27 @@ describe('generate store', () => {
     await generate.getState().generate();
     expect(generate.getState().failure).toEqual({ reason: 'steps must be at most 999 for this model', fix: 'Change the steps and generate again.', field: 'steps' });
     expect(gallery.getState().items).toEqual([]);
+  });
+
+  it('when storage is full, keeps no image of the run but still offers them for download, saying why', async () => {
+    const { store, gallery, generate } = setup();
+    const realPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof realPut>) {
+      if (args[1] === 'gallery/index') throw new DOMException('quota exceeded', 'QuotaExceededError');
+      return realPut.apply(this, args);
+    };
+    try {
+      generate.getState().setField('numImages', '2');
+      generate.getState().setField('steps', '1');
+      await generate.getState().generate();
+    } finally {
+      IDBObjectStore.prototype.put = realPut;
+    }
+    expect(generate.getState().lastRun).toMatchObject({ saved: false, images: [{}, {}] });
+    expect(generate.getState().failure).toBeNull();
+    expect(gallery.getState().items).toEqual([]);
+    expect(await keys(store)).toEqual([]); // the item records put before the index were rolled back too
+    expect(gallery.getState().notices[0]?.text).toMatch(/^The 2 new images were not saved to the gallery\. Browser storage is full/);
   });
 
   it('reports the loaded model, untrained and with the backend that runs it', async () => {

@@ -50,7 +50,7 @@ export interface RunProgress {
 export interface LastRun {
   label: string;
   prompt: string;
-  images: { url: string; seed: number; itemId: string | null }[];
+  images: { url: string; seed: number }[];
   backend: GenerationBackend;
   usage: GenerationUsage;
   timings: GenerationTimings;
@@ -158,10 +158,9 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
       return {
         label: options.label,
         prompt: request.prompt,
-        images: result.images.map((image, i) => ({
+        images: result.images.map((image) => ({
           url: URL.createObjectURL(new Blob([image.png], { type: 'image/png' })),
           seed: image.seed,
-          itemId: saved?.[i]?.id ?? null,
         })),
         backend: result.backend,
         usage: result.usage,
