@@ -59,22 +59,22 @@ export function buildDenoiseStepGraph(config: UNetConfig, weights: WeightSource,
   const params = g.input(STEP_IO.params, 'float32', [STEP_PARAM_COUNT]);
   const noise = g.input(STEP_IO.noise, 'float32', latentShape);
 
-  const [timestep, guidance, cin, cp, cq, ca, cb, cc, ce, cs] = g.split(params, new Array<number>(STEP_PARAM_COUNT).fill(1), 0) as Tensor[] as [
-    Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
-  ];
-  const xIn = g.mul(x, cin!);
+  // Split in two levels: one node with 10 outputs needs more storage-buffer bindings than WebGPU guarantees (8).
+  const halves = g.split(params, [5, 5], 0).flatMap((half) => g.split(half, [1, 1, 1, 1, 1], 0));
+  const [timestep, guidance, cin, cp, cq, ca, cb, cc, ce, cs] = halves as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+  const xIn = g.mul(x, cin);
   const sample = o.guided ? g.concat([xIn, xIn], 0) : xIn;
-  const raw = unetForward(p, config, { sample, timestep: g.expand(timestep!, [modelBatch]), encoderHiddenStates: text });
+  const raw = unetForward(p, config, { sample, timestep: g.expand(timestep, [modelBatch]), encoderHiddenStates: text });
   p.check('unet weights');
   let out = raw;
   if (o.guided) {
     const [uncond, cond] = g.split(raw, [o.batch, o.batch], 0) as [Tensor, Tensor];
-    out = g.add(uncond, g.mul(g.sub(cond, uncond), guidance!));
+    out = g.add(uncond, g.mul(g.sub(cond, uncond), guidance));
   }
-  const x0 = g.add(g.mul(x, cp!), g.mul(out, cq!));
+  const x0 = g.add(g.mul(x, cp), g.mul(out, cq));
   const next = g.add(
-    g.add(g.add(g.mul(x, ca!), g.mul(x0, cb!)), g.add(g.mul(prevX0, cc!), g.mul(out, ce!))),
-    g.mul(noise, cs!),
+    g.add(g.add(g.mul(x, ca), g.mul(x0, cb)), g.add(g.mul(prevX0, cc), g.mul(out, ce))),
+    g.mul(noise, cs),
   );
   g.output(next, STEP_IO.nextLatents);
   g.output(x0, STEP_IO.predX0);

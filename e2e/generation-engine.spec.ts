@@ -1,0 +1,86 @@
+import { expect, test, type Page } from '@playwright/test';
+import { decode } from 'fast-png';
+import type { GenerationRun } from './harness/generation';
+import type { OpenBackendOptions } from '../src/generation/inferenceBackend';
+import type { GenerateRequest } from '../src/generation/jobTypes';
+
+/**
+ * The generation pipeline on the WebGPU EP in headless Chromium. The WebGPU adapter here is SwiftShader, where a
+ * 64×64 decode takes minutes: requests use the smallest size the built-in model allows (16×16, 4×4 latents) and
+ * two steps. Numerics are compared against the wasm EP in the same page.
+ */
+const request: GenerateRequest = {
+  prompt: 'a photo of a dog',
+  negativePrompt: 'blurry',
+  sampler: 'euler_a',
+  steps: 2,
+  guidanceScale: 6,
+  seed: 21,
+  numImages: 1,
+  width: 16,
+  height: 16,
+  previewEvery: 1,
+};
+
+// One page for both tests: onnxruntime compiles each WebGPU shader once per page, which on SwiftShader takes minutes.
+test.describe.configure({ mode: 'serial' });
+let page: Page;
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await page.goto('/e2e/harness/generation.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+});
+test.afterAll(async () => {
+  await page.close();
+});
+
+const generate = (backend: OpenBackendOptions, requests: GenerateRequest[], cancelAtStep?: number): Promise<GenerationRun[]> =>
+  page.evaluate(([b, r, c]) => window.generationHarness.generate(b, r, c), [backend, requests, cancelAtStep] as const);
+
+function maxPixelDiff(a: number[], b: number[]): number {
+  const [pa, pb] = [decode(Uint8Array.from(a)).data, decode(Uint8Array.from(b)).data];
+  expect(pa.length).toBe(pb.length);
+  let m = 0;
+  for (let i = 0; i < pa.length; i++) m = Math.max(m, Math.abs(pa[i]! - pb[i]!));
+  return m;
+}
+
+let wasmPng: number[];
+
+test('WebGPU runs the whole denoising loop on the GPU, says so, and matches the wasm EP', async () => {
+  test.setTimeout(600_000);
+  const architecture = await page.evaluate(() => window.generationHarness.adapter());
+  expect(architecture, 'headless Chromium must expose a WebGPU adapter (--enable-unsafe-webgpu)').not.toBeNull();
+
+  const [wasm] = await generate({ preference: 'wasm' }, [request]);
+  // 'webgpu' alone: a WebGPU failure is an error here, never a silent wasm run. The step session also refuses
+  // latents that come back off the GPU, so a finished run means they stayed in GPU buffers.
+  const gpu = await generate({ preference: 'webgpu', webGpuIo: 'gpu' }, [request, request]);
+  for (const run of gpu) {
+    expect(run.error).toBeUndefined();
+    expect(run.result.backend).toMatchObject({ ep: 'webgpu', kind: architecture === 'swiftshader' ? 'software-gpu' : 'gpu', requested: 'webgpu' });
+    expect(run.result.backend.adapter).toContain(architecture!);
+    expect(run.liveTensors).toBe(0);
+  }
+  expect(wasm!.result.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
+  // Same seed, same image on both backends (float32 on different hardware: a level or two of 255 at most).
+  wasmPng = wasm!.pngs[0]!;
+  expect(maxPixelDiff(gpu[0]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
+  // Reproducible on WebGPU, and the second request reuses the compiled sessions and cached text embeddings.
+  expect(gpu[1]!.pngs[0]).toEqual(gpu[0]!.pngs[0]);
+  expect(gpu[1]!.result.timings.compileMs).toBe(0);
+  expect(gpu[1]!.result.usage.textCache).toEqual({ hits: 2, misses: 0 });
+});
+
+test('graph capture (fixed buffers, replayed commands) gives the same image; a cancel mid-run frees the request', async () => {
+  test.setTimeout(600_000);
+  const captured = await generate({ preference: 'webgpu', webGpuIo: 'capture' }, [{ ...request, steps: 3 }, request], 1);
+  // The first captured request is cancelled after its first step…
+  expect(captured[0]!.error).toMatchObject({ code: 'cancelled' });
+  expect(captured[0]!.stepsSeen).toEqual([1]);
+  expect(captured[0]!.liveTensors).toBe(0);
+  // …and the next one on the same (cached, captured) session is unaffected by it.
+  expect(captured[1]!.error).toBeUndefined();
+  expect(captured[1]!.result.backend.ep).toBe('webgpu');
+  expect(maxPixelDiff(captured[1]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
+});

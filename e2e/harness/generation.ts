@@ -1,0 +1,67 @@
+/**
+ * Browser harness for the generation pipeline (e2e/generation-engine.spec.ts, bench/sample.ts): runs
+ * requests on a chosen backend in the page and returns what the tests compare.
+ */
+import { measureSampling, type SampleBenchOptions, type SampleBenchResult } from '../../bench/sampleMeasure';
+import { builtinModelSource, loadGenerationModel } from '../../src/generation/generationModel';
+import { GenerationPipeline } from '../../src/generation/generationPipeline';
+import { checkGenerateRequest, resolveGenerateRequest } from '../../src/generation/generateRequest';
+import type { OpenBackendOptions } from '../../src/generation/inferenceBackend';
+import type { GenerateRequest, GenerateResult } from '../../src/generation/jobTypes';
+
+export interface GenerationRun {
+  result: Omit<GenerateResult, 'images'>;
+  /** Each image's PNG bytes (plain arrays: they cross page.evaluate as JSON). */
+  pngs: number[][];
+  /** Tensors the pipeline still held afterwards. */
+  liveTensors: number;
+  /** Denoising progress events (step numbers) seen. */
+  stepsSeen: number[];
+  error?: { name: string; code?: string; message: string };
+}
+
+/** Runs `requests` in order on one pipeline; `cancelAtStep` cancels the first request when it reports that step. */
+async function generate(backend: OpenBackendOptions, requests: GenerateRequest[], cancelAtStep?: number): Promise<GenerationRun[]> {
+  const model = await loadGenerationModel(builtinModelSource());
+  const pipeline = await GenerationPipeline.create(model, backend);
+  const runs: GenerationRun[] = [];
+  try {
+    for (const [index, request] of requests.entries()) {
+      const controller = new AbortController();
+      const stepsSeen: number[] = [];
+      try {
+        const result = await pipeline.generate(resolveGenerateRequest(checkGenerateRequest(request), model), {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.stage !== 'denoising') return;
+            stepsSeen.push(p.step);
+            if (index === 0 && p.step === cancelAtStep) controller.abort();
+          },
+        });
+        const { images, ...rest } = result;
+        runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), liveTensors: pipeline.liveTensors, stepsSeen });
+      } catch (e) {
+        const error = { name: (e as Error).name, code: (e as { code?: string }).code, message: (e as Error).message };
+        runs.push({ result: undefined as never, pngs: [], liveTensors: pipeline.liveTensors, stepsSeen, error });
+      }
+    }
+  } finally {
+    await pipeline.dispose();
+  }
+  return runs;
+}
+
+const harness = {
+  generate,
+  measure: (o: SampleBenchOptions): Promise<SampleBenchResult> => measureSampling(o),
+  adapter: async () => (await navigator.gpu?.requestAdapter())?.info.architecture ?? null,
+  crossOriginIsolated: () => self.crossOriginIsolated,
+};
+export type GenerationHarness = typeof harness;
+declare global {
+  interface Window {
+    generationHarness: GenerationHarness;
+  }
+}
+window.generationHarness = harness;
+document.body.dataset.ready = 'true';
