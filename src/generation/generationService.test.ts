@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { JobClient } from '../protocol/client';
+import type { Endpoint } from '../protocol/jobs';
+import { serveJobs } from '../protocol/server';
+import type { StudioJobs } from '../protocol/studioJobs';
+import { readPngParameters } from '../export/pngImage';
+import { GenerationService } from './generationService';
+import type { GenerateProgress, GenerateRequest } from './jobTypes';
+
+type GenerationJobs = Pick<StudioJobs, 'loadModel' | 'generate' | 'unloadModels'>;
+
+// The worker's handlers, as studio.worker.ts registers them, over a real MessageChannel (structured clone, transfers).
+const service = new GenerationService();
+const { port1, port2 } = new MessageChannel();
+serveJobs<GenerationJobs>(port2 as unknown as Endpoint, {
+  loadModel: (r) => service.loadModel(r),
+  generate: (r, ctx) => service.generate(r, ctx),
+  unloadModels: () => service.unloadModels(),
+});
+const client = new JobClient<GenerationJobs>(port1 as unknown as Endpoint);
+port1.start();
+port2.start();
+afterAll(async () => {
+  await service.unloadModels();
+  port1.close();
+  port2.close();
+});
+
+const request: GenerateRequest = { prompt: 'a dog', sampler: 'dpmpp_2m', steps: 1, guidanceScale: 4, seed: 8, numImages: 1, width: 16, height: 16 };
+
+describe('generation jobs through the protocol (Node: no WebGPU)', () => {
+  it('loadModel reports an untrained built-in model, and that WebGPU was tried and why it fell back', async () => {
+    const loaded = await client.request('loadModel', {});
+    expect(loaded).toMatchObject({ modelId: 'builtin', untrained: true, width: 64, height: 64, sizeMultiple: 16 });
+    expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([['text_encoder', true], ['unet', true], ['vae', true]]);
+    expect(loaded.components.every((c) => c.parameters > 100_000)).toBe(true);
+    expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto' });
+    expect(loaded.backend.fallbackReason).toMatch(/WebGPU unavailable \(navigator\.gpu missing\)/);
+    expect(loaded.compileMs).toBeGreaterThan(0);
+    // Loading again compiles nothing.
+    expect((await client.request('loadModel', {})).compileMs).toBe(0);
+  });
+
+  it('generate answers with PNG bytes carrying the parameters, and progress on the way', async () => {
+    const events: GenerateProgress[] = [];
+    const result = await client.request('generate', { ...request, numImages: 2 }, { onProgress: (p) => events.push(p) });
+    expect(result.images).toHaveLength(2);
+    expect(result.seeds).toEqual([8, 9]);
+    expect(readPngParameters(new Uint8Array(result.images[1]!.png))).toContain('Seed: 9, Size: 16x16, Model: builtin');
+    expect(result.usage.unetEvaluations).toBe(2 * 1 * 2);
+    expect(result.backend.fallbackReason).toBeDefined();
+    expect(events.map((e) => e.stage)).toEqual(['encoding-text', 'compiling', 'denoising', 'decoding']);
+  });
+
+  it.each([
+    [{ ...request, steps: 0 }, 'steps', 'steps must be ≥ 1'],
+    [{ ...request, sampler: 'heun' }, 'sampler', 'sampler must be one of "ddim", "euler_a", "dpmpp_2m"'],
+    [{ ...request, seed: -1 }, 'seed', 'seed must be ≥ 0'],
+    [{ ...request, eta: 0.5 }, 'eta', 'eta is a DDIM setting; sampler "dpmpp_2m" does not take it'],
+    [{ ...request, width: 40 }, 'width', 'width 40 must be a multiple of 16 for this model'],
+    [{ ...request, modelId: 'sd15' }, 'modelId', 'there is no model "sd15" (known: "builtin")'],
+    [{ ...request, stepz: 3 }, 'stepz', 'stepz is not a known field'],
+    [{ prompt: 'x' }, 'sampler', 'sampler is required'],
+  ])('refuses bad input with the field: %j', async (payload, field, message) => {
+    const error = await client.request('generate', payload as GenerateRequest).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'bad-input', field, message });
+  });
+
+  it('a cancelled request rejects at once, and unloadModels releases the compiled sessions', async () => {
+    const controller = new AbortController();
+    const pending = client.request('generate', { ...request, steps: 30 }, {
+      signal: controller.signal,
+      onProgress: (p) => p.step === 1 && controller.abort(),
+    });
+    await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
+    const { sessionsReleased } = await client.request('unloadModels', undefined);
+    expect(sessionsReleased).toBeGreaterThanOrEqual(3);
+    expect((await client.request('unloadModels', undefined)).sessionsReleased).toBe(0);
+  });
+});
