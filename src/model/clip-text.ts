@@ -62,7 +62,7 @@ export function clipTextForward(p: ModelParams, c: CLIPTextConfig, inputIds: Ten
   }
   h = layerNorm(p, `${PREFIX}.final_layer_norm`, h, c.layer_norm_eps);
   const lastHiddenState = g.reshape(h, [b, l, d]);
-  return { lastHiddenState, pooled: pooledOutput(p, c, inputIds, h) };
+  return { lastHiddenState, pooled: pooledOutput(p, c, inputIds, lastHiddenState) };
 }
 
 /**
@@ -78,13 +78,19 @@ function initAs(p: ModelParams, name: string, shape: [number, number], std: numb
  * The hidden state at the end-of-text token of each sequence, as CLIPTextTransformer picks it:
  * the largest id when eos_token_id is 2 (legacy configs, where the EOT id is the vocabulary's
  * largest), otherwise the first position holding eos_token_id.
+ *
+ * Built from ops the WebGPU EP runs, so no node falls back to the CPU: its Cast, Add and Equal
+ * kernels take no int64, so the ArgMax key is looked up per id in a float table (the id itself, or
+ * 1 at eos_token_id) instead of cast or compared, and GatherND picks each sequence's row without
+ * int64 offset arithmetic.
  */
-function pooledOutput(p: ModelParams, c: CLIPTextConfig, inputIds: Tensor, tokens: Tensor): Tensor {
+function pooledOutput(p: ModelParams, c: CLIPTextConfig, inputIds: Tensor, hidden: Tensor): Tensor {
   const g = p.g;
-  const [b, l] = inputIds.shape as [number, number];
-  // ArgMax over float ids: exact below 2^24 and supported by every EP (ArgMax picks the first maximum).
-  const key = c.eos_token_id === 2 || c.eos_token_id === null ? g.cast(inputIds, 'float32') : g.cast(g.equal(inputIds, c.eos_token_id), 'float32');
-  const pos = g.node('ArgMax', [key], [{ dtype: 'int64', shape: [b] }], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } })[0]!;
-  const rows = g.add(pos, g.constant(Array.from({ length: b }, (_, i) => i * l), [b], 'int64'));
-  return g.gather(tokens, rows, 0);
+  const [b] = inputIds.shape as [number, number];
+  const legacy = c.eos_token_id === 2 || c.eos_token_id === null;
+  // Float keys are exact below 2^24; ArgMax picks the first maximum.
+  const keys = Float32Array.from({ length: c.vocab_size }, (_, id) => (legacy ? id : id === c.eos_token_id ? 1 : 0));
+  const key = g.gather(g.constant(keys, [c.vocab_size]), inputIds);
+  const pos = g.node('ArgMax', [key], [{ dtype: 'int64', shape: [b, 1] }], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 1 } })[0]!;
+  return g.node('GatherND', [hidden, pos], [{ dtype: hidden.dtype, shape: [b, hidden.shape[2]!] }], { batch_dims: { kind: 'int', value: 1 } })[0]!;
 }
