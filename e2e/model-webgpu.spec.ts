@@ -13,8 +13,8 @@ const run = (page: Page, component: Component): Promise<ComponentResult> =>
 /** The WebGPU EP (JSEP) is onnxruntime-web's JsExecutionProvider; the wasm EP is its CPUExecutionProvider. */
 const WEBGPU_EP = 'JsExecutionProvider';
 
-// SwiftShader compiles every shader on the first run and computes on the CPU: the UNet took 2 min
-// (text encoder 8 s) on a 2-core machine busy with other work. The VAE is left out: its 64×64 activations make
+// SwiftShader compiles every shader on the first run and computes on the CPU: the UNet took 1–2 min
+// (text encoder 5–8 s) on a 2-core machine busy with other work. The VAE is left out: its 64×64 activations make
 // it the slowest of the three there, and it has no op kind the UNet lacks.
 for (const component of ['unet', 'text_encoder'] as const) {
   test(`the ${component} built by the project reproduces PyTorch on WebGPU, every node on the GPU`, async ({ page }) => {
