@@ -17,11 +17,14 @@ export interface SampleBenchOptions {
   /** Timed runs per setting after a warm-up run; the median is reported. */
   repeats: number;
   guidanceScale?: number;
+  /** Image size; default the model's own (64×64 for the built-in model). */
+  size?: number;
 }
 
 export interface SamplerTiming {
   sampler: SamplerName;
   steps: number;
+  size: number;
   /** One whole guided image at `steps` steps, warm (sessions compiled, prompt embeddings cached): text, denoise, decode, PNG. */
   msPerImage: number;
   /** (msPerImage − the same at 1 step) / (steps − 1): one denoise step = one UNet evaluation at batch 2 + guidance + update. */
@@ -48,7 +51,16 @@ export async function measureSampling(o: SampleBenchOptions): Promise<SampleBenc
   try {
     const request = (sampler: SamplerName, steps: number) =>
       resolveGenerateRequest(
-        checkGenerateRequest({ prompt: 'a photo of a dog on the beach', sampler, steps, guidanceScale: o.guidanceScale ?? 7.5, seed: 1, numImages: 1, previewEvery: 0 }),
+        checkGenerateRequest({
+          prompt: 'a photo of a dog on the beach',
+          sampler,
+          steps,
+          guidanceScale: o.guidanceScale ?? 7.5,
+          seed: 1,
+          numImages: 1,
+          previewEvery: 0,
+          ...(o.size ? { width: o.size, height: o.size } : {}),
+        }),
         model,
       );
     const t0 = performance.now();
@@ -57,7 +69,6 @@ export async function measureSampling(o: SampleBenchOptions): Promise<SampleBenc
     const samplers: SamplerTiming[] = [];
     for (const sampler of o.samplers) {
       const time = async (steps: number) => {
-        await pipeline.generate(request(sampler, steps));
         const all: number[] = [];
         for (let i = 0; i < o.repeats; i++) all.push((await pipeline.generate(request(sampler, steps))).timings.totalMs);
         return all;
@@ -68,6 +79,7 @@ export async function measureSampling(o: SampleBenchOptions): Promise<SampleBenc
       samplers.push({
         sampler,
         steps: o.steps,
+        size: o.size ?? model.width,
         msPerImage: round(msPerImage),
         msPerStep: round((msPerImage - median(one)) / Math.max(1, o.steps - 1)),
         allMsPerImage: full.map(round),
