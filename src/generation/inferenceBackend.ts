@@ -17,7 +17,7 @@ export interface OpenBackendOptions {
   ortFlavor?: OrtFlavor;
   /** wasm threads, set when onnxruntime is not initialised yet. Default 1 in Node (tests), ORT's choice in browsers. */
   threads?: number;
-  /** WebGPU loop mode; default 'gpu'. */
+  /** WebGPU loop mode; default 'capture' (per-node dispatch from JS is what a step costs on a fast GPU; capture removes it). */
   webGpuIo?: WebGpuIo;
 }
 
@@ -37,7 +37,7 @@ export class InferenceBackend {
 
   static async open(o: OpenBackendOptions): Promise<InferenceBackend> {
     const ort = await loadOrt(o.ortFlavor);
-    const io = o.webGpuIo ?? 'gpu';
+    const io = o.webGpuIo ?? 'capture';
     if (o.preference !== 'wasm') {
       const failure = await probeWebGpu(ort);
       if (failure === null) {
@@ -59,7 +59,7 @@ export class InferenceBackend {
     const d = describeWasm(ort);
     const report: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: d.threads, requested: o.preference };
     if (fallbackReason) report.fallbackReason = fallbackReason;
-    return new InferenceBackend(ort, null, report, 'gpu');
+    return new InferenceBackend(ort, null, report, o.webGpuIo ?? 'capture');
   }
 
   get ep(): 'webgpu' | 'wasm' {
