@@ -8,12 +8,13 @@
  *     block, where dispatch overhead rather than SwiftShader's arithmetic dominates; the reference
  *     block and the UNet run once each with the default settings.
  *
- * Options: --no-browser, --no-build (reuse dist/), --networks=tiny,reference,unet, --steps=N (wasm
- * and the tiny block; the slow SwiftShader runs time 2 steps of the block and 1 of the UNet).
+ * Options: --no-browser, --no-build (reuse dist/), --networks=tiny,reference,unet, --steps=N (default 10: wasm
+ * and the tiny block; the slow SwiftShader runs time 2 steps of the block and 1 of the UNet), --rounds=N
+ * (default 3: lever variants run interleaved this many times).
  * For an NVIDIA GPU without a browser see bench/train-gpu.mjs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { chromium, type Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
 import { TrainRuntime } from '../src/engine/runtime/train-runtime';
@@ -23,7 +24,8 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const networks = option('networks', 'tiny,reference,unet').split(',') as NetworkName[];
-const steps = Number(option('steps', '5'));
+const steps = Number(option('steps', '10'));
+const rounds = Number(option('rounds', '3'));
 const threads = Math.min(4, cpus().length);
 const PORT = 4179;
 
@@ -41,13 +43,16 @@ interface Row {
   io?: string;
   nodes: number;
   msPerStep?: number;
+  /** Fastest timed step: on a loaded machine a better estimate of the step's own cost than the median. */
+  msMin?: number;
   msPerStepAll?: number[];
   sessionMs?: number;
   adapter?: string;
   error?: string;
 }
 
-async function nodeWasm(network: NetworkName, optimizer: OptimizerLayout): Promise<Row> {
+/** Timed steps of one wasm run in this process. */
+async function nodeWasm(network: NetworkName, optimizer: OptimizerLayout): Promise<{ nodes: number; times: number[]; sessionMs: number }> {
   const s = buildStep(network, optimizer);
   const t0 = performance.now();
   const rt = await TrainRuntime.create({ ep: 'wasm', programs: [s.program], state: s.initialState, threads });
@@ -59,47 +64,55 @@ async function nodeWasm(network: NetworkName, optimizer: OptimizerLayout): Promi
     if (t > 2) times.push(performance.now() - a);
   }
   await rt.dispose();
-  return {
-    network,
-    ep: 'wasm',
-    where: 'node',
-    optimizer,
-    nodes: s.program.runtimeNodeCount,
-    msPerStep: round(median(times)),
-    msPerStepAll: times.map(round),
-    sessionMs: round(sessionMs),
-  };
+  return { nodes: s.program.runtimeNodeCount, times, sessionMs };
 }
 
-async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: number): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const req of requests) {
-    const base = { network: req.network, ep: req.ep, where: 'chromium' as const, optimizer: req.optimizer ?? 'flat', io: req.io ?? 'ort' };
-    try {
-      const r = await Promise.race([
-        page.evaluate((q) => window.engineHarness.runTrainStep(q), req),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs)),
-      ]);
-      rows.push({ ...base, ...summarize(r) });
-    } catch (e) {
-      rows.push({ ...base, nodes: NaN, error: (e as Error).message.split('\n')[0] });
-      // A timed-out run keeps going in the page: start the next one in a fresh page.
-      await page.reload();
-      await page.waitForFunction(() => document.body.dataset.ready === 'true');
+/** The timing fields of a row from all timed steps of its runs. */
+function timing(times: number[], sessionMs: number) {
+  return { msPerStep: round(median(times)), msMin: round(Math.min(...times)), msPerStepAll: times.map(round), sessionMs: round(sessionMs) };
+}
+
+/**
+ * Runs each request `rounds` times, interleaved (A B C A B C …), so that load from other processes
+ * spreads over all variants instead of favouring whichever ran in a quiet moment.
+ */
+async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: number, rounds = 1): Promise<Row[]> {
+  const runs: { result?: HarnessResult; times: number[]; error?: string }[] = requests.map(() => ({ times: [] }));
+  for (let pass = 0; pass < rounds; pass++) {
+    for (const [i, req] of requests.entries()) {
+      const acc = runs[i]!;
+      if (acc.error) continue;
+      try {
+        const r = await Promise.race([
+          page.evaluate((q) => window.engineHarness.runTrainStep(q), req),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs)),
+        ]);
+        acc.result ??= r;
+        acc.times.push(...r.msPerStep);
+      } catch (e) {
+        acc.error = (e as Error).message.split('\n')[0];
+        // A timed-out run keeps going in the page: start the next one in a fresh page.
+        await page.reload();
+        await page.waitForFunction(() => document.body.dataset.ready === 'true');
+      }
     }
-    process.stderr.write(`  ${JSON.stringify(rows[rows.length - 1])}\n`);
   }
-  return rows;
-}
-
-function summarize(r: HarnessResult) {
-  return {
-    nodes: r.nodeCount,
-    msPerStep: round(median(r.msPerStep)),
-    msPerStepAll: r.msPerStep.map(round),
-    sessionMs: round(r.createMs),
-    adapter: r.backend.adapter ? `${r.backend.adapter.vendor} ${r.backend.adapter.architecture} ${r.backend.adapter.description}`.trim() : undefined,
-  };
+  return requests.map((req, i) => {
+    const { result, times, error } = runs[i]!;
+    const row: Row = {
+      network: req.network,
+      ep: req.ep,
+      where: 'chromium',
+      optimizer: req.optimizer ?? 'flat',
+      io: req.io ?? 'ort',
+      nodes: result?.nodeCount ?? NaN,
+      ...(result ? timing(times, result.createMs) : {}),
+      ...(result?.backend.adapter ? { adapter: `${result.backend.adapter.vendor} ${result.backend.adapter.architecture} ${result.backend.adapter.description}`.trim() } : {}),
+      ...(error ? { error } : {}),
+    };
+    process.stderr.write(`  ${JSON.stringify(row)}\n`);
+    return row;
+  });
 }
 
 async function run(cmd: string, cmdArgs: string[]): Promise<void> {
@@ -135,7 +148,7 @@ async function browser(): Promise<{ rows: Row[]; chromium: string }> {
     if (networks.includes('tiny')) {
       const tiny = (r: Partial<HarnessRequest>): HarnessRequest => ({ network: 'tiny', ep: 'webgpu', steps, warmup: 2, ...r });
       const levers = [tiny({ ep: 'wasm' }), tiny({}), tiny({ io: 'gpu' }), tiny({ io: 'capture' }), tiny({ optimizer: 'per-parameter' })];
-      rows.push(...(await browserRuns(page, levers, 300_000)));
+      rows.push(...(await browserRuns(page, levers, 300_000, rounds)));
     }
     if (networks.includes('reference')) {
       rows.push(...(await browserRuns(page, [{ network: 'reference', ep: 'webgpu', steps: 2, warmup: 1 }], 300_000)));
@@ -155,10 +168,19 @@ const descriptions: Record<string, string> = {};
 for (const n of networks) {
   const s = buildStep(n);
   descriptions[n] = `${s.description}; ${s.trainable} trainable values`;
-  for (const opt of n === 'unet' ? (['flat'] as const) : (['flat', 'per-parameter'] as const)) {
-    rows.push(await nodeWasm(n, opt));
-    process.stderr.write(`  ${JSON.stringify(rows[rows.length - 1])}\n`);
+  const variants = n === 'unet' ? (['flat'] as const) : (['flat', 'per-parameter'] as const);
+  const acc = variants.map(() => ({ nodes: 0, times: [] as number[], sessionMs: 0 }));
+  for (let r = 0; r < (n === 'unet' ? 1 : rounds); r++) {
+    for (const [i, optimizer] of variants.entries()) {
+      const run = await nodeWasm(n, optimizer);
+      acc[i] = { nodes: run.nodes, times: [...acc[i]!.times, ...run.times], sessionMs: acc[i]!.sessionMs || run.sessionMs };
+    }
   }
+  variants.forEach((optimizer, i) => {
+    const a = acc[i]!;
+    rows.push({ network: n, ep: 'wasm', where: 'node', optimizer, nodes: a.nodes, ...timing(a.times, a.sessionMs) });
+    process.stderr.write(`  ${JSON.stringify(rows[rows.length - 1])}\n`);
+  });
 }
 const web = flag('no-browser') ? null : await browser();
 if (web) rows.push(...web.rows);
@@ -169,8 +191,10 @@ console.log(
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, chromium: web?.chromium },
       wasmThreads: threads,
       timedSteps: steps,
+      rounds,
       networks: descriptions,
-      note: 'nodes = nodes that run each step (frozen-weight-only nodes constant-fold); ms/step is the median of the timed steps after warm-up, loss read-back included',
+      note: 'nodes = nodes that run each step (frozen-weight-only nodes constant-fold); msPerStep / msMin: median / fastest of the timed steps after warm-up, loss read-back included',
+      load: loadavg().map(round),
       results: rows,
     },
     null,
