@@ -58,18 +58,18 @@ test('WebGPU runs the whole denoising loop on the GPU, says so, and matches the 
   const gpu = await generate({ preference: 'webgpu', webGpuIo: 'gpu' }, [request, request]);
   for (const run of gpu) {
     expect(run.error).toBeUndefined();
-    expect(run.result.backend).toMatchObject({ ep: 'webgpu', kind: architecture === 'swiftshader' ? 'software-gpu' : 'gpu', requested: 'webgpu' });
-    expect(run.result.backend.adapter).toContain(architecture!);
+    expect(run.result!.backend).toMatchObject({ ep: 'webgpu', kind: architecture === 'swiftshader' ? 'software-gpu' : 'gpu', requested: 'webgpu' });
+    expect(run.result!.backend.adapter).toContain(architecture!);
     expect(run.liveTensors).toBe(0);
   }
-  expect(wasm!.result.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
+  expect(wasm!.result!.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
   // Same seed, same image on both backends (float32 on different hardware: a level or two of 255 at most).
   wasmPng = wasm!.pngs[0]!;
   expect(maxPixelDiff(gpu[0]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
   // Reproducible on WebGPU, and the second request reuses the compiled sessions and cached text embeddings.
   expect(gpu[1]!.pngs[0]).toEqual(gpu[0]!.pngs[0]);
-  expect(gpu[1]!.result.timings.compileMs).toBe(0);
-  expect(gpu[1]!.result.usage.textCache).toEqual({ hits: 2, misses: 0 });
+  expect(gpu[1]!.result!.timings.compileMs).toBe(0);
+  expect(gpu[1]!.result!.usage.textCache).toEqual({ hits: 2, misses: 0 });
 });
 
 test('graph capture (fixed buffers, replayed commands) gives the same image; a cancel mid-run frees the request', async () => {
@@ -81,6 +81,6 @@ test('graph capture (fixed buffers, replayed commands) gives the same image; a c
   expect(captured[0]!.liveTensors).toBe(0);
   // …and the next one on the same (cached, captured) session is unaffected by it.
   expect(captured[1]!.error).toBeUndefined();
-  expect(captured[1]!.result.backend.ep).toBe('webgpu');
+  expect(captured[1]!.result!.backend.ep).toBe('webgpu');
   expect(maxPixelDiff(captured[1]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
 });

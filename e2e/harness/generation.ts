@@ -10,7 +10,8 @@ import type { OpenBackendOptions } from '../../src/generation/inferenceBackend';
 import type { GenerateRequest, GenerateResult } from '../../src/generation/jobTypes';
 
 export interface GenerationRun {
-  result: Omit<GenerateResult, 'images'>;
+  /** Absent when the request failed (see `error`). */
+  result?: Omit<GenerateResult, 'images'>;
   /** Each image's PNG bytes (plain arrays: they cross page.evaluate as JSON). */
   pngs: number[][];
   /** Tensors the pipeline still held afterwards. */
@@ -42,7 +43,7 @@ async function generate(backend: OpenBackendOptions, requests: GenerateRequest[]
         runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), liveTensors: pipeline.liveTensors, stepsSeen });
       } catch (e) {
         const error = { name: (e as Error).name, code: (e as { code?: string }).code, message: (e as Error).message };
-        runs.push({ result: undefined as never, pngs: [], liveTensors: pipeline.liveTensors, stepsSeen, error });
+        runs.push({ pngs: [], liveTensors: pipeline.liveTensors, stepsSeen, error });
       }
     }
   } finally {

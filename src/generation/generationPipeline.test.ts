@@ -45,6 +45,14 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     expect(pair.seeds).toEqual([3, 4]);
     const diff = maxDiff(pixels(pair.images[1]!.png), pixels(c.images[0]!.png));
     expect(diff).toBeLessThanOrEqual(1); // float32 sums in another batch layout: at most one 8-bit level
+    // More images than maxBatch: batches of 2 then 1, progress says which images each step is for.
+    const events: GenerateProgress[] = [];
+    const three = await pipeline.generate(resolve({ seed: 3, numImages: 3, maxBatch: 2 }), { onProgress: (p) => events.push(p) });
+    expect(three.seeds).toEqual([3, 4, 5]);
+    expect(maxDiff(pixels(three.images[0]!.png), pixels(a.images[0]!.png))).toBeLessThanOrEqual(1);
+    const denoising = events.filter((e) => e.stage === 'denoising');
+    expect(denoising.map((e) => [e.imageIndex, e.imageCount, e.step])).toEqual([[0, 2, 1], [0, 2, 2], [2, 1, 1], [2, 1, 2]]);
+    expect(denoising.at(-1)!.etaMs).toBe(0);
   });
 
   it('batches the guided and unguided passes into one UNet call that equals two separate passes and the JS sampler', async () => {

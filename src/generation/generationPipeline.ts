@@ -94,7 +94,7 @@ export class GenerationPipeline {
     });
   }
 
-  describe(compileMs = 0): LoadedModel {
+  private describe(compileMs: number): LoadedModel {
     const { folder } = this.model;
     const component = (name: ModelComponentInfo['name'], untrained: boolean): ModelComponentInfo => ({
       name,
@@ -149,7 +149,8 @@ export class GenerationPipeline {
     const cacheBefore = { hits: this.textCache.hits, misses: this.textCache.misses };
     const guided = usesGuidance(r.guidanceScale);
     const plan = planDenoising(this.model.schedulerConfig, { sampler: r.sampler, steps: r.steps, eta: r.eta });
-    const total = { steps: r.steps * r.numImages, done: 0, denoiseMs: 0 };
+    // Steps still to run over all batches of images, for the ETA.
+    const total = { steps: r.steps * Math.ceil(r.numImages / r.maxBatch), done: 0, denoiseMs: 0 };
     const progress = (stage: GenerateStage, extra: Partial<GenerateProgress> & { imageIndex: number; imageCount: number }) =>
       ctx.onProgress?.({ stage, step: 0, totalSteps: r.steps, numImages: r.numImages, backend: this.backend.report, ...extra });
     const checkCancelled = () => {
