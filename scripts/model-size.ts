@@ -4,7 +4,8 @@
  *
  *   npx tsx scripts/model-size.ts [folder] [--time]
  */
-import { createWasmSession, runSession, type GraphBuilder } from '../src/engine/graph';
+import { type GraphBuilder } from '../src/engine/graph';
+import { createWasmSession, runSession } from '../src/engine/graph/run-wasm';
 import { loadModelFolder } from '../src/model/folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph, nodeCounts } from '../src/model/graphs';
 import { nodeFolderReader } from '../src/model/node-folder';

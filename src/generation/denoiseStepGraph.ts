@@ -59,9 +59,8 @@ export function buildDenoiseStepGraph(config: UNetConfig, weights: WeightSource,
   const params = g.input(STEP_IO.params, 'float32', [STEP_PARAM_COUNT]);
   const noise = g.input(STEP_IO.noise, 'float32', latentShape);
 
-  // Split in two levels: one node with 10 outputs needs more storage-buffer bindings than WebGPU guarantees (8).
-  const halves = g.split(params, [5, 5], 0).flatMap((half) => g.split(half, [1, 1, 1, 1, 1], 0));
-  const [timestep, guidance, cin, cp, cq, ca, cb, cc, ce, cs] = halves as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+  const scalars = g.split(params, new Array<number>(STEP_PARAM_COUNT).fill(1), 0);
+  const [timestep, guidance, cin, cp, cq, ca, cb, cc, ce, cs] = scalars as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
   const xIn = g.mul(x, cin);
   const sample = o.guided ? g.concat([xIn, xIn], 0) : xIn;
   const raw = unetForward(p, config, { sample, timestep: g.expand(timestep, [modelBatch]), encoderHiddenStates: text });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWasmSession, runGraph, runSession } from '../engine/graph';
+import { createWasmSession, runGraph, runSession } from '../engine/graph/run-wasm';
 import { canonicalCLIPTextName } from './clip-text';
 import { parseCLIPTextConfig } from './config';
 import { buildTextEncoderGraph } from './graphs';

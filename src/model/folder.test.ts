@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createWasmSession, runSession } from '../engine/graph';
+import { createWasmSession, runSession } from '../engine/graph/run-wasm';
 import { loadModelFolder, type FolderReader } from './folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from './graphs';
 import { nodeFolderReader } from './node-folder';

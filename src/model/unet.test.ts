@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createWasmSession, runSession, type TensorData } from '../engine/graph';
+import { type TensorData } from '../engine/graph';
+import { createWasmSession, runSession } from '../engine/graph/run-wasm';
 import { parseUNetConfig } from './config';
 import { buildUNetGraph } from './graphs';
 import { readSafetensors, type Float32Tensor } from './safetensors';

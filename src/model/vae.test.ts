@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runGraph } from '../engine/graph';
+import { runGraph } from '../engine/graph/run-wasm';
 import { parseVAEConfig } from './config';
 import { buildVAEDecoderGraph, buildVAEEncoderGraph } from './graphs';
 import { readSafetensors } from './safetensors';

@@ -5,7 +5,8 @@
  * float32 outputs of onnxruntime-web's wasm EP. Probes: random ±1 directions over the whole
  * tensor (sensitive to any wrong entry) and single coordinates.
  */
-import { GraphBuilder, createWasmSession, feedsFor, type Tensor, type TensorData } from '../graph';
+import { GraphBuilder, type Tensor, type TensorData } from '../graph';
+import { createWasmSession, feedsFor } from '../graph/run-wasm';
 import { makeRng } from '../graph/testing';
 import { gradients } from './gradients';
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { GraphBuilder } from './builder';
+import { GraphBuilder, MAX_BINDING_WAYS } from './builder';
+import { runGraph } from './run-wasm';
 import { liveNodes, serializeGraph } from './serialize';
 
 function g3() {
@@ -91,5 +92,25 @@ describe('graph hygiene', () => {
     g.setParamGroup(w, 'trainable');
     expect(g.parameters('trainable').map((p) => p.tensor)).toEqual([w]);
     expect(serializeGraph(g).byteLength).toBeGreaterThan(0);
+  });
+});
+
+describe('wide Split and Concat', () => {
+  test('become trees of nodes no wider than MAX_BINDING_WAYS and keep the values in order', async () => {
+    const g = new GraphBuilder('wide');
+    const n = 60;
+    const x = g.input('x', 'float32', [n * 2]);
+    const sizes = Array.from({ length: n }, () => 2);
+    const pieces = g.split(x, sizes, 0);
+    expect(pieces).toHaveLength(n);
+    g.output(g.concat([...pieces].reverse(), 0), 'y');
+    for (const node of g.nodes) {
+      if (node.op === 'Split') expect(node.outputs.length).toBeLessThanOrEqual(MAX_BINDING_WAYS);
+      if (node.op === 'Concat') expect(node.inputs.length).toBeLessThanOrEqual(MAX_BINDING_WAYS);
+    }
+    const data = Float32Array.from({ length: n * 2 }, (_, i) => i);
+    const { y } = await runGraph(g, { x: data });
+    const expected = sizes.flatMap((_, k) => [2 * (n - 1 - k), 2 * (n - 1 - k) + 1]);
+    expect(Array.from(y as Float32Array)).toEqual(expected);
   });
 });

@@ -108,6 +108,13 @@ function constKey(dtype: DType, shape: Shape, data: TensorData): string | null {
  * Nodes are kept in insertion order, which is a topological order; the reverse-mode
  * differentiator (src/engine/autodiff) walks them backwards and appends its nodes to the same builder.
  */
+/**
+ * Widest Split / Concat one node may be. WebGPU guarantees 8 storage buffers per shader stage (SwiftShader
+ * gives exactly 8) and onnxruntime-web's kernels bind every Split output / Concat input as one plus the other
+ * side: a wider node fails validation and silently yields zeros, so wider ones are emitted as trees.
+ */
+export const MAX_BINDING_WAYS = 7;
+
 export class GraphBuilder {
   readonly id = nextGraphId++;
   /** All nodes in topological (insertion) order. */
@@ -502,6 +509,11 @@ export class GraphBuilder {
       }
       total += t.shape[ax]!;
     }
+    if (xs.length > MAX_BINDING_WAYS) {
+      const groups: Tensor[] = [];
+      for (let i = 0; i < xs.length; i += MAX_BINDING_WAYS) groups.push(this.concat(xs.slice(i, i + MAX_BINDING_WAYS), ax));
+      return this.concat(groups, ax);
+    }
     const shape = first.shape.map((d, i) => (i === ax ? total : d));
     return this.node('Concat', xs, [{ dtype: first.dtype, shape }], { axis: attr.int(ax) })[0]!;
   }
@@ -537,7 +549,10 @@ export class GraphBuilder {
     return this.node('Slice', inputs, [{ dtype: x.dtype, shape }])[0]!;
   }
 
-  /** Splits along `axis` into pieces of the given sizes. */
+  /**
+   * Splits along `axis` into pieces of the given sizes. More than {@link MAX_BINDING_WAYS} pieces become a
+   * tree of Splits (consecutive groups first), about (n-1)/6 nodes for n pieces.
+   */
   split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
     const ax = normAxis('Split', axis, x.rank);
     const total = sizes.reduce((a, b) => a + b, 0);
@@ -545,6 +560,12 @@ export class GraphBuilder {
       throw new Error(`Split: sizes ${fmt(sizes)} must be positive and sum to dim ${ax} of ${fmt(x.shape)}`);
     }
     if (sizes.length === 1) return [x];
+    if (sizes.length > MAX_BINDING_WAYS) {
+      const groups: number[][] = [];
+      for (let i = 0; i < sizes.length; i += MAX_BINDING_WAYS) groups.push(sizes.slice(i, i + MAX_BINDING_WAYS));
+      const parts = this.split(x, groups.map((grp) => grp.reduce((a, b) => a + b, 0)), ax);
+      return parts.flatMap((part, i) => this.split(part, groups[i]!, ax));
+    }
     const outs = sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? s : d)) }));
     return this.node('Split', [x, this.int64s(sizes)], outs, { axis: attr.int(ax) });
   }

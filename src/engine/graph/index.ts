@@ -7,13 +7,13 @@
  *   const y = g.silu(g.groupNorm(g.conv(x, w, null, { pads: [1, 1, 1, 1] }), 2));
  *   g.output(y, 'y');
  *   const bytes = serializeGraph(g);             // ONNX protobuf for onnxruntime-web
- *   const out = await runGraph(g, { x: data });   // Node tests: wasm EP
+ *   const out = await runGraph(g, { x: data });   // Node tests: wasm EP (./run-wasm, kept out of this barrel
+ *                                                 // so app bundles don't pull onnxruntime-web in statically)
  */
-export { GraphBuilder, attr, attrInts, attrNum, ONNX_DTYPE } from './builder';
+export { GraphBuilder, MAX_BINDING_WAYS, attr, attrInts, attrNum, ONNX_DTYPE } from './builder';
 export type { ConvOptions, ConvTransposeOptions, GemmOptions, LayerNormOptions } from './builder';
 export { Tensor } from './types';
 export type { Attr, Attrs, DType, GraphNode, Initializer, ParamGroup, Shape, TensorData } from './types';
 export { broadcastShapes, sameShape, sizeOf, fmt as formatShape } from './shape';
 export { serializeGraph, liveNodes, OPSET, IR_VERSION } from './serialize';
 export type { SerializeOptions } from './serialize';
-export { createWasmSession, feedsFor, runSession, runGraph } from './run-wasm';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { GraphBuilder, runGraph } from '../graph';
+import { GraphBuilder } from '../graph';
+import { runGraph } from '../graph/run-wasm';
 import { makeRng } from '../graph/testing';
 import { applyLora } from './lora';
 

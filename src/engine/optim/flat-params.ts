@@ -1,12 +1,5 @@
 import type { GraphBuilder, Shape, Tensor } from '../graph';
 
-/**
- * WebGPU guarantees 8 storage buffers per shader stage (SwiftShader gives exactly 8), and the
- * onnxruntime-web WebGPU kernels bind every Split output / Concat input as one: a wider Split or Concat
- * fails validation and silently yields zeros. So one Split feeds at most 7 outputs.
- */
-export const MAX_SPLIT_WAYS = 7;
-
 /** Where each trainable parameter lives inside the one flat vector the optimizer updates. */
 export interface ParamLayout {
   readonly entries: readonly { readonly name: string; readonly shape: Shape; readonly offset: number; readonly size: number }[];
@@ -45,36 +38,11 @@ export function unpackParams(layout: ParamLayout, flat: Float32Array): Map<strin
 }
 
 /**
- * Slices `flat` into one tensor per layout entry (reshaped to its shape) with a tree of Splits of at
- * most {@link MAX_SPLIT_WAYS} outputs each: about n/6 Split nodes for n parameters, and the backward
- * pass mirrors it with as many Concats. Reshapes alias memory, so they cost no GPU dispatch.
+ * Slices `flat` into one tensor per layout entry, reshaped to its shape. The builder emits a tree of narrow
+ * Splits (see MAX_BINDING_WAYS); the backward pass mirrors it with Concats. Reshapes alias memory, so they
+ * cost no GPU dispatch.
  */
 export function splitFlat(g: GraphBuilder, flat: Tensor, layout: ParamLayout): Tensor[] {
-  const sizes = layout.entries.map((e) => e.size);
-  const pieces = splitTree(g, flat, sizes);
+  const pieces = g.split(flat, layout.entries.map((e) => e.size), 0);
   return pieces.map((p, i) => g.reshape(p, layout.entries[i]!.shape));
-}
-
-interface SplitNode {
-  size: number;
-  children?: SplitNode[];
-}
-
-/** Bottom-up: groups of 7 consecutive pieces become one Split, so n pieces take about (n-1)/6 Splits. */
-function splitTree(g: GraphBuilder, t: Tensor, sizes: readonly number[]): Tensor[] {
-  let level: SplitNode[] = sizes.map((size) => ({ size }));
-  while (level.length > 1) {
-    const next: SplitNode[] = [];
-    for (let i = 0; i < level.length; i += MAX_SPLIT_WAYS) {
-      const children = level.slice(i, i + MAX_SPLIT_WAYS);
-      next.push(children.length === 1 ? children[0]! : { size: children.reduce((a, c) => a + c.size, 0), children });
-    }
-    level = next;
-  }
-  const emit = (n: SplitNode, x: Tensor): Tensor[] => {
-    if (!n.children) return [x];
-    const parts = g.split(x, n.children.map((c) => c.size), 0);
-    return n.children.flatMap((c, i) => emit(c, parts[i]!));
-  };
-  return emit(level[0]!, t);
 }
