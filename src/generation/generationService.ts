@@ -3,7 +3,6 @@ import type { JobContext } from '../protocol/server';
 import { BUILTIN_MODEL_ID, builtinModelSource, loadGenerationModel, type ModelSource } from './generationModel';
 import { GenerationPipeline } from './generationPipeline';
 import { checkGenerateRequest, requestedBackend, requestedModelId, resolveGenerateRequest } from './generateRequest';
-import type { OpenBackendOptions } from './inferenceBackend';
 import type { GenerateProgress, GenerateResult, LoadedModel, LoadModelRequest, UnloadModelsResult } from './jobTypes';
 
 /**
@@ -14,7 +13,7 @@ export class GenerationService {
   private readonly sources = new Map<string, ModelSource>();
   private readonly pipelines = new Map<string, Promise<GenerationPipeline>>();
 
-  constructor(private readonly backendOptions: Omit<OpenBackendOptions, 'preference'> = {}) {
+  constructor() {
     this.sources.set(BUILTIN_MODEL_ID, builtinModelSource());
   }
 
@@ -23,7 +22,7 @@ export class GenerationService {
     return pipeline.warm();
   }
 
-  async generate(payload: unknown, ctx: Pick<JobContext<GenerateProgress>, 'signal' | 'progress'> & Partial<Pick<JobContext<GenerateProgress>, 'transfer'>>): Promise<GenerateResult> {
+  async generate(payload: unknown, ctx: JobContext<GenerateProgress>): Promise<GenerateResult> {
     const checked = checkGenerateRequest(payload);
     const modelId = requestedModelId(checked);
     const backend = requestedBackend(checked);
@@ -33,7 +32,7 @@ export class GenerationService {
     const pipeline = await this.pipeline(modelId, backend);
     const request = resolveGenerateRequest(checked, pipeline.model);
     const result = await pipeline.generate(request, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
-    ctx.transfer?.(...result.images.map((i) => i.png));
+    ctx.transfer(...result.images.map((i) => i.png));
     return result;
   }
 
@@ -54,7 +53,7 @@ export class GenerationService {
         const known = [...this.sources.keys()].map((k) => `"${k}"`).join(', ');
         return Promise.reject(new JobError('bad-input', `there is no model "${modelId}" (known: ${known})`, 'modelId'));
       }
-      p = loadGenerationModel(source).then((model) => GenerationPipeline.create(model, { ...this.backendOptions, preference }));
+      p = loadGenerationModel(source).then((model) => GenerationPipeline.create(model, { preference }));
       this.pipelines.set(key, p);
       // A failed load is not cached: the next request tries again.
       p.catch(() => this.pipelines.get(key) === p && this.pipelines.delete(key));
