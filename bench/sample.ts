@@ -11,15 +11,11 @@
  * --browser-size=N (default 16), --repeats=N (default 2), --threads=N (wasm, default min(4, cores)).
  * On an NVIDIA GPU without a browser: bench/sample-gpu.mjs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { chromium } from 'playwright-core';
 import { SAMPLER_NAMES, type SamplerName } from '../src/diffusion/schedulerConfig';
+import { flag, option, withHarnessPage } from './harness-page';
 import { measureSampling, type SampleBenchOptions, type SampleBenchResult } from './sampleMeasure';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const steps = Number(option('steps', '25'));
 const browserSteps = Number(option('browser-steps', '2'));
 const browserSize = Number(option('browser-size', '16'));
@@ -29,35 +25,8 @@ const PORT = 4181;
 
 type Row = { where: 'node' | 'chromium'; io?: string } & (SampleBenchResult | { error: string });
 
-async function run(cmd: string, cmdArgs: string[]): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited with ${code}`))));
-  });
-}
-
-async function startPreview(): Promise<ChildProcess> {
-  const p = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('vite preview did not start within 30 s')), 30_000);
-    p.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes(String(PORT))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return p;
-}
-
 async function browser(): Promise<{ rows: Row[]; chromium: string }> {
-  if (!flag('no-build')) await run('npx', ['vite', 'build', '--mode', 'test', '--logLevel', 'error']);
-  const preview = await startPreview();
-  const b = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--enable-unsafe-webgpu', '--no-sandbox'] });
-  try {
-    const page = await b.newPage();
-    await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/generation.html`);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const { value: rows, chromium } = await withHarnessPage('generation', PORT, async (page) => {
     const rows: Row[] = [];
     for (const io of ['gpu', 'capture'] as const) {
       const o: SampleBenchOptions = {
@@ -74,11 +43,9 @@ async function browser(): Promise<{ rows: Row[]; chromium: string }> {
       }
       process.stderr.write(`  ${JSON.stringify(rows.at(-1))}\n`);
     }
-    return { rows, chromium: b.version() };
-  } finally {
-    await b.close();
-    process.kill(-preview.pid!);
-  }
+    return rows;
+  });
+  return { rows, chromium };
 }
 
 const rows: Row[] = [];

@@ -13,16 +13,13 @@
  * (default 3: lever variants run interleaved this many times).
  * For an NVIDIA GPU without a browser see bench/train-gpu.mjs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
 import { TrainRuntime } from '../src/engine/runtime/train-runtime';
+import { flag, option, withHarnessPage } from './harness-page';
 import { buildStep, type NetworkName, type OptimizerLayout } from './networks';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const networks = option('networks', 'tiny,reference,unet').split(',') as NetworkName[];
 const steps = Number(option('steps', '10'));
 const rounds = Number(option('rounds', '3'));
@@ -115,35 +112,8 @@ async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: numb
   });
 }
 
-async function run(cmd: string, cmdArgs: string[]): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited with ${code}`))));
-  });
-}
-
-async function startPreview(): Promise<ChildProcess> {
-  const p = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('vite preview did not start within 30 s')), 30_000);
-    p.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes(String(PORT))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return p;
-}
-
 async function browser(): Promise<{ rows: Row[]; chromium: string }> {
-  if (!flag('no-build')) await run('npx', ['vite', 'build', '--mode', 'test', '--logLevel', 'error']);
-  const preview = await startPreview();
-  const b = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--enable-unsafe-webgpu', '--no-sandbox'] });
-  try {
-    const page = await b.newPage();
-    await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/engine.html`);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const { value: rows, chromium } = await withHarnessPage('engine', PORT, async (page) => {
     const rows: Row[] = [];
     if (networks.includes('tiny')) {
       const tiny = (r: Partial<HarnessRequest>): HarnessRequest => ({ network: 'tiny', ep: 'webgpu', steps, warmup: 2, ...r });
@@ -156,11 +126,9 @@ async function browser(): Promise<{ rows: Row[]; chromium: string }> {
     if (networks.includes('unet')) {
       rows.push(...(await browserRuns(page, [{ network: 'unet', ep: 'webgpu', steps: 1, warmup: 1 }], 540_000)));
     }
-    return { rows, chromium: b.version() };
-  } finally {
-    await b.close();
-    process.kill(-preview.pid!);
-  }
+    return rows;
+  });
+  return { rows, chromium };
 }
 
 const rows: Row[] = [];
