@@ -2,43 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DdimScheduler } from './ddim';
 import { NoiseGenerator } from './random';
 import { resolveSchedulerConfig } from './schedulerConfig';
-
-// Stable Diffusion 1.x's scheduler_config.json (a PNDMScheduler config, read by DDIM as diffusers' from_config does).
-const sd1 = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  clip_sample: false,
-  trained_betas: null,
-};
-
-/** ᾱ_t computed here from the definition, independently of the scheduler. */
-const alphaBar = (() => {
-  const out: number[] = [];
-  let prod = 1;
-  for (let t = 0; t < 1000; t++) {
-    const root = Math.sqrt(0.00085) + ((Math.sqrt(0.012) - Math.sqrt(0.00085)) * t) / 999;
-    prod *= 1 - root * root;
-    out.push(prod);
-  }
-  return out;
-})();
+import { maxAbsDiff } from '../testing/numeric';
+import { SD1_SCHEDULER_CONFIG as sd1, sd1AlphaBar as alphaBar } from './testing/sd1';
 
 /** Data distribution = a point mass at x0star: the exact noise predictor is ε(x_t, t) = (x_t − √ᾱ_t x0*) / √(1 − ᾱ_t). */
 function pointMassEpsilon(x0star: Float32Array, x: Float32Array, t: number): Float32Array {
   const a = alphaBar[t];
   return x.map((v, i) => (v - Math.sqrt(a) * x0star[i]) / Math.sqrt(1 - a));
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 function ddim(overrides: Record<string, unknown> = {}, eta = 0, steps = 25): DdimScheduler {

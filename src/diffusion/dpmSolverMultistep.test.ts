@@ -4,27 +4,13 @@ import { DpmSolverMultistepScheduler } from './dpmSolverMultistep';
 import { NoiseGenerator } from './random';
 import type { Scheduler } from './scheduler';
 import { resolveSchedulerConfig } from './schedulerConfig';
+import { maxAbsDiff } from '../testing/numeric';
+import { SD1_SCHEDULER_CONFIG, sd1AlphaBar } from './testing/sd1';
 
-const sd1 = {
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  steps_offset: 1,
-  timestep_spacing: 'leading',
-};
+const sd1 = { ...SD1_SCHEDULER_CONFIG, timestep_spacing: 'leading' };
 
 /** ᾱ_t from the definition; VP coefficients α_t = √ᾱ_t, σ_t = √(1 − ᾱ_t), λ_t = log(α_t/σ_t). */
-const alphaBar = (() => {
-  const out: number[] = [];
-  let prod = 1;
-  for (let t = 0; t < 1000; t++) {
-    const root = Math.sqrt(0.00085) + ((Math.sqrt(0.012) - Math.sqrt(0.00085)) * t) / 999;
-    prod *= 1 - root * root;
-    out.push(prod);
-  }
-  return out;
-})();
+const alphaBar = sd1AlphaBar;
 type Point = { alpha: number; sigma: number; lambda: number };
 const vp = (t: number | 'clean'): Point => {
   if (t === 'clean') return { alpha: 1, sigma: 0, lambda: Infinity };
@@ -40,12 +26,6 @@ function dpm(steps: number, overrides: Record<string, unknown> = {}): DpmSolverM
   const scheduler = new DpmSolverMultistepScheduler(resolveSchedulerConfig({ ...sd1, ...overrides }, 'dpmpp_2m').config);
   scheduler.setTimesteps(steps);
   return scheduler;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 /**

@@ -2,14 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EulerAncestralScheduler } from './eulerAncestral';
 import { NoiseGenerator } from './random';
 import { resolveSchedulerConfig } from './schedulerConfig';
-
-const sd1 = {
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  steps_offset: 1,
-};
+import { maxAbsDiff } from '../testing/numeric';
+import { SD1_SCHEDULER_CONFIG } from './testing/sd1';
 
 /** σ_t = √((1 − ᾱ_t)/ᾱ_t) from the definition, and linear interpolation between integer t (k-diffusion's t_to_sigma). */
 const trainSigmas = (() => {
@@ -29,16 +23,10 @@ const sigmaAt = (t: number) => {
 
 function euler(spacing: 'leading' | 'linspace' | 'trailing', steps: number, overrides: Record<string, unknown> = {}) {
   const scheduler = new EulerAncestralScheduler(
-    resolveSchedulerConfig({ ...sd1, timestep_spacing: spacing, ...overrides }, 'euler_a').config,
+    resolveSchedulerConfig({ ...SD1_SCHEDULER_CONFIG, timestep_spacing: spacing, ...overrides }, 'euler_a').config,
   );
   scheduler.setTimesteps(steps);
   return scheduler;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 describe('Euler ancestral', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NoiseGenerator, randnForBatch } from './random';
+import { maxAbsDiff } from '../testing/numeric';
 
 interface TensorRecord {
   shape: number[];
@@ -9,12 +10,6 @@ interface TensorRecord {
 const reference = JSON.parse(readFileSync('fixtures/diffusers-tiny-sd/reference_io.json', 'utf8')) as {
   unet: { inputs: { sample: TensorRecord; encoder_hidden_states: TensorRecord } };
 };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
 
 describe('NoiseGenerator', () => {
   it('is MT19937: the 10000th output for the default seed 5489 is 4123659995 (C++ standard, [rand.predef])', () => {

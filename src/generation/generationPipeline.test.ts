@@ -12,6 +12,7 @@ import { builtinModelSource, loadGenerationModel, type GenerationModel } from '.
 import { GenerationPipeline } from './generationPipeline';
 import { checkGenerateRequest, resolveGenerateRequest } from './generateRequest';
 import type { GenerateProgress, GenerateRequest } from './jobTypes';
+import { maxAbsDiff } from '../testing/numeric';
 
 let model: GenerationModel;
 let pipeline: GenerationPipeline;
@@ -43,13 +44,13 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     // Two images in one batch: image i uses seed + i and equals that seed generated alone.
     const pair = await pipeline.generate(resolve({ seed: 3, numImages: 2 }));
     expect(pair.seeds).toEqual([3, 4]);
-    const diff = maxDiff(pixels(pair.images[1]!.png), pixels(c.images[0]!.png));
+    const diff = maxAbsDiff(pixels(pair.images[1]!.png), pixels(c.images[0]!.png));
     expect(diff).toBeLessThanOrEqual(1); // float32 sums in another batch layout: at most one 8-bit level
     // More images than maxBatch: batches of 2 then 1, progress says which images each step is for.
     const events: GenerateProgress[] = [];
     const three = await pipeline.generate(resolve({ seed: 3, numImages: 3, maxBatch: 2 }), { onProgress: (p) => events.push(p) });
     expect(three.seeds).toEqual([3, 4, 5]);
-    expect(maxDiff(pixels(three.images[0]!.png), pixels(a.images[0]!.png))).toBeLessThanOrEqual(1);
+    expect(maxAbsDiff(pixels(three.images[0]!.png), pixels(a.images[0]!.png))).toBeLessThanOrEqual(1);
     const denoising = events.filter((e) => e.stage === 'denoising');
     expect(denoising.map((e) => [e.imageIndex, e.imageCount, e.step])).toEqual([[0, 2, 1], [0, 2, 2], [2, 1, 1], [2, 1, 2]]);
     expect(denoising.at(-1)!.etaMs).toBe(0);
@@ -145,12 +146,6 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
 });
 
 const clamp01 = (v: number) => Math.min(Math.max(v, 0), 1);
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /**
  * The same image computed the plain way: the model's own UNet graph (batch 1) called separately for the negative

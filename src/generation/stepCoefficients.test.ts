@@ -5,19 +5,8 @@ import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import type { SamplerName } from '../diffusion/schedulerConfig';
 import builtinScheduler from '../../models/builtin/scheduler/scheduler_config.json';
 import { planDenoising, type StepCoefficients } from './stepCoefficients';
-
-// Stable Diffusion 1.x's own scheduler config (a PNDMScheduler config; every sampler reads it as from_config does).
-const sd1 = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  clip_sample: false,
-};
+import { SD1_SCHEDULER_CONFIG as sd1 } from '../diffusion/testing/sd1';
+import { maxAbsDiff } from '../testing/numeric';
 
 const BATCH = 2;
 const SIZE = 4 * 4 * 4; // per image
@@ -77,12 +66,6 @@ function coefficientTrajectory(config: unknown, sampler: SamplerName, steps: num
 /** The graph reads the coefficients as float32. */
 function f32(k: StepCoefficients): StepCoefficients {
   return Object.fromEntries(Object.entries(k).map(([key, v]) => [key, Math.fround(v)])) as unknown as StepCoefficients;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 const cases: [string, unknown, SamplerName, number, number | undefined][] = [
