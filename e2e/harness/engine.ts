@@ -3,7 +3,7 @@
  * train step in the page and runs it with the TrainRuntime on a chosen EP.
  */
 import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
-import { GraphBuilder, serializeGraph } from '../../src/engine/graph';
+import { GraphBuilder, attr, serializeGraph } from '../../src/engine/graph';
 import type { BackendReport } from '../../src/engine/runtime/backend';
 import { TrainRuntime } from '../../src/engine/runtime/train-runtime';
 
@@ -57,7 +57,9 @@ async function runTrainStep(req: HarnessRequest): Promise<HarnessResult> {
 async function runInvalidProgram(): Promise<string | null> {
   const g = new GraphBuilder('too_wide');
   const p = g.input('p', 'float32', [9]);
-  g.output(g.concat(g.split(p, new Array<number>(9).fill(1)).map((t) => g.mul(t, 2)).slice(0, 7), 0), 'p.next');
+  // The raw node: the builder's own split() would emit a tree of narrow Splits precisely to avoid this.
+  const pieces = g.node('Split', [p, g.int64s(new Array<number>(9).fill(1))], new Array(9).fill({ dtype: 'float32', shape: [1] }), { axis: attr.int(0) });
+  g.output(g.concat(pieces.map((t) => g.mul(t, 2)).slice(0, 7), 0), 'p.next');
   g.output(g.reduceSum(p, [0]), 'metrics');
   const program = { name: 'step', model: serializeGraph(g), feeds: [], state: [{ name: 'p', output: null }], readback: ['p.next', 'metrics'] };
   const rt = await TrainRuntime.create({ ep: 'webgpu', programs: [program], state: { p: new Float32Array(9).fill(1) } });
