@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClipTokenizer, END_OF_TEXT_ID, START_OF_TEXT_ID } from './clipTokenizer';
+import builtinTextEncoder from '../../models/builtin/text_encoder/config.json';
 import { CompactVocabulary, CompactVocabularyError, UNK_ROW } from './compactVocabulary';
 
 const tokenizer = ClipTokenizer.shared();
@@ -17,11 +18,20 @@ function fieldsOf(fn: () => unknown): string[] {
 }
 
 describe('CompactVocabulary', () => {
-  it('has a row for <unk>, each caption token, start/end, and the reserved rows', () => {
+  it('has a row for start/end, <unk>, each caption token, and the reserved rows', () => {
     const distinct = new Set(captions.flatMap((c) => tokenizer.encode(c)));
-    expect(base.rowCount).toBe(1 + distinct.size + 2 + 4);
+    expect(distinct.has(START_OF_TEXT_ID) || distinct.has(END_OF_TEXT_ID)).toBe(false);
+    expect(base.rowCount).toBe(2 + 1 + distinct.size + 4);
     expect(base.rowOf(tokenizer.lookup('dog</w>')!)).toBeGreaterThan(UNK_ROW);
     expect(base.rowOf(tokenizer.lookup('zebra</w>')!)).toBe(UNK_ROW);
+  });
+
+  it("puts start and end on the rows the built-in text encoder's config names, in any vocabulary", () => {
+    for (const vocab of [base, CompactVocabulary.fromTexts([], tokenizer, 0)]) {
+      expect(vocab.rowOf(START_OF_TEXT_ID)).toBe(builtinTextEncoder.bos_token_id);
+      expect(vocab.rowOf(END_OF_TEXT_ID)).toBe(builtinTextEncoder.eos_token_id);
+      expect(vocab.tokenize('a dog', tokenizer).ids.at(-1)).toBe(builtinTextEncoder.pad_token_id);
+    }
   });
 
   it('maps a prompt to rows that name the same words, framed and padded with the end row', () => {
@@ -76,7 +86,7 @@ describe('CompactVocabulary', () => {
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [...good.clipIds, good.clipIds[1]] }))).toEqual([
       `/clipIds/${good.clipIds.length}`,
     ]);
-    expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [1, 2, START_OF_TEXT_ID] }))).toEqual(['/clipIds']);
+    expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [1, 2, START_OF_TEXT_ID] }))).toEqual(['/clipIds/2']);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, reservedRows: -1, extra: true })).sort()).toEqual(['/extra', '/reservedRows']);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, identifiers: ['a', 'b', 'c', 'd', 'e'] }))).toEqual(['/identifiers']);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, identifiers: ['has space'] }))).toEqual(['/identifiers/0']);

@@ -5,9 +5,12 @@ import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, type ClipTokenizer, type
 /**
  * A small model's embedding table indexed by compact rows instead of CLIP's 49,408 ids:
  *
- *   row 0                 `<unk>`: every CLIP id the model was not trained on
- *   rows 1 … K            the CLIP ids the model knows, in `clipIds` order (start and end tokens included)
- *   rows K+1 … K+R        reserved for subject identifiers, handed out in order by `withIdentifier`
+ *   row 0, row 1          `<|startoftext|>`, `<|endoftext|>` — fixed, so a text encoder config can name them
+ *                         (`bos_token_id` 0, `eos_token_id` = `pad_token_id` 1; not 2, which transformers
+ *                         reads as its legacy argmax pooling)
+ *   row 2                 `<unk>`: every CLIP id the model was not trained on
+ *   rows 3 … K+2          the other CLIP ids the model knows, in `clipIds` order
+ *   rows K+3 … K+R+2      reserved for subject identifiers, handed out in order by `withIdentifier`
  *
  * A bound identifier (e.g. "sks") is matched as a whole word in prompts and maps to its own fresh
  * row, so "a photo of sks dog" teaches a new embedding instead of retraining a word the model
@@ -16,15 +19,19 @@ import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, type ClipTokenizer, type
 export interface CompactVocabularyJson {
   format: 'clip-compact-vocabulary';
   version: 1;
-  /** CLIP BPE id of each known row, rows 1 … K. */
+  /** CLIP BPE id of each known row, rows 3 … K+2 (start and end have their fixed rows and are not listed). */
   clipIds: number[];
   /** How many identifier rows follow the known ones. */
   reservedRows: number;
-  /** Identifiers bound so far; identifier i owns row K + 1 + i. */
+  /** Identifiers bound so far; identifier i owns row K + 3 + i. */
   identifiers: string[];
 }
 
-export const UNK_ROW = 0;
+export const START_ROW = 0;
+export const END_ROW = 1;
+export const UNK_ROW = 2;
+/** Rows before the first known id. */
+const FIXED_ROWS = 3;
 const IDENTIFIER_PATTERN = '^[\\p{L}\\p{N}_<>-]{1,32}$';
 
 const schema = {
@@ -59,14 +66,18 @@ export class CompactVocabulary {
 
   private constructor(clipIds: readonly number[], reservedRows: number, identifiers: readonly string[]) {
     this.clipIds = clipIds;
-    this.rowByClipId = new Map(clipIds.map((id, i) => [id, i + 1]));
+    this.rowByClipId = new Map([
+      [START_OF_TEXT_ID, START_ROW],
+      [END_OF_TEXT_ID, END_ROW],
+      ...clipIds.map((id, i): [number, number] => [id, FIXED_ROWS + i]),
+    ]);
     this.reservedRows = reservedRows;
     this.identifiers = identifiers;
   }
 
-  /** Vocabulary of every CLIP id in `texts` (e.g. a training set's captions), plus start/end, sorted by id. */
+  /** Vocabulary of every CLIP id in `texts` (e.g. a training set's captions), sorted by id. */
   static fromTexts(texts: Iterable<string>, tokenizer: ClipTokenizer, reservedRows: number): CompactVocabulary {
-    const ids = new Set<number>([START_OF_TEXT_ID, END_OF_TEXT_ID]);
+    const ids = new Set<number>();
     for (const text of texts) for (const id of tokenizer.encode(text)) ids.add(id);
     return CompactVocabulary.fromJSON({
       format: 'clip-compact-vocabulary',
@@ -86,11 +97,11 @@ export class CompactVocabulary {
     const seen = new Set<number>();
     data.clipIds.forEach((id, i) => {
       if (seen.has(id)) issues.push({ field: `/clipIds/${i}`, message: `/clipIds/${i} repeats CLIP id ${id}` });
+      if (id === START_OF_TEXT_ID || id === END_OF_TEXT_ID) {
+        issues.push({ field: `/clipIds/${i}`, message: `/clipIds/${i}: the start/end-of-text ids have fixed rows ${START_ROW} and ${END_ROW}; leave them out` });
+      }
       seen.add(id);
     });
-    for (const [id, name] of [[START_OF_TEXT_ID, 'start'], [END_OF_TEXT_ID, 'end']] as const) {
-      if (!seen.has(id)) issues.push({ field: '/clipIds', message: `/clipIds must include the ${name}-of-text id ${id}` });
-    }
     if (data.identifiers.length > data.reservedRows) {
       issues.push({ field: '/identifiers', message: `/identifiers has ${data.identifiers.length} entries but /reservedRows is ${data.reservedRows}` });
     }
@@ -112,9 +123,9 @@ export class CompactVocabulary {
     };
   }
 
-  /** Rows in the embedding table: `<unk>`, the known ids, the reserved rows. */
+  /** Rows in the embedding table: start, end, `<unk>`, the known ids, the reserved rows. */
   get rowCount(): number {
-    return 1 + this.clipIds.length + this.reservedRows;
+    return FIXED_ROWS + this.clipIds.length + this.reservedRows;
   }
 
   /** Row of a CLIP id; `UNK_ROW` when the model does not know it. */
@@ -125,7 +136,7 @@ export class CompactVocabulary {
   /** Row owned by a bound identifier. */
   identifierRow(name: string): number | undefined {
     const index = this.identifiers.indexOf(name.toLowerCase());
-    return index < 0 ? undefined : 1 + this.clipIds.length + index;
+    return index < 0 ? undefined : FIXED_ROWS + this.clipIds.length + index;
   }
 
   /**
@@ -159,8 +170,7 @@ export class CompactVocabulary {
       if (part.identifierRow !== undefined) rows.push(part.identifierRow);
       else for (const id of tokenizer.encode(part.text)) rows.push(this.rowOf(id));
     }
-    const end = this.rowOf(END_OF_TEXT_ID);
-    return frameTokens(rows, this.rowOf(START_OF_TEXT_ID), end, { maxLength, padId: end });
+    return frameTokens(rows, START_ROW, END_ROW, { maxLength, padId: END_ROW });
   }
 
   private splitIdentifiers(text: string): { text: string; identifierRow?: number }[] {
