@@ -59,9 +59,3 @@ export function convTransposeOutDim(
 ): number {
   return stride * (inSize - 1) + outputPadding + (k - 1) * dil + 1 - padBegin - padEnd;
 }
-
-export function inversePerm(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
-}

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { readSafetensors } from '../safetensors';
-import type { WeightSource } from '../params';
 import type { ReferenceIO } from './reference';
 
 /** Reads a file of fixtures/diffusers-tiny-sd (diffusers' tiny SD test components). */
@@ -10,11 +8,6 @@ export function fixtureBytes(path: string): Uint8Array {
 
 export function fixtureJson(path: string): unknown {
   return JSON.parse(new TextDecoder().decode(fixtureBytes(path)));
-}
-
-/** The component's safetensors file as a weight source. */
-export function fixtureWeights(path: string): WeightSource {
-  return { kind: 'weights', tensors: readSafetensors(fixtureBytes(path), (n) => n.endsWith('position_ids')) };
 }
 
 export { asInput, maxAbsDiff, type ReferenceIO } from './reference';
