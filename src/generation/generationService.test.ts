@@ -78,3 +78,28 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
     expect((await client.request('unloadModels', undefined)).sessionsReleased).toBe(0);
   });
 });
+
+describe('GenerationService', () => {
+  it('runs jobs for different backend preferences one at a time, never interleaved on the one ORT instance', async () => {
+    const own = new GenerationService();
+    const log: string[] = [];
+    const context = (tag: string) => ({
+      signal: new AbortController().signal,
+      progress: (p: GenerateProgress) => log.push(`${tag}:${p.stage}`),
+      transfer: () => undefined,
+    });
+    try {
+      await Promise.all([
+        own.generate({ ...request, steps: 3, backend: 'auto' }, context('auto')),
+        own.generate({ ...request, steps: 3, backend: 'wasm' }, context('wasm')),
+      ]);
+      // Each request's 'loading-model' event is sent on arrival; everything after it must come in two unbroken runs.
+      const running = log.filter((entry) => !entry.endsWith(':loading-model')).map((entry) => entry.split(':')[0]);
+      const firstOther = running.findIndex((tag) => tag !== running[0]);
+      expect(firstOther).toBeGreaterThan(0);
+      expect(running.slice(firstOther).every((tag) => tag !== running[0])).toBe(true);
+    } finally {
+      await own.unloadModels();
+    }
+  });
+});

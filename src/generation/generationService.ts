@@ -7,19 +7,23 @@ import type { GenerateProgress, GenerateResult, LoadedModel, LoadModelRequest, U
 
 /**
  * The worker side of the generation jobs: one pipeline per (model, backend preference), created on first use
- * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`.
+ * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Jobs run one at a time
+ * across all pipelines: they share one ORT instance and one device, so two at once would contend for both.
  */
 export class GenerationService {
   private readonly sources = new Map<string, ModelSource>();
   private readonly pipelines = new Map<string, Promise<GenerationPipeline>>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor() {
     this.sources.set(BUILTIN_MODEL_ID, builtinModelSource());
   }
 
-  async loadModel(request: LoadModelRequest | undefined): Promise<LoadedModel> {
-    const pipeline = await this.pipeline(requestedModelId(request ?? {}), requestedBackend(request ?? {}));
-    return pipeline.warm();
+  loadModel(request: LoadModelRequest | undefined): Promise<LoadedModel> {
+    return this.exclusive(async () => {
+      const pipeline = await this.pipeline(requestedModelId(request ?? {}), requestedBackend(request ?? {}));
+      return pipeline.warm();
+    });
   }
 
   async generate(payload: unknown, ctx: JobContext<GenerateProgress>): Promise<GenerateResult> {
@@ -29,19 +33,30 @@ export class GenerationService {
     if (!this.pipelines.has(`${modelId}|${backend}`)) {
       ctx.progress({ stage: 'loading-model', step: 0, totalSteps: checked.steps, imageIndex: 0, imageCount: 0, numImages: checked.numImages });
     }
-    const pipeline = await this.pipeline(modelId, backend);
-    const request = resolveGenerateRequest(checked, pipeline.model);
-    const result = await pipeline.generate(request, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
+    const result = await this.exclusive(async () => {
+      const pipeline = await this.pipeline(modelId, backend);
+      const request = resolveGenerateRequest(checked, pipeline.model);
+      return pipeline.generate(request, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
+    });
     ctx.transfer(...result.images.map((i) => i.png));
     return result;
   }
 
-  async unloadModels(): Promise<UnloadModelsResult> {
-    const pipelines = [...this.pipelines.values()];
-    this.pipelines.clear();
-    let sessionsReleased = 0;
-    for (const p of pipelines) sessionsReleased += (await (await p.catch(() => null))?.dispose()) ?? 0;
-    return { sessionsReleased };
+  unloadModels(): Promise<UnloadModelsResult> {
+    return this.exclusive(async () => {
+      const pipelines = [...this.pipelines.values()];
+      this.pipelines.clear();
+      let sessionsReleased = 0;
+      for (const p of pipelines) sessionsReleased += (await (await p.catch(() => null))?.dispose()) ?? 0;
+      return { sessionsReleased };
+    });
+  }
+
+  /** Runs `fn` after every job queued before it has settled. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   private pipeline(modelId: string, preference: 'auto' | 'webgpu' | 'wasm'): Promise<GenerationPipeline> {
