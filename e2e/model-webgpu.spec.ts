@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import type { Component, ComponentResult, ModelHarness } from './harness/model';
+import type { Component, ComponentResult, ModelHarness, SamplingGraph } from './harness/model';
 
 declare global {
   interface Window {
@@ -37,5 +37,16 @@ for (const component of ['unet', 'text_encoder'] as const) {
     expect(r.placement.nodesPerProvider[WEBGPU_EP]).toBeGreaterThan(0);
 
     for (const [output, err] of Object.entries(r.maxAbsError)) expect(err, output).toBeLessThanOrEqual(1e-4);
+  });
+}
+
+// The graphs sampling runs add guidance, the sampler update and the latent scaling around the UNet and VAE.
+for (const graph of ['denoise_step', 'latent_decoder'] as const satisfies readonly SamplingGraph[]) {
+  test(`every node of the sampling pipeline's ${graph} graph is placed on WebGPU`, async ({ page }) => {
+    await page.goto('/e2e/harness/model.html');
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    const placement = await page.evaluate((g) => window.modelHarness.placementOf(g), graph);
+    expect(placement.offWebGpu, 'nodes onnxruntime placed off WebGPU').toEqual([]);
+    expect(Object.keys(placement.nodesPerProvider)).toEqual([WEBGPU_EP]);
   });
 }

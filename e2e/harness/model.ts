@@ -6,7 +6,8 @@
 import { serializeGraph, type GraphBuilder, type TensorData } from '../../src/engine/graph';
 import { describeWebGpu, ortWebGpuDevice, type BackendReport } from '../../src/engine/runtime/backend';
 import { loadOrt } from '../../src/engine/runtime/ort';
-import { parseCLIPTextConfig, parseUNetConfig } from '../../src/model/config';
+import { buildDenoiseStepGraph, buildLatentDecoderGraph } from '../../src/generation/denoiseStepGraph';
+import { parseCLIPTextConfig, parseUNetConfig, parseVAEConfig } from '../../src/model/config';
 import { buildTextEncoderGraph, buildUNetGraph, nodeCounts } from '../../src/model/graphs';
 import type { WeightSource } from '../../src/model/params';
 import { readSafetensors } from '../../src/model/safetensors';
@@ -16,6 +17,8 @@ import textEncoderWeights from '../../fixtures/diffusers-tiny-sd/text_encoder/mo
 import unetConfig from '../../fixtures/diffusers-tiny-sd/unet/config.json';
 import unetWeights from '../../fixtures/diffusers-tiny-sd/unet/diffusion_pytorch_model.safetensors?url';
 import referenceUrl from '../../fixtures/diffusers-tiny-sd/reference_io.json?url';
+import builtinUNetConfig from '../../models/builtin/unet/config.json';
+import builtinVAEConfig from '../../models/builtin/vae/config.json';
 
 export type Component = 'unet' | 'text_encoder';
 
@@ -151,13 +154,34 @@ async function runComponent(component: Component): Promise<ComponentResult> {
   }
 }
 
+export type SamplingGraph = 'denoise_step' | 'latent_decoder';
+
+/**
+ * Where onnxruntime places the nodes of a graph the generation pipeline runs (built-in model, seeded
+ * weights, guided batch of one), from session creation alone: nothing is run, so no shader compiles.
+ */
+async function placementOf(which: SamplingGraph): Promise<Placement> {
+  const ort = await loadOrt();
+  const seeded = { kind: 'seeded', seed: 1 } as const;
+  const unet = parseUNetConfig(builtinUNetConfig);
+  const size = { latentHeight: unet.sample_size!, latentWidth: unet.sample_size! };
+  const graph =
+    which === 'denoise_step'
+      ? buildDenoiseStepGraph(unet, seeded, { batch: 1, guided: true, textLength: 77, ...size })
+      : buildLatentDecoderGraph(parseVAEConfig(builtinVAEConfig), seeded, { batch: 1, ...size });
+  placementLog.length = 0;
+  const session = await ort.InferenceSession.create(serializeGraph(graph), { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0 });
+  await session.release();
+  return parsePlacement(placementLog);
+}
+
 /** What the page's own WebGPU sees, independent of onnxruntime. */
 async function probeWebGpu(): Promise<{ adapter: boolean; architecture: string }> {
   const adapter = await navigator.gpu?.requestAdapter();
   return { adapter: Boolean(adapter), architecture: adapter?.info.architecture ?? '' };
 }
 
-const harness = { runComponent, probeWebGpu };
+const harness = { runComponent, placementOf, probeWebGpu };
 export type ModelHarness = typeof harness;
 (window as unknown as { modelHarness: ModelHarness }).modelHarness = harness;
 document.body.dataset.ready = 'true';
