@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { createStore, entries, type UseStore } from 'idb-keyval';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { galleryImageKey, loadGalleryImage } from '../storage/galleryRecords';
+import { galleryImageKey, loadGallery, loadGalleryImage } from '../storage/galleryRecords';
 import { createGalleryStore, type NewGalleryImage } from './galleryStore';
 
 let store: UseStore;
@@ -45,6 +45,18 @@ describe('gallery store', () => {
     await gallery.getState().remove(gone!.id);
     expect(gallery.getState().items).toEqual([kept]);
     expect((await storedKeys()).filter((k) => k.startsWith('gallery/image/'))).toEqual([galleryImageKey(kept!.imageSha256)]);
+  });
+
+  it('adds and deletes at the same time without losing either change or an image the gallery still shows', async () => {
+    const gallery = createGalleryStore({ store });
+    const [first] = (await gallery.getState().addImages([image(1)]))!;
+    await Promise.all([gallery.getState().addImages([image(2)]), gallery.getState().remove(first!.id)]);
+
+    const shown = gallery.getState().items;
+    expect(shown.map((i) => i.params.seed)).toEqual([2]);
+    expect(await loadGallery(store)).toEqual(shown);
+    for (const item of shown) expect(await loadGalleryImage(store, item.imageSha256)).toBeDefined();
+    expect((await storedKeys()).filter((k) => k.startsWith('gallery/image/'))).toEqual([galleryImageKey(shown[0]!.imageSha256)]);
   });
 
   describe('when storage is full', () => {

@@ -2,7 +2,8 @@ import type { UseStore } from 'idb-keyval';
 import { create } from 'zustand';
 import { sha256Hex } from '../storage/contentHash';
 import { loadGallery, planGalleryChange, type GalleryItem } from '../storage/galleryRecords';
-import { commit, StorageFullError } from '../storage/studioDb';
+import { createSerializedApply } from '../storage/serializedApply';
+import { StorageFullError } from '../storage/studioDb';
 import { notice, type Notice } from './notices';
 
 /** A generated image to keep: PNG bytes plus everything stored beside them. */
@@ -28,21 +29,19 @@ export function createGalleryStore(deps: { store: UseStore; now?: () => number }
   return create<GalleryState>()((set, get) => {
     const report = (n: Notice) => set((s) => ({ notices: [...s.notices, n].slice(-6) }));
 
-    /** Commits `after`, then shows it; on failure reports why and keeps the old state. */
-    async function apply(after: GalleryItem[], newImages: ReadonlyMap<string, Blob>, what: string): Promise<boolean> {
-      try {
-        await commit(deps.store, planGalleryChange(get().items, after, newImages));
-      } catch (error) {
+    const { apply, inTurn } = createSerializedApply<GalleryItem[]>({
+      store: deps.store,
+      plan: planGalleryChange,
+      read: () => get().items,
+      show: (items) => set({ items }),
+      reportFailure(error, what) {
         const why =
           error instanceof StorageFullError
             ? `${error.message} Deleting gallery images frees space too.`
             : `Saving failed, so nothing was changed: ${error instanceof Error ? error.message : String(error)}`;
         report(notice('error', `${what} ${why}`));
-        return false;
-      }
-      set({ items: after });
-      return true;
-    }
+      },
+    });
 
     return {
       items: [],
@@ -51,11 +50,13 @@ export function createGalleryStore(deps: { store: UseStore; now?: () => number }
       notices: [],
 
       async load() {
-        try {
-          set({ items: await loadGallery(deps.store), loaded: true, loadError: null });
-        } catch (error) {
-          set({ loaded: true, loadError: `The gallery could not be read: ${error instanceof Error ? error.message : String(error)}` });
-        }
+        await inTurn(async () => {
+          try {
+            set({ items: await loadGallery(deps.store), loaded: true, loadError: null });
+          } catch (error) {
+            set({ loaded: true, loadError: `The gallery could not be read: ${error instanceof Error ? error.message : String(error)}` });
+          }
+        });
       },
 
       async addImages(images) {
@@ -69,15 +70,12 @@ export function createGalleryStore(deps: { store: UseStore; now?: () => number }
           added.push({ ...rest, id: crypto.randomUUID(), imageSha256, createdAt });
         }
         const what = images.length === 1 ? 'The new image was not saved to the gallery.' : `The ${images.length} new images were not saved to the gallery.`;
-        return (await apply([...added, ...get().items], newImages, what)) ? added : null;
+        return (await apply(what, (latest) => [...added, ...latest], newImages)) ? added : null;
       },
 
       async remove(id) {
-        if (!get().items.some((item) => item.id === id)) return;
-        await apply(
-          get().items.filter((item) => item.id !== id),
-          new Map(),
-          'The image was not deleted.',
+        await apply('The image was not deleted.', (latest) =>
+          latest.some((item) => item.id === id) ? latest.filter((item) => item.id !== id) : null,
         );
       },
 

@@ -3,8 +3,9 @@ import { create } from 'zustand';
 import { JobError } from '../protocol/jobs';
 import type { PrepareImageStage } from '../protocol/studioJobs';
 import { sha256Hex } from '../storage/contentHash';
-import { commit, StorageFullError } from '../storage/studioDb';
-import { loadSubjects, planChange, type SubjectsSnapshot } from '../storage/subjectRecords';
+import { createSerializedApply } from '../storage/serializedApply';
+import { StorageFullError } from '../storage/studioDb';
+import { loadSubjects, planSubjectsChange, type SubjectsSnapshot } from '../storage/subjectRecords';
 import { checkFileByteSize } from '../subjects/imageRules';
 import { suggestIdentifier } from '../subjects/identifier';
 import { SAMPLE_SUBJECT } from '../subjects/sampleSubject';
@@ -59,28 +60,24 @@ export function createSubjectsStore(deps: SubjectsDeps) {
   let adding: AbortController | null = null;
 
   return create<SubjectsState>()((set, get) => {
-    const snapshot = (): SubjectsSnapshot => ({ subjects: get().subjects, activeId: get().activeId });
     const report = (...notices: Notice[]) => set((s) => ({ notices: [...s.notices, ...notices].slice(-8) }));
-    const othersIdentifiers = (exceptId: string | null) =>
-      get().subjects.filter((s) => s.id !== exceptId).map((s) => s.identifier);
-
-    /** Commits `after` to storage, then shows it; on failure shows why and keeps the old state. */
-    async function apply(after: SubjectsSnapshot, newBlobs: ReadonlyMap<string, Blob> = new Map(), what = 'The change'): Promise<boolean> {
-      try {
-        await commit(deps.store, planChange(snapshot(), after, newBlobs));
-      } catch (error) {
+    const { apply, inTurn } = createSerializedApply<SubjectsSnapshot>({
+      store: deps.store,
+      plan: planSubjectsChange,
+      read: () => ({ subjects: get().subjects, activeId: get().activeId }),
+      show: (after) => set(after),
+      reportFailure(error, what) {
         const why = error instanceof StorageFullError ? error.message : `saving failed, nothing was changed: ${errorText(error)}`;
         report(notice('error', `${what} was not saved. ${why}`));
-        return false;
-      }
-      set(after);
-      return true;
-    }
-
-    const replaceSubject = (subject: Subject): SubjectsSnapshot => ({
-      ...snapshot(),
-      subjects: get().subjects.map((s) => (s.id === subject.id ? subject : s)),
+      },
     });
+
+    /** `latest` with the subject `id` changed by `change`; null when that subject is gone. */
+    const changeSubject = (latest: SubjectsSnapshot, id: string, change: (subject: Subject) => Subject | null): SubjectsSnapshot | null => {
+      const subject = latest.subjects.find((s) => s.id === id);
+      const changed = subject && change(subject);
+      return changed ? { ...latest, subjects: latest.subjects.map((s) => (s.id === id ? changed : s)) } : null;
+    };
 
     /** Adds one file to the active subject; returns the photo, or null after reporting why not. */
     async function addOne(file: File, signal: AbortSignal): Promise<SubjectPhoto | null> {
@@ -105,13 +102,6 @@ export function createSubjectsStore(deps: SubjectsDeps) {
           onProgress: (stage) => set((s) => ({ preparing: s.preparing && { ...s.preparing, fileName: file.name, stage } })),
         },
       );
-      const current = get().subjects.find((s) => s.id === subject.id);
-      if (!current) return null; // deleted meanwhile
-      const duplicate = current.photos.find((p) => p.sha256 === prepared.sha256);
-      if (duplicate) {
-        report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`));
-        return null;
-      }
       const crop = new Blob([prepared.crop], { type: 'image/png' });
       const thumbnail = new Blob([prepared.thumbnail], { type: 'image/png' });
       const photo: SubjectPhoto = {
@@ -129,7 +119,18 @@ export function createSubjectsStore(deps: SubjectsDeps) {
         [photo.cropSha256, crop],
         [photo.thumbnailSha256, thumbnail],
       ]);
-      const saved = await apply(replaceSubject({ ...current, photos: [...current.photos, photo] }), blobs, file.name);
+      // Built on the subject as it is when this change's turn comes (deleted, renamed or changed meanwhile).
+      const saved = await apply(
+        file.name,
+        (latest) =>
+          changeSubject(latest, subject.id, (current) => {
+            const duplicate = current.photos.find((p) => p.sha256 === photo.sha256);
+            if (!duplicate) return { ...current, photos: [...current.photos, photo] };
+            report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`));
+            return null;
+          }),
+        blobs,
+      );
       return saved ? photo : null;
     }
 
@@ -142,44 +143,54 @@ export function createSubjectsStore(deps: SubjectsDeps) {
       notices: [],
 
       async load() {
-        try {
-          set({ ...(await loadSubjects(deps.store)), loaded: true, loadError: null });
-        } catch (error) {
-          set({ loaded: true, loadError: `Saved subjects could not be read: ${errorText(error)}` });
-        }
+        await inTurn(async () => {
+          try {
+            set({ ...(await loadSubjects(deps.store)), loaded: true, loadError: null });
+          } catch (error) {
+            set({ loaded: true, loadError: `Saved subjects could not be read: ${errorText(error)}` });
+          }
+        });
       },
 
       async createSubject(fields) {
-        const problems = checkSubjectFields(fields, othersIdentifiers(null));
-        if (Object.keys(problems).length > 0) return problems;
         const subject: Subject = {
           id: crypto.randomUUID(),
           ...normalise(fields),
           photos: [],
           createdAt: Date.now(),
         };
-        const saved = await apply({ subjects: [...get().subjects, subject], activeId: subject.id });
+        // Checked against the latest subjects, so two subjects created at once cannot share an identifier.
+        let problems: FieldProblems = {};
+        const saved = await apply('The change', (latest) => {
+          problems = checkSubjectFields(fields, othersIdentifiers(latest, null));
+          return hasProblems(problems) ? null : { subjects: [...latest.subjects, subject], activeId: subject.id };
+        });
         if (saved) report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`));
-        return {};
+        return problems;
       },
 
       async updateSubject(id, fields) {
-        const subject = get().subjects.find((s) => s.id === id);
-        if (!subject) return {};
-        const problems = checkSubjectFields(fields, othersIdentifiers(id));
-        if (Object.keys(problems).length > 0) return problems;
-        if (await apply(replaceSubject({ ...subject, ...normalise(fields) }))) report(notice('success', 'Subject saved.'));
-        return {};
+        let problems: FieldProblems = {};
+        const saved = await apply('The change', (latest) =>
+          changeSubject(latest, id, (subject) => {
+            problems = checkSubjectFields(fields, othersIdentifiers(latest, id));
+            return hasProblems(problems) ? null : { ...subject, ...normalise(fields) };
+          }),
+        );
+        if (saved) report(notice('success', 'Subject saved.'));
+        return problems;
       },
 
       async deleteSubject(id) {
-        const subjects = get().subjects.filter((s) => s.id !== id);
-        const activeId = get().activeId === id ? (subjects[0]?.id ?? null) : get().activeId;
-        await apply({ subjects, activeId });
+        await apply('The change', (latest) => {
+          const subjects = latest.subjects.filter((s) => s.id !== id);
+          const activeId = latest.activeId === id ? (subjects[0]?.id ?? null) : latest.activeId;
+          return { subjects, activeId };
+        });
       },
 
       async setActive(id) {
-        if (get().activeId !== id) await apply({ ...snapshot(), activeId: id });
+        await apply('The change', (latest) => (latest.activeId === id ? null : { ...latest, activeId: id }));
       },
 
       async addFiles(files) {
@@ -221,9 +232,9 @@ export function createSubjectsStore(deps: SubjectsDeps) {
       },
 
       async removePhoto(subjectId, sha256) {
-        const subject = get().subjects.find((s) => s.id === subjectId);
-        if (!subject) return;
-        await apply(replaceSubject({ ...subject, photos: subject.photos.filter((p) => p.sha256 !== sha256) }));
+        await apply('The change', (latest) =>
+          changeSubject(latest, subjectId, (subject) => ({ ...subject, photos: subject.photos.filter((p) => p.sha256 !== sha256) })),
+        );
       },
 
       async addSampleSubject() {
@@ -266,5 +277,10 @@ const normalise = (fields: SubjectFields): SubjectFields => ({
   classNoun: fields.classNoun.trim().toLowerCase(),
   identifier: fields.identifier.trim().toLowerCase(),
 });
+
+const othersIdentifiers = (snapshot: SubjectsSnapshot, exceptId: string | null) =>
+  snapshot.subjects.filter((s) => s.id !== exceptId).map((s) => s.identifier);
+
+const hasProblems = (problems: FieldProblems) => Object.keys(problems).length > 0;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));

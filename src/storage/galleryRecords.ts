@@ -1,6 +1,7 @@
 import { get, getMany, type UseStore } from 'idb-keyval';
 import type { SamplerName } from '../diffusion/schedulerConfig';
 import type { GenerationBackend } from '../generation/jobTypes';
+import { planRecordChange, type RecordLayout } from './recordChange';
 import type { Batch } from './studioDb';
 
 /**
@@ -57,35 +58,24 @@ export async function loadGalleryImage(store: UseStore, sha256: string): Promise
   return get<Blob>(galleryImageKey(sha256), store);
 }
 
+const galleryLayout: RecordLayout<readonly GalleryItem[], GalleryItem> = {
+  items: (gallery) => gallery,
+  id: (item) => item.id,
+  itemKey: galleryItemKey,
+  index: (gallery): GalleryIndex => ({ order: gallery.map((item) => item.id) }),
+  indexKey: GALLERY_INDEX_KEY,
+  blobHashes: (item) => [item.imageSha256],
+  blobKey: galleryImageKey,
+};
+
 /**
- * The batch that turns the stored gallery `before` into `after`: new and changed records, the index,
- * images not stored yet (from `newImages`, by hash), and deletion of images no item refers to any
- * more. Two items with identical PNGs (same parameters and seed) share one stored image.
+ * The batch that turns the stored gallery `before` into `after`, taking images not stored yet from
+ * `newImages` (by hash). Two items with identical PNGs (same parameters and seed) share one stored image.
  */
 export function planGalleryChange(
   before: readonly GalleryItem[],
   after: readonly GalleryItem[],
   newImages: ReadonlyMap<string, Blob>,
 ): Batch {
-  const batch: Batch = { put: [], del: [] };
-  const beforeById = new Map(before.map((item) => [item.id, item]));
-  const afterIds = new Set(after.map((item) => item.id));
-  if (afterIds.size !== after.length) throw new Error('gallery item ids must be unique');
-
-  for (const item of after) if (beforeById.get(item.id) !== item) batch.put.push([galleryItemKey(item.id), item]);
-  for (const item of before) if (!afterIds.has(item.id)) batch.del.push(galleryItemKey(item.id));
-
-  const order = after.map((item) => item.id);
-  if (order.join('\n') !== before.map((item) => item.id).join('\n')) batch.put.push([GALLERY_INDEX_KEY, { order } satisfies GalleryIndex]);
-
-  const imagesBefore = new Set(before.map((item) => item.imageSha256));
-  const imagesAfter = new Set(after.map((item) => item.imageSha256));
-  for (const hash of imagesAfter) {
-    if (imagesBefore.has(hash)) continue;
-    const image = newImages.get(hash);
-    if (!image) throw new Error(`gallery image ${hash} is referenced but neither stored nor supplied`);
-    batch.put.push([galleryImageKey(hash), image]);
-  }
-  for (const hash of imagesBefore) if (!imagesAfter.has(hash)) batch.del.push(galleryImageKey(hash));
-  return batch;
+  return planRecordChange(galleryLayout, before, after, newImages);
 }

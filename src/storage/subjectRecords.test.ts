@@ -3,7 +3,7 @@ import { createStore, entries, type UseStore } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Subject, SubjectPhoto } from '../subjects/subject';
 import { commit, StorageFullError } from './studioDb';
-import { blobKey, loadBlob, loadSubjects, planChange, SUBJECT_INDEX_KEY, subjectKey, type SubjectsSnapshot } from './subjectRecords';
+import { blobKey, loadBlob, loadSubjects, planSubjectsChange, SUBJECT_INDEX_KEY, subjectKey, type SubjectsSnapshot } from './subjectRecords';
 
 let store: UseStore;
 let dbCounter = 0;
@@ -34,7 +34,7 @@ const subject = (id: string, photos: SubjectPhoto[] = []): Subject => ({
 const empty: SubjectsSnapshot = { subjects: [], activeId: null };
 
 async function save(before: SubjectsSnapshot, after: SubjectsSnapshot, blobs = new Map<string, Blob>()) {
-  await commit(store, planChange(before, after, blobs));
+  await commit(store, planSubjectsChange(before, after, blobs));
   return after;
 }
 const storedKeys = async () => (await entries(store)).map(([k]) => String(k)).sort();
@@ -62,7 +62,7 @@ describe('subject storage', () => {
   });
 
   it('refuses to reference a blob that is neither stored nor supplied', () => {
-    expect(() => planChange(empty, { subjects: [subject('a', [photo('p1')])], activeId: 'a' }, new Map())).toThrow(/orig-p1/);
+    expect(() => planSubjectsChange(empty, { subjects: [subject('a', [photo('p1')])], activeId: 'a' }, new Map())).toThrow(/orig-p1/);
   });
 
   it('falls back to the first subject when the stored active one is gone', async () => {
@@ -86,7 +86,7 @@ describe('commit', () => {
       return realPut.apply(this, args);
     };
     const after = { subjects: [subject('a', [photo('p1')])], activeId: 'a' };
-    const error = await commit(store, planChange(before, after, blobsFor('p1'))).catch((e: unknown) => e);
+    const error = await commit(store, planSubjectsChange(before, after, blobsFor('p1'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageFullError);
     expect((error as Error).message).toMatch(/^Browser storage is full.*Free space by deleting subjects/);
     IDBObjectStore.prototype.put = realPut;

@@ -1,5 +1,6 @@
 import { get, getMany, type UseStore } from 'idb-keyval';
 import { blobHashes, type Subject } from '../subjects/subject';
+import { planRecordChange, type RecordLayout } from './recordChange';
 import type { Batch } from './studioDb';
 
 /** Key layout: subjects and blobs live side by side; blobs are stored once per content hash. */
@@ -30,37 +31,17 @@ export async function loadBlob(store: UseStore, sha256: string): Promise<Blob | 
   return get<Blob>(blobKey(sha256), store);
 }
 
-const indexOf = (snapshot: SubjectsSnapshot): SubjectIndex => ({
-  order: snapshot.subjects.map((s) => s.id),
-  activeId: snapshot.activeId,
-});
+const subjectsLayout: RecordLayout<SubjectsSnapshot, Subject> = {
+  items: (snapshot) => snapshot.subjects,
+  id: (subject) => subject.id,
+  itemKey: subjectKey,
+  index: (snapshot): SubjectIndex => ({ order: snapshot.subjects.map((s) => s.id), activeId: snapshot.activeId }),
+  indexKey: SUBJECT_INDEX_KEY,
+  blobHashes,
+  blobKey,
+};
 
-/**
- * The batch that turns the stored state `before` into `after`: changed subjects, the index, new blobs,
- * and deletion of blobs no subject refers to any more. `newBlobs` maps content hash to bytes.
- */
-export function planChange(before: SubjectsSnapshot, after: SubjectsSnapshot, newBlobs: ReadonlyMap<string, Blob>): Batch {
-  const batch: Batch = { put: [], del: [] };
-  const beforeById = new Map(before.subjects.map((s) => [s.id, s]));
-  const afterIds = new Set(after.subjects.map((s) => s.id));
-
-  for (const subject of after.subjects) {
-    if (beforeById.get(subject.id) !== subject) batch.put.push([subjectKey(subject.id), subject]);
-  }
-  for (const subject of before.subjects) if (!afterIds.has(subject.id)) batch.del.push(subjectKey(subject.id));
-
-  const beforeIndex = indexOf(before);
-  const afterIndex = indexOf(after);
-  if (JSON.stringify(beforeIndex) !== JSON.stringify(afterIndex)) batch.put.push([SUBJECT_INDEX_KEY, afterIndex]);
-
-  const referencedBefore = new Set(before.subjects.flatMap(blobHashes));
-  const referencedAfter = new Set(after.subjects.flatMap(blobHashes));
-  for (const hash of referencedAfter) {
-    if (referencedBefore.has(hash)) continue;
-    const blob = newBlobs.get(hash);
-    if (!blob) throw new Error(`blob ${hash} is referenced but neither stored nor supplied`);
-    batch.put.push([blobKey(hash), blob]);
-  }
-  for (const hash of referencedBefore) if (!referencedAfter.has(hash)) batch.del.push(blobKey(hash));
-  return batch;
+/** The batch that turns the stored state `before` into `after`; `newBlobs` maps content hash to bytes. */
+export function planSubjectsChange(before: SubjectsSnapshot, after: SubjectsSnapshot, newBlobs: ReadonlyMap<string, Blob>): Batch {
+  return planRecordChange(subjectsLayout, before, after, newBlobs);
 }
