@@ -19,9 +19,17 @@ interface Pending {
 export class JobClient<Jobs extends JobMap> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Set once the endpoint has failed; every request from then on rejects with it. */
+  private stopped: JobError | undefined;
 
-  constructor(private readonly endpoint: Endpoint) {
+  /** `onStopped` runs once when the endpoint reports an `error` or `messageerror`, after pending jobs are rejected. */
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly onStopped?: (error: JobError) => void,
+  ) {
     endpoint.addEventListener('message', (event) => this.receive(event.data));
+    endpoint.addEventListener('error', (event) => this.stop(event));
+    endpoint.addEventListener('messageerror', (event) => this.stop(event));
   }
 
   request<Type extends keyof Jobs & string>(
@@ -30,6 +38,7 @@ export class JobClient<Jobs extends JobMap> {
     options: RequestOptions<Jobs[Type]['progress']> = {},
   ): Promise<Jobs[Type]['result']> {
     const { signal, onProgress, transfer = [] } = options;
+    if (this.stopped) return Promise.reject(this.stopped);
     if (signal?.aborted) return Promise.reject(new JobError('cancelled', `${type} was cancelled before it started`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -60,6 +69,20 @@ export class JobClient<Jobs extends JobMap> {
     this.pending.delete(id);
     entry.detach();
     return entry;
+  }
+
+  /**
+   * The worker crashed (out of memory, a module that failed to load) or an answer could not be read: no pending
+   * job will ever be answered, so each is rejected rather than left hanging.
+   */
+  private stop(event: Event): void {
+    if (this.stopped) return;
+    // A Worker's `error` is an ErrorEvent carrying the reason; Node has no ErrorEvent class, so read it by shape.
+    const reason = (event as Partial<ErrorEvent>).message;
+    const detail = typeof reason === 'string' && reason !== '' ? ` (${reason})` : '';
+    this.stopped = new JobError('failed', `The studio worker stopped${detail}. Reload the page to start it again.`);
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.stopped);
+    this.onStopped?.(this.stopped);
   }
 
   private receive(data: unknown): void {

@@ -125,4 +125,41 @@ describe('job protocol', () => {
     expect(buffer.byteLength).toBe(0); // detached: it was moved to the worker
     expect([...new Uint8Array(result)]).toEqual([2, 4, 6]);
   });
+
+  it('rejects every pending job as failed when the worker dies, and refuses new ones instead of hanging', async () => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    serveJobs<TestJobs>(port2 as unknown as Endpoint, handlers());
+    const stops: JobError[] = [];
+    const client = new JobClient<TestJobs>(port1 as unknown as Endpoint, (error) => stops.push(error));
+    port1.start();
+    port2.start();
+    const first = client.request('wait', undefined);
+    const second = client.request('wait', undefined);
+    await new Promise((r) => setTimeout(r, 10)); // both requests are with the worker
+    // What a Worker fires when it runs out of memory; Node has no ErrorEvent, so an Event with its message.
+    port1.dispatchEvent(Object.assign(new Event('error'), { message: 'RangeError: Array buffer allocation failed' }));
+    for (const pending of [first, second]) {
+      await expect(pending).rejects.toMatchObject({
+        code: 'failed',
+        message: 'The studio worker stopped (RangeError: Array buffer allocation failed). Reload the page to start it again.',
+      });
+    }
+    expect(client.inFlight).toBe(0);
+    expect(stops).toHaveLength(1);
+    await expect(client.request('echo', { text: 'x' })).rejects.toMatchObject({ code: 'failed' });
+  });
+
+  it('treats a messageerror (an answer that cannot be read) the same way', async () => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    serveJobs<TestJobs>(port2 as unknown as Endpoint, handlers());
+    const client = new JobClient<TestJobs>(port1 as unknown as Endpoint);
+    port1.start();
+    port2.start();
+    const pending = client.request('wait', undefined);
+    port1.dispatchEvent(new Event('messageerror'));
+    await expect(pending).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/^The studio worker stopped\. Reload/) });
+    expect(client.inFlight).toBe(0);
+  });
 });

@@ -58,6 +58,8 @@ export class JobError extends Error {
 export interface Endpoint {
   postMessage(message: WireMessage, transfer: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  /** `error`: the worker died or failed to load; `messageerror`: an answer could not be deserialized. */
+  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
 }
 
 export function isWireMessage(data: unknown): data is WireMessage {

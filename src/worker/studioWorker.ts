@@ -5,10 +5,17 @@ export type StudioClient = JobClient<StudioJobs>;
 
 let client: StudioClient | undefined;
 
-/** The page's one connection to the studio worker, started on first use. */
+/**
+ * The page's one connection to the studio worker, started on first use. If the worker dies, its pending jobs
+ * fail (see JobClient) and the worker is dropped, so the next call starts a fresh one.
+ */
 export function studioWorker(): StudioClient {
-  client ??= new JobClient<StudioJobs>(
-    new Worker(new URL('./studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' }),
-  );
-  return client;
+  if (client) return client;
+  const worker = new Worker(new URL('./studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
+  const started: StudioClient = new JobClient<StudioJobs>(worker, () => {
+    worker.terminate();
+    if (client === started) client = undefined;
+  });
+  client = started;
+  return started;
 }
