@@ -45,3 +45,12 @@ export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, byteLengt
     staging.destroy();
   }
 }
+
+/**
+ * Frees a gpu-buffer tensor: a buffer the caller created (`owned`) is destroyed, one onnxruntime allocated
+ * goes back to its pool through `tensor.dispose()`. CPU tensors need nothing.
+ */
+export function releaseGpuTensor(tensor: { readonly location: string; dispose(): void }, owned?: GPUBuffer | null): void {
+  if (owned) owned.destroy();
+  else if (tensor.location === 'gpu-buffer') tensor.dispose();
+}

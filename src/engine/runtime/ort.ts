@@ -34,6 +34,16 @@ export function loadOrt(flavor: OrtFlavor = 'auto'): Promise<Ort> {
   return p;
 }
 
+/**
+ * Sets the wasm thread count before onnxruntime initialises (the setting is global: whichever session opens
+ * first decides for every later one). Without an explicit count, Node (tests, tools) gets one thread for
+ * deterministic, quiet runs and browsers keep onnxruntime's own choice.
+ */
+export function configureWasmThreads(ort: Ort, threads?: number): void {
+  if (threads !== undefined) ort.env.wasm.numThreads = threads;
+  else if (ort.env.wasm.numThreads === undefined && isNode()) ort.env.wasm.numThreads = 1;
+}
+
 async function loadBrowser(): Promise<Ort> {
   const [ort, mjs, wasm] = await Promise.all([
     import('onnxruntime-web'),

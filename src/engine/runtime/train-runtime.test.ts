@@ -54,4 +54,14 @@ describe('TrainRuntime on the wasm EP', () => {
     await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(/reads state train.params, which has no initial value/);
     await expect(TrainRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(/needs the webgpu EP/);
   });
+
+  test('a run that fails on one state output changes no state (checks come before any swap)', async () => {
+    // The last state output does not exist: the ones before it must not have been swapped in already.
+    const state = compiled.step.state.map((st, i, all) => (i === all.length - 1 ? { ...st, output: 'not_an_output' } : st));
+    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [{ ...compiled.step, state }], state: compiled.initialState });
+    const before = await rt.exportState();
+    await expect(rt.run('step', feeds(1))).rejects.toThrow(/step did not return not_an_output/);
+    expect(await rt.exportState()).toEqual(before);
+    await rt.dispose();
+  });
 });

@@ -1,7 +1,9 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
-import { createStorageBuffer, readBuffer, writeBuffer } from './gpu-buffers';
-import { loadOrt, type Ort, type OrtFlavor } from './ort';
+import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from './gpu-buffers';
+import { GpuErrorWatch } from './gpu-errors';
+import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from './ort';
+import { sessionOptions } from './session-options';
 
 /** What the runtime needs to know about a compiled program (src/engine/optim's CompiledProgram fits). */
 export interface RuntimeProgram {
@@ -19,7 +21,7 @@ export interface TrainRuntimeOptions {
   programs: readonly RuntimeProgram[];
   /** Initial value of every state tensor (flat float32 vectors), by name. */
   state: Readonly<Record<string, Float32Array>>;
-  /** wasm threads (sets `ort.env.wasm.numThreads` if ORT is not initialized yet). */
+  /** wasm threads (see {@link configureWasmThreads}): default 1 in Node, onnxruntime's choice in browsers. */
   threads?: number;
   /**
    * WebGPU only. 'gpu': per-run feeds are written into buffers the runtime keeps (one writeBuffer
@@ -62,9 +64,7 @@ interface Session {
 export class TrainRuntime {
   private readonly sessions = new Map<string, Session>();
   private readonly state = new Map<string, Slot>();
-  private readonly gpuErrors: string[] = [];
-  /** WebGPU validation errors are not thrown by onnxruntime (a kernel may silently yield zeros): collect and throw them. */
-  private readonly onGpuError = (e: Event) => this.gpuErrors.push((e as GPUUncapturedErrorEvent).error.message);
+  private readonly gpuErrors: GpuErrorWatch | null;
   private disposed = false;
 
   private constructor(
@@ -72,28 +72,29 @@ export class TrainRuntime {
     readonly backend: BackendReport,
     private readonly device: GPUDevice | null,
     private readonly io: 'ort' | 'gpu' | 'capture',
-  ) {}
+  ) {
+    this.gpuErrors = device ? new GpuErrorWatch(device) : null;
+  }
 
   static async create(opts: TrainRuntimeOptions): Promise<TrainRuntime> {
     const io = opts.io ?? 'ort';
     if (opts.ep === 'wasm' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
     if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
     const ort = await loadOrt(opts.ortFlavor);
-    if (opts.threads !== undefined) ort.env.wasm.numThreads = opts.threads;
-    else if (opts.ep === 'wasm' && ort.env.wasm.numThreads === undefined) ort.env.wasm.numThreads = 1;
+    configureWasmThreads(ort, opts.threads);
     for (const p of opts.programs) {
       for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
 
     const sessions: Session[] = [];
     for (const p of opts.programs) {
-      const session = await ort.InferenceSession.create(p.model, sessionOptions(p, opts.ep, io));
+      const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
+      const session = await ort.InferenceSession.create(p.model, sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs }));
       sessions.push({ program: p, session });
     }
     const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
     const backend = device ? describeWebGpu(device, ort) : describeWasm(ort);
     const rt = new TrainRuntime(ort, backend, device, io);
-    device?.addEventListener('uncapturederror', rt.onGpuError);
     for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
     rt.setState(opts.state);
     return rt;
@@ -133,20 +134,35 @@ export class TrainRuntime {
 
     if (s.fixedOutputs) return this.runCaptured(s, inputs);
     const outputs = await s.session.run(inputs);
-    this.throwGpuErrors(program.name);
+    // Every check and readback happens before any state is replaced: a failed run leaves the state as it was
+    // and frees all of its outputs.
+    const out: Record<string, Float32Array> = {};
+    try {
+      this.throwGpuErrors(program.name);
+      for (const st of program.state) {
+        if (!st.output) continue;
+        const next = outputs[st.output];
+        if (!next) throw new Error(`TrainRuntime: ${program.name} did not return ${st.output}`);
+        if (this.device && next.location !== 'gpu-buffer') {
+          throw new Error(`TrainRuntime: ${st.output} came back on '${next.location}', not 'gpu-buffer': the webgpu EP did not run this program`);
+        }
+      }
+      for (const r of program.readback) {
+        const t = outputs[r];
+        if (!t) throw new Error(`TrainRuntime: ${program.name} did not return ${r}`);
+        out[r] = (await t.getData()) as Float32Array;
+      }
+    } catch (e) {
+      for (const t of Object.values(outputs)) releaseGpuTensor(t);
+      throw e;
+    }
+    const kept = new Set<string>();
     for (const st of program.state) {
       if (!st.output) continue;
-      const next = outputs[st.output];
-      if (!next) throw new Error(`TrainRuntime: ${program.name} did not return ${st.output}`);
-      if (this.device && next.location !== 'gpu-buffer') {
-        throw new Error(`TrainRuntime: ${st.output} came back on '${next.location}', not 'gpu-buffer': the webgpu EP did not run this program`);
-      }
-      this.replace(st.name, { tensor: next });
+      this.replace(st.name, { tensor: outputs[st.output]! });
+      kept.add(st.output);
     }
-    const out: Record<string, Float32Array> = {};
-    for (const r of program.readback) out[r] = (await outputs[r]!.getData()) as Float32Array;
-    const kept = new Set([...program.state.map((st) => st.output), ...program.readback]);
-    for (const [name, t] of Object.entries(outputs)) if (!kept.has(name) && t.location === 'gpu-buffer') t.dispose();
+    for (const [name, t] of Object.entries(outputs)) if (!kept.has(name)) releaseGpuTensor(t);
     return out;
   }
 
@@ -182,7 +198,7 @@ export class TrainRuntime {
       for (const f of s.fixedOutputs?.values() ?? []) f.buffer.destroy();
     }
     for (const name of [...this.state.keys()]) this.release(name);
-    this.device?.removeEventListener('uncapturederror', this.onGpuError);
+    this.gpuErrors?.close();
   }
 
   // ------------------------------------------------------------------ internals
@@ -211,8 +227,7 @@ export class TrainRuntime {
     const old = this.state.get(name);
     if (!old) return;
     this.state.delete(name);
-    if (old.owned) old.owned.destroy();
-    else if (old.tensor.location === 'gpu-buffer') old.tensor.dispose();
+    releaseGpuTensor(old.tensor, old.owned);
   }
 
   /** io 'gpu' / 'capture': fixed buffers for feeds (and for 'capture', outputs). */
@@ -261,18 +276,6 @@ export class TrainRuntime {
   }
 
   private throwGpuErrors(program: string): void {
-    if (this.gpuErrors.length === 0) return;
-    const msg = this.gpuErrors.splice(0).join('; ');
-    throw new Error(`TrainRuntime: WebGPU reported errors while running ${program}: ${msg}`);
+    this.gpuErrors?.throwIfAny(program);
   }
-}
-
-function sessionOptions(p: RuntimeProgram, ep: ExecutionProvider, io: 'ort' | 'gpu' | 'capture'): InferenceSession.SessionOptions {
-  const base: InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
-  if (ep !== 'webgpu') return base;
-  if (io === 'capture') return { ...base, enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' };
-  const where: Record<string, 'gpu-buffer' | 'cpu'> = {};
-  for (const s of p.state) if (s.output) where[s.output] = 'gpu-buffer';
-  for (const r of p.readback) where[r] = 'cpu';
-  return { ...base, preferredOutputLocation: where };
 }
