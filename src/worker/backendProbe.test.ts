@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAdapter, probeBackend } from './backendProbe';
+import { probeBackend } from './backendProbe';
 
 const scope = { crossOriginIsolated: true, hardwareConcurrency: 8 };
 
@@ -53,13 +53,9 @@ describe('probeBackend', () => {
     const legacy = await probeBackend({ ...scope, gpu: gpuWith(adapter({ vendor: 'x' }, { legacyFallback: true })) });
     expect([modern.backend, legacy.backend]).toEqual(['webgpu-software', 'webgpu-software']);
   });
-});
 
-describe('classifyAdapter', () => {
-  it('calls SwiftShader software even when it is not flagged as a fallback', () => {
-    const swiftshader = { vendor: 'google', architecture: 'swiftshader', description: '', isFallbackAdapter: false };
-    expect(classifyAdapter(swiftshader).backend).toBe('webgpu-software');
-    expect(classifyAdapter({ ...swiftshader, architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }).backend).toBe('webgpu-software');
-    expect(classifyAdapter({ vendor: 'apple', architecture: 'metal-3', description: '', isFallbackAdapter: false }).backend).toBe('webgpu-gpu');
+  it('calls an unflagged software renderer software, by its names (the classifier the engine uses)', async () => {
+    const swiftshader = await probeBackend({ ...scope, gpu: gpuWith(adapter({ vendor: 'google', architecture: 'swiftshader' })) });
+    expect(swiftshader).toMatchObject({ backend: 'webgpu-software', reason: expect.stringMatching(/software renderer/) });
   });
 });

@@ -1,26 +1,11 @@
-import type { AdapterReport, BackendReport, ComputeBackend } from '../protocol/studioJobs';
+import { classifyAdapter } from '../engine/runtime/backend';
+import type { AdapterReport, BackendReport } from '../protocol/studioJobs';
 
 /** What the probe reads from its global scope; a parameter so tests can pass fakes. */
 export interface ProbeScope {
   gpu: GPU | undefined;
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
-}
-
-/**
- * Decides GPU vs software WebGPU. Chromium without a GPU serves WebGPU through SwiftShader, a CPU renderer that
- * older versions do not flag as a fallback adapter, so its architecture/description are checked as well.
- */
-export function classifyAdapter(adapter: Pick<AdapterReport, 'architecture' | 'description' | 'vendor' | 'isFallbackAdapter'>): {
-  backend: ComputeBackend;
-  reason: string;
-} {
-  const names = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.toLowerCase();
-  if (adapter.isFallbackAdapter) return { backend: 'webgpu-software', reason: 'the browser reports a fallback (software) adapter' };
-  if (/swiftshader|llvmpipe|lavapipe|software|warp/.test(names)) {
-    return { backend: 'webgpu-software', reason: 'the adapter is a software renderer' };
-  }
-  return { backend: 'webgpu-gpu', reason: 'a hardware adapter answered' };
 }
 
 /** Asks WebGPU for an adapter and a device, and reports which compute backend the studio has and why. */
@@ -46,7 +31,8 @@ export async function probeBackend(scope: ProbeScope): Promise<BackendReport> {
     const why = error instanceof Error ? error.message : String(error);
     return { ...cpu(`the adapter refused a device: ${why}`), adapter: report };
   }
-  return { ...base, ...classifyAdapter(report), adapter: report };
+  const { software, reason } = classifyAdapter(report);
+  return { ...base, backend: software ? 'webgpu-software' : 'webgpu-gpu', reason, adapter: report };
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterReport {

@@ -20,6 +20,28 @@ export interface BackendReport {
   readonly threads?: number;
 }
 
+/** The adapter fields that tell a real GPU from a software renderer. */
+export interface AdapterIdentity {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly isFallbackAdapter: boolean;
+}
+
+/**
+ * Whether a WebGPU adapter is a software renderer, and why. Chromium without a GPU serves WebGPU through
+ * SwiftShader, a CPU renderer older versions do not flag as a fallback adapter, so the names are checked too.
+ * The one classifier for the studio's backend badge and the engine's reports (no onnxruntime import, so the
+ * worker's probe can use it cheaply).
+ */
+export function classifyAdapter(a: AdapterIdentity): { software: boolean; reason: string } {
+  if (a.isFallbackAdapter) return { software: true, reason: 'the browser reports a fallback (software) adapter' };
+  if (/swiftshader|llvmpipe|lavapipe|software|warp/i.test(`${a.vendor} ${a.architecture} ${a.description}`)) {
+    return { software: true, reason: 'the adapter is a software renderer' };
+  }
+  return { software: false, reason: 'a hardware adapter answered' };
+}
+
 /**
  * The WebGPU device onnxruntime-web created for its sessions. Only meaningful after a session was
  * created with `executionProviders: ['webgpu']` alone (a list with 'wasm' falls back silently).
@@ -33,20 +55,14 @@ export async function ortWebGpuDevice(ort: Ort): Promise<GPUDevice> {
 export function describeWebGpu(device: GPUDevice, ort: Ort): BackendReport {
   const fromAdapter = (ort.env.webgpu.adapter as GPUAdapter | undefined)?.info;
   const info: GPUAdapterInfo | undefined = device.adapterInfo ?? fromAdapter;
-  const architecture = info?.architecture ?? '';
-  const isFallbackAdapter = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
-  const software = isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info?.description ?? ''}`);
-  return {
-    ep: 'webgpu',
-    kind: software ? 'software-gpu' : 'gpu',
-    adapter: {
-      vendor: info?.vendor ?? '',
-      architecture,
-      device: info?.device ?? '',
-      description: info?.description ?? '',
-      isFallbackAdapter,
-    },
+  const adapter = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
   };
+  return { ep: 'webgpu', kind: classifyAdapter(adapter).software ? 'software-gpu' : 'gpu', adapter };
 }
 
 export function describeWasm(ort: Ort): BackendReport {
