@@ -143,6 +143,18 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     expect(after.timings.compileMs).toBe(0);
     expect(pipeline.liveTensors).toBe(0);
   });
+
+  it('keeps the most recently used sessions: a cache hit protects the decoder as well as the step session', async () => {
+    const fresh = await GenerationPipeline.create(model, { preference: 'wasm' });
+    const compileMs = async (numImages: number) => (await fresh.generate(resolve({ steps: 1, guidanceScale: 1, numImages }))).timings.compileMs;
+    for (const n of [1, 2, 3]) expect(await compileMs(n)).toBeGreaterThan(0);
+    expect(await compileMs(1)).toBe(0);
+    // Three fit: batch 4 evicts the least recently used (batch 2), not the oldest (batch 1).
+    expect(await compileMs(4)).toBeGreaterThan(0);
+    expect(await compileMs(1)).toBe(0);
+    expect(await compileMs(2)).toBeGreaterThan(0);
+    await fresh.dispose();
+  });
 });
 
 const clamp01 = (v: number) => Math.min(Math.max(v, 0), 1);

@@ -2,7 +2,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { usesGuidance } from '../diffusion/guidance';
 import type { GraphBuilder } from '../engine/graph';
-import { createStorageBuffer, readBuffer, writeBuffer } from '../engine/runtime/gpu-buffers';
+import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from '../engine/runtime/gpu-buffers';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
 import { buildTextEncoderGraph } from '../model/graphs';
@@ -138,6 +138,7 @@ export class GenerationPipeline {
     for (const d of this.decoders.values()) await d.release();
     released += this.decoders.size;
     this.decoders.clear();
+    this.backend.close();
     return released;
   }
 
@@ -299,16 +300,18 @@ export class GenerationPipeline {
         device!.queue.submit([enc.finish()]);
       } else {
         const out = await s.session.run(feeds);
-        const next = out[STEP_IO.nextLatents]!;
-        const x0 = out[STEP_IO.predX0]!;
+        // Held before any check, so a failed step's outputs are freed with the rest of the request.
+        const next = this.hold(out[STEP_IO.nextLatents]!);
+        const x0 = this.hold(out[STEP_IO.predX0]!);
         if (device && (next.location !== 'gpu-buffer' || x0.location !== 'gpu-buffer')) {
           throw new Error(`the denoise step returned its latents on '${next.location}', not the GPU: the webgpu EP did not run it`);
         }
         this.release(latents);
         this.release(prevX0);
-        latents = this.hold(next);
-        prevX0 = this.hold(x0);
+        latents = next;
+        prevX0 = x0;
       }
+      this.backend.throwGpuErrors('the denoise step');
       if (device) {
         // At most one step waits in the GPU queue behind the one running: the CPU still prepares step i while
         // step i − 1 computes, yet progress stays within a step of the GPU and a cancel leaves one step to finish.
@@ -333,6 +336,7 @@ export class GenerationPipeline {
       const t0 = performance.now();
       await Promise.all(queued);
       timing.gpuMs += performance.now() - t0;
+      this.backend.throwGpuErrors('the denoise step');
     }
     return latents;
   }
@@ -343,6 +347,7 @@ export class GenerationPipeline {
     const image = out[DECODE_IO.image]!;
     const data = (await image.getData()) as Float32Array;
     timing.gpuMs += performance.now() - t0;
+    this.backend.throwGpuErrors('the VAE decoder');
     return { data, dims: image.dims };
   }
 
@@ -389,6 +394,7 @@ export class GenerationPipeline {
     const out = await session.run({ input_ids: input });
     const embedding = ((await out.last_hidden_state!.getData()) as Float32Array).slice();
     timing.gpuMs += performance.now() - t0;
+    this.backend.throwGpuErrors('the text encoder');
     this.textCache.set(key, embedding);
     return embedding;
   }
@@ -404,12 +410,8 @@ export class GenerationPipeline {
 
   private async stepSession(shape: { batch: number; guided: boolean; width: number; height: number }, timing: Timing): Promise<StepSession> {
     const key = stepKey(shape);
-    const cached = this.stepSessions.get(key);
-    if (cached) {
-      this.stepSessions.delete(key);
-      this.stepSessions.set(key, cached); // most recently used last
-      return cached;
-    }
+    const cached = lruGet(this.stepSessions, key);
+    if (cached) return cached;
     const { unet, textEncoder } = this.model.folder;
     const latentHeight = shape.height / this.model.vaeFactor;
     const latentWidth = shape.width / this.model.vaeFactor;
@@ -438,18 +440,13 @@ export class GenerationPipeline {
       }
     }
     const s: StepSession = { session, batch: shape.batch, guided: shape.guided, latentShape, textShape, slots };
-    this.stepSessions.set(key, s);
-    for (const [k, old] of this.stepSessions) {
-      if (this.stepSessions.size <= MAX_STEP_SESSIONS) break;
-      this.stepSessions.delete(k);
-      await releaseStepSession(old);
-    }
+    for (const old of lruSet(this.stepSessions, key, s, MAX_STEP_SESSIONS)) await releaseStepSession(old);
     return s;
   }
 
   private async decoder(shape: { batch: number; width: number; height: number }, timing: Timing): Promise<InferenceSession> {
     const key = `${shape.batch}:${shape.width}x${shape.height}`;
-    const cached = this.decoders.get(key);
+    const cached = lruGet(this.decoders, key);
     if (cached) return cached;
     const { vae } = this.model.folder;
     const f = this.model.vaeFactor;
@@ -459,12 +456,7 @@ export class GenerationPipeline {
       () => buildLatentDecoderGraph(vae.config, vae.weights, { batch: shape.batch, latentHeight: shape.height / f, latentWidth: shape.width / f }),
       {},
     );
-    this.decoders.set(key, session);
-    for (const [k, old] of this.decoders) {
-      if (this.decoders.size <= MAX_DECODERS) break;
-      this.decoders.delete(k);
-      await old.release();
-    }
+    for (const old of lruSet(this.decoders, key, session, MAX_DECODERS)) await old.release();
     return session;
   }
 
@@ -506,8 +498,7 @@ export class GenerationPipeline {
     if (!this.held.has(t)) return;
     const owned = this.held.get(t);
     this.held.delete(t);
-    if (owned) owned.destroy();
-    else if (t.location === 'gpu-buffer') t.dispose();
+    releaseGpuTensor(t, owned);
   }
 
   private releaseHeld(): void {
@@ -517,6 +508,28 @@ export class GenerationPipeline {
 
 function stepKey(s: { batch: number; guided: boolean; width: number; height: number }): string {
   return `${s.batch}:${s.guided ? 'cfg' : 'cond'}:${s.width}x${s.height}`;
+}
+
+/** A cache hit in a Map used as an LRU list: the entry moves to the end (most recently used). */
+function lruGet<K, V>(cache: Map<K, V>, key: K): V | undefined {
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+/** Adds an entry as most recently used; returns the least recently used ones removed to keep `max`. */
+function lruSet<K, V>(cache: Map<K, V>, key: K, value: V, max: number): V[] {
+  cache.set(key, value);
+  const evicted: V[] = [];
+  for (const [k, old] of cache) {
+    if (cache.size <= max) break;
+    cache.delete(k);
+    evicted.push(old);
+  }
+  return evicted;
 }
 
 async function releaseStepSession(s: StepSession): Promise<void> {

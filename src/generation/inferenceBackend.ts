@@ -1,7 +1,9 @@
 import type { InferenceSession } from 'onnxruntime-web';
 import { GraphBuilder, serializeGraph } from '../engine/graph';
 import { describeWasm, describeWebGpu, ortWebGpuDevice } from '../engine/runtime/backend';
-import { loadOrt, type Ort, type OrtFlavor } from '../engine/runtime/ort';
+import { GpuErrorWatch } from '../engine/runtime/gpu-errors';
+import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from '../engine/runtime/ort';
+import { sessionOptions } from '../engine/runtime/session-options';
 import type { BackendPreference, GenerationBackend } from './jobTypes';
 
 /** How the WebGPU denoising loop feeds its session (wasm always uses CPU tensors). */
@@ -28,15 +30,21 @@ export interface OpenBackendOptions {
  * wasm and records why in `report.fallbackReason`.
  */
 export class InferenceBackend {
+  private readonly gpuErrors: GpuErrorWatch | null;
+
   private constructor(
     readonly ort: Ort,
     readonly device: GPUDevice | null,
     readonly report: GenerationBackend,
     readonly webGpuIo: WebGpuIo,
-  ) {}
+  ) {
+    this.gpuErrors = device ? new GpuErrorWatch(device) : null;
+  }
 
   static async open(o: OpenBackendOptions): Promise<InferenceBackend> {
     const ort = await loadOrt(o.ortFlavor);
+    // Before the probe: its session would initialise onnxruntime with the default thread count.
+    configureWasmThreads(ort, o.threads);
     const io = o.webGpuIo ?? 'capture';
     if (o.preference !== 'wasm') {
       const failure = await probeWebGpu(ort);
@@ -54,8 +62,6 @@ export class InferenceBackend {
   }
 
   private static wasm(ort: Ort, o: OpenBackendOptions, fallbackReason?: string): InferenceBackend {
-    if (o.threads !== undefined) ort.env.wasm.numThreads = o.threads;
-    else if (ort.env.wasm.numThreads === undefined && typeof window === 'undefined' && typeof self === 'undefined') ort.env.wasm.numThreads = 1;
     const d = describeWasm(ort);
     const report: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: d.threads, requested: o.preference };
     if (fallbackReason) report.fallbackReason = fallbackReason;
@@ -71,12 +77,20 @@ export class InferenceBackend {
    * graph's commands on first run and replays them (every input and output must then be a GPU buffer).
    */
   async createSession(graph: GraphBuilder, o: { gpuOutputs?: readonly string[]; capture?: boolean } = {}): Promise<InferenceSession> {
-    const options: InferenceSession.SessionOptions = { executionProviders: [this.ep], graphOptimizationLevel: 'all' };
-    if (this.ep === 'webgpu') {
-      if (o.capture) Object.assign(options, { enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' });
-      else if (o.gpuOutputs?.length) options.preferredOutputLocation = Object.fromEntries(o.gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
-    }
-    return this.ort.InferenceSession.create(serializeGraph(graph), options);
+    return this.ort.InferenceSession.create(serializeGraph(graph), sessionOptions(this.ep, o));
+  }
+
+  /**
+   * Throws if WebGPU reported an error since the last check. onnxruntime does not: a kernel that fails
+   * validation leaves its output zeros, which would come out as noise images labelled a success.
+   */
+  throwGpuErrors(what: string): void {
+    this.gpuErrors?.throwIfAny(what);
+  }
+
+  /** Stops watching the device for errors (sessions are released by their owners). */
+  close(): void {
+    this.gpuErrors?.close();
   }
 }
 
