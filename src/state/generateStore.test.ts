@@ -10,7 +10,7 @@ import type { StudioJobs } from '../protocol/studioJobs';
 import { loadGallery } from '../storage/galleryRecords';
 import { createBatchStore } from './batchStore';
 import { createGalleryStore } from './galleryStore';
-import { createGenerateStore } from './generateStore';
+import { createGenerateStore, previewInterval } from './generateStore';
 
 // The worker side here is a stand-in for src/generation's pipeline: it speaks the real protocol over a real
 // MessageChannel, steps through `steps` with progress and honours cancel, so the stores' own logic is what is tested.
@@ -82,6 +82,25 @@ function setup() {
   const worker: Worker = { requests, reached: (step) => new Promise((resolve) => waiters.push({ step, resolve })) };
   return { store, gallery, generate, batch, worker };
 }
+
+describe('previewInterval', () => {
+  // The pipeline previews after step i (1-based) when i is a multiple of previewEvery, except after the last step.
+  const previewCount = (steps: number) => {
+    const every = previewInterval(steps);
+    let count = 0;
+    for (let i = 1; i < steps; i++) if (i % every === 0) count++;
+    return count;
+  };
+
+  it.each([1, 2, 5, 19, 20, 21, 25, 30, 39, 40, 41, 59, 60, 61, 150, 999, 1000])(
+    'gives about twenty previews (at most 20, every step when there are fewer) for %i steps',
+    (steps) => {
+      const count = previewCount(steps);
+      expect(count).toBeLessThanOrEqual(20);
+      expect(count).toBeGreaterThanOrEqual(Math.min(steps - 1, 10));
+    },
+  );
+});
 
 describe('generate store', () => {
   it('sends the checked form, saves each image with its own seed and share of the cost, and remembers the seed', async () => {

@@ -311,4 +311,4 @@ function requestFrom(settings: GenerateSettings, seed: number): GenerateRequest 
   };
 }
 
-export const previewInterval = (steps: number) => Math.max(1, Math.floor(steps / 20));
+export const previewInterval = (steps: number) => Math.max(1, Math.ceil(steps / 20));
