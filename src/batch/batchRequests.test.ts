@@ -32,7 +32,7 @@ describe('parseBatchJsonl', () => {
     const text = [
       '{"custom_id": "ok-1", "prompt": "a dog"}',
       '{"custom_id": "bad-steps", "prompt": "a dog", "steps": 0}',
-      '{"custom_id": "bad-many", "prompt": "a dog", "steps": 2.5, "sampler": "plms", "seed": -1, "width": 60, "stepz": 3}',
+      '{"custom_id": "bad-many", "prompt": "a dog", "steps": 2.5, "sampler": "plms", "seed": -1, "width": 4, "stepz": 3}',
       '{"prompt": "no id"}',
       '{"custom_id": "ok-2", "prompt": "a cat"}',
     ].join('\n');
@@ -44,7 +44,7 @@ describe('parseBatchJsonl', () => {
       'line 3: /steps must be an integer',
       'line 3: /sampler must be one of "ddim", "euler_a", "dpmpp_2m"',
       'line 3: /seed must be ≥ 0',
-      'line 3: /width must be multiple of 8',
+      'line 3: /width must be ≥ 8',
       'line 4: /custom_id is required',
     ]);
     expect(errors.map((e) => [e.line, e.field])).toContainEqual([3, '/sampler']);

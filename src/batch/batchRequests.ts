@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import { describeSchemaErrors } from '../diffusion/schemaMessages';
-import { MAX_SEED } from '../diffusion/random';
 import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
+import { GENERATE_LIMIT_SCHEMAS as limits } from '../generation/generateLimits';
 
 /**
  * Batch job files: JSON Lines, one generation request per line, in the spirit of batch APIs
@@ -9,7 +9,8 @@ import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
  *
  *   {"custom_id": "dog-beach", "prompt": "a photo of sks dog on the beach", "steps": 25, "seed": 7}
  *
- * Optional fields fall back to the app's current settings. Blank lines are skipped.
+ * Optional fields fall back to the app's current settings; ranges are the app's own (GENERATE_LIMITS), and a
+ * width or height that is not a multiple the model needs fails that line when it runs. Blank lines are skipped.
  */
 export interface BatchRequest {
   custom_id: string;
@@ -38,23 +39,21 @@ export interface BatchLineError {
   message: string;
 }
 
-const imageSide = { type: 'integer', minimum: 8, maximum: 2048, multipleOf: 8 };
-
 const requestSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['custom_id', 'prompt'],
   properties: {
     custom_id: { type: 'string', minLength: 1, maxLength: 200 },
-    prompt: { type: 'string', maxLength: 10_000 },
-    negative_prompt: { type: 'string', maxLength: 10_000 },
-    steps: { type: 'integer', minimum: 1, maximum: 1000 },
-    guidance_scale: { type: 'number', minimum: 0, maximum: 100 },
+    prompt: limits.prompt,
+    negative_prompt: limits.negativePrompt,
+    steps: limits.steps,
+    guidance_scale: limits.guidanceScale,
     sampler: { enum: [...SAMPLER_NAMES] },
-    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
-    num_images: { type: 'integer', minimum: 1, maximum: 16 },
-    width: imageSide,
-    height: imageSide,
+    seed: limits.seed,
+    num_images: limits.numImages,
+    width: limits.width,
+    height: limits.height,
   },
 } as const;
 let validate: ReturnType<Ajv['compile']> | undefined;

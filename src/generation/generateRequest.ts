@@ -3,6 +3,7 @@ import { MAX_SEED } from '../diffusion/random';
 import { SAMPLER_NAMES } from '../diffusion/schedulerConfig';
 import { describeSchemaErrors } from '../diffusion/schemaMessages';
 import { JobError } from '../protocol/jobs';
+import { GENERATE_LIMITS, GENERATE_LIMIT_SCHEMAS } from './generateLimits';
 import type { BackendPreference, GenerateRequest } from './jobTypes';
 
 /** A checked request with every default filled in. */
@@ -21,18 +22,11 @@ const schema = {
   required: ['prompt', 'sampler', 'steps', 'guidanceScale', 'seed', 'numImages'],
   properties: {
     modelId: { type: 'string', minLength: 1 },
-    prompt: { type: 'string', maxLength: 10_000 },
-    negativePrompt: { type: 'string', maxLength: 10_000 },
+    ...GENERATE_LIMIT_SCHEMAS,
     sampler: { enum: [...SAMPLER_NAMES] },
-    steps: { type: 'integer', minimum: 1, maximum: 1000 },
-    guidanceScale: { type: 'number', minimum: 0, maximum: 100 },
-    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
-    numImages: { type: 'integer', minimum: 1, maximum: 16 },
     eta: { type: 'number', minimum: 0, maximum: 1 },
-    width: { type: 'integer', minimum: 8, maximum: 2048 },
-    height: { type: 'integer', minimum: 8, maximum: 2048 },
-    previewEvery: { type: 'integer', minimum: 0, maximum: 1000 },
-    maxBatch: { type: 'integer', minimum: 1, maximum: 16 },
+    previewEvery: { type: 'integer', minimum: 0, maximum: GENERATE_LIMITS.steps.max },
+    maxBatch: { type: 'integer', minimum: 1, maximum: GENERATE_LIMITS.numImages.max },
     backend: { enum: ['auto', 'webgpu', 'wasm'] },
   },
 } as const;

@@ -1,16 +1,10 @@
-import { MAX_SEED } from '../diffusion/random';
 import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
 import { A1111_SAMPLER_NAMES } from '../export/infotext';
+import { GENERATE_LIMITS } from '../generation/generateLimits';
 import type { GalleryParams } from '../storage/galleryRecords';
 
-/** Allowed ranges: the same as a batch file's (src/batch/batchRequests.ts), so a setting valid in one is valid in the other. */
-export const GENERATE_LIMITS = {
-  textLength: 10_000,
-  steps: { min: 1, max: 1000 },
-  guidanceScale: { min: 0, max: 100 },
-  seed: { min: 0, max: MAX_SEED },
-  numImages: { min: 1, max: 16 },
-} as const;
+/** The form checks the same ranges as the worker and batch files; re-exported for the form UI. */
+export { GENERATE_LIMITS };
 
 /** The form as typed: numbers stay text until checked, so a bad entry can be shown rather than silently coerced. */
 export interface GenerateFormValues {
