@@ -1,8 +1,9 @@
 /**
  * Batch files (src/batch) run through the `generate` job one line at a time: the page parses the JSONL with
  * `parseBatchJsonl`, turns each entry into a `GenerateRequest` here (fields the line leaves out come from the
- * app's current settings), sends it, and turns each answer (or failure) into a `BatchOutcome` for
- * `zipBatchResults`. No model code is imported, so the page can use this without loading the engine.
+ * app's current settings), sends it, and turns each answer into a `BatchOutcome` for `zipBatchResults`
+ * (failed lines get theirs from the batch queue). No model code is imported, so the page can use this without
+ * loading the engine.
  */
 import type { BatchRequest } from '../batch/batchRequests';
 import type { BatchOutcome } from '../batch/batchResults';
@@ -34,9 +35,4 @@ export function batchOutcomeFromResult(customId: string, result: GenerateResult)
     images: result.images.map((image) => ({ png: new Uint8Array(image.png), seed: image.seed })),
     usage: { unetEvaluations: result.usage.unetEvaluations, gpuMs: result.usage.gpuMs },
   };
-}
-
-/** A failed batch line (bad input the worker refused, or a crash); cancelled runs should stop the batch instead. */
-export function batchOutcomeFromError(customId: string, error: unknown): BatchOutcome {
-  return { customId, error: error instanceof Error ? error.message : String(error) };
 }
