@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { describeSchemaErrors } from '../diffusion/schemaMessages';
+import { describeSchemaErrors } from '../validation/schemaMessages';
 import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
 import { GENERATE_LIMIT_SCHEMAS as limits } from '../generation/generateLimits';
 

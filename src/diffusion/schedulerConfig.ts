@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { describeSchemaErrors, type FieldIssue } from './schemaMessages';
+import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessages';
 
 /**
  * Reading diffusers' `scheduler_config.json`. The rules follow diffusers' `from_config`: a class

@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import { MAX_SEED } from '../diffusion/random';
 import { SAMPLER_NAMES } from '../diffusion/schedulerConfig';
-import { describeSchemaErrors } from '../diffusion/schemaMessages';
+import { describeSchemaErrors } from '../validation/schemaMessages';
 import { JobError } from '../protocol/jobs';
 import { GENERATE_LIMITS, GENERATE_LIMIT_SCHEMAS } from './generateLimits';
 import type { BackendPreference, GenerateRequest } from './jobTypes';

@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { describeSchemaErrors, type FieldIssue } from '../diffusion/schemaMessages';
+import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessages';
 import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, type ClipTokenizer, type TokenizedText } from './clipTokenizer';
 
 /**
