@@ -1,14 +1,14 @@
 /**
  * The networks `npm run bench:train` measures, built the same way in Node and in the browser harness:
- * the reference block (src/engine/runtime/testing/reference-block.ts) and the built-in UNet
+ * the reference block (src/engine/runtime/testing/referenceBlock.ts) and the built-in UNet
  * (models/builtin/unet/config.json, seeded weights) with LoRA on its attention projections.
  */
 import unetConfigJson from '../models/builtin/unet/config.json';
 import type { GraphBuilder, Tensor } from '../src/engine/graph';
 import { applyLora } from '../src/engine/lora/lora';
 import { weightedMse } from '../src/engine/optim/loss';
-import { compileTrainStep, type CompiledProgram } from '../src/engine/optim/train-step';
-import { BENCH_BLOCK, TINY_BLOCK, referenceBatch, referenceBlock } from '../src/engine/runtime/testing/reference-block';
+import { compileTrainStep, type CompiledProgram } from '../src/engine/optim/trainStep';
+import { BENCH_BLOCK, TINY_BLOCK, referenceBatch, referenceBlock } from '../src/engine/runtime/testing/referenceBlock';
 import { parseUNetConfig } from '../src/model/config';
 import { buildUNetGraph } from '../src/model/graphs';
 import { perParameterStep } from './per-parameter-step';

@@ -7,7 +7,7 @@ import { gradients } from '../src/engine/autodiff';
 import { serializeGraph, type GraphBuilder, type Tensor } from '../src/engine/graph';
 import { appendAdamW } from '../src/engine/optim/adamw';
 import { rewriteGraph } from '../src/engine/optim/rewrite';
-import { HYPER, METRICS, countNodes, nextName, type CompiledProgram } from '../src/engine/optim/train-step';
+import { HYPER, METRICS, countNodes, nextName, type CompiledProgram } from '../src/engine/optim/trainStep';
 
 export function perParameterStep(src: GraphBuilder, loss: Tensor): { program: CompiledProgram; initialState: Record<string, Float32Array> } {
   const initialState: Record<string, Float32Array> = {};

@@ -22,7 +22,7 @@ const steps = Number(option('steps', '10'));
 
 installDawn();
 const { buildStep } = await import('./networks.ts');
-const { TrainRuntime } = await import('../src/engine/runtime/train-runtime.ts');
+const { TrainRuntime } = await import('../src/engine/runtime/trainRuntime.ts');
 
 /** WebGPU for Node, with the two workarounds dawn.node needs under onnxruntime-web. */
 function installDawn() {

@@ -16,7 +16,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
-import { TrainRuntime } from '../src/engine/runtime/train-runtime';
+import { TrainRuntime } from '../src/engine/runtime/trainRuntime';
 import { flag, option, withHarnessPage } from './harness-page';
 import { buildStep, type NetworkName, type OptimizerLayout } from './networks';
 

@@ -5,10 +5,10 @@
  *   npx tsx scripts/model-size.ts [folder] [--time]
  */
 import { type GraphBuilder } from '../src/engine/graph';
-import { createWasmSession, runSession } from '../src/engine/graph/run-wasm';
+import { createWasmSession, runSession } from '../src/engine/graph/runWasm';
 import { loadModelFolder } from '../src/model/folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph, nodeCounts } from '../src/model/graphs';
-import { nodeFolderReader } from '../src/model/node-folder';
+import { nodeFolderReader } from '../src/model/nodeFolder';
 
 const args = process.argv.slice(2);
 const dir = args.find((a) => !a.startsWith('--')) ?? 'models/builtin';

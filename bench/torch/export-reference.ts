@@ -11,9 +11,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileTrainStep } from '../../src/engine/optim/train-step';
-import { BENCH_BLOCK, TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/reference-block';
-import { TrainRuntime } from '../../src/engine/runtime/train-runtime';
+import { compileTrainStep } from '../../src/engine/optim/trainStep';
+import { BENCH_BLOCK, TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/referenceBlock';
+import { TrainRuntime } from '../../src/engine/runtime/trainRuntime';
 import { writeSafetensors, type Float32Tensor } from '../../src/model/safetensors';
 import { option } from '../harness-page';
 import { buildStep } from '../networks';

@@ -1,4 +1,4 @@
-"""PyTorch eager twin of the engine's reference block (src/engine/runtime/testing/reference-block.ts).
+"""PyTorch eager twin of the engine's reference block (src/engine/runtime/testing/referenceBlock.ts).
 
 Trains the same network from the same start as `npm run bench:train` and prints JSON: ms/step (median
 of the steps after the warm-up) and the largest relative difference between its loss / grad-norm

@@ -5,7 +5,7 @@
 import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
 import { GraphBuilder, attr, serializeGraph } from '../../src/engine/graph';
 import type { BackendReport } from '../../src/engine/runtime/backend';
-import { TrainRuntime } from '../../src/engine/runtime/train-runtime';
+import { TrainRuntime } from '../../src/engine/runtime/trainRuntime';
 
 export interface HarnessRequest {
   network: NetworkName;

@@ -7,7 +7,7 @@ import builtinScheduler from '../../models/builtin/scheduler/scheduler_config.js
 import builtinTextEncoder from '../../models/builtin/text_encoder/config.json';
 import builtinUnet from '../../models/builtin/unet/config.json';
 import builtinVae from '../../models/builtin/vae/config.json';
-import { parseJson } from '../model/config-errors';
+import { parseJson } from '../model/configErrors';
 import { loadModelFolder, type FolderReader, type ModelFolder } from '../model/folder';
 import { CompactVocabulary } from '../text/compactVocabulary';
 import { promptTokenizerFor, type PromptTokenizer } from './promptTokens';

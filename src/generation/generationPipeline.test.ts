@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler } from '../diffusion/createScheduler';
 import { combineGuidedOutput } from '../diffusion/guidance';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
-import { createWasmSession, runSession } from '../engine/graph/run-wasm';
+import { createWasmSession, runSession } from '../engine/graph/runWasm';
 import { parseInfotext } from '../export/infotext';
 import { readPngParameters } from '../export/pngImage';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph } from '../model/graphs';

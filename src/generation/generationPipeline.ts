@@ -2,7 +2,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { usesGuidance } from '../diffusion/guidance';
 import type { GraphBuilder } from '../engine/graph';
-import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from '../engine/runtime/gpu-buffers';
+import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from '../engine/runtime/gpuBuffers';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
 import { buildTextEncoderGraph } from '../model/graphs';

@@ -1,9 +1,9 @@
 import type { InferenceSession } from 'onnxruntime-web';
 import { GraphBuilder, serializeGraph } from '../engine/graph';
 import { describeWasm, describeWebGpu, ortWebGpuDevice } from '../engine/runtime/backend';
-import { GpuErrorWatch } from '../engine/runtime/gpu-errors';
+import { GpuErrorWatch } from '../engine/runtime/gpuErrors';
 import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from '../engine/runtime/ort';
-import { sessionOptions } from '../engine/runtime/session-options';
+import { sessionOptions } from '../engine/runtime/sessionOptions';
 import type { BackendPreference, GenerationBackend } from './jobTypes';
 
 /** How the WebGPU denoising loop feeds its session (wasm always uses CPU tensors). */

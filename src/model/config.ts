@@ -3,7 +3,7 @@
  * builders implement. Missing keys take the library's defaults (so an SD 1.x folder written by an older
  * diffusers loads); a key set to anything the builders do not implement is rejected by name.
  */
-import { ConfigError, configChecker } from './config-errors';
+import { ConfigError, configChecker } from './configErrors';
 
 const int = (min: number, dflt?: number) => ({ type: 'integer', minimum: min, ...(dflt === undefined ? {} : { default: dflt }) });
 const num = (dflt: number) => ({ type: 'number', default: dflt });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runGraph } from '../engine/graph/run-wasm';
+import { runGraph } from '../engine/graph/runWasm';
 import { parseCLIPTextConfig, parseUNetConfig } from './config';
 import { exportSafetensors } from './export';
 import { buildTextEncoderGraph, buildUNetGraph } from './graphs';

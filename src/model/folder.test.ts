@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createWasmSession, runSession } from '../engine/graph/run-wasm';
+import { createWasmSession, runSession } from '../engine/graph/runWasm';
 import { loadModelFolder, type FolderReader } from './folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from './graphs';
-import { nodeFolderReader } from './node-folder';
+import { nodeFolderReader } from './nodeFolder';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtureDir = `${root}fixtures/diffusers-tiny-sd`;

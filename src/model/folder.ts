@@ -3,7 +3,7 @@
  * checked configs plus, per component, either its safetensors weights or — when the folder has
  * none — a seeded random initialisation, labelled untrained.
  */
-import { parseJson } from './config-errors';
+import { parseJson } from './configErrors';
 import {
   parseCLIPTextConfig,
   parseModelIndex,

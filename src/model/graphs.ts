@@ -4,7 +4,7 @@
  * of Stable Diffusion (sample / timestep / encoder_hidden_states → out_sample, etc.).
  */
 import { GraphBuilder, liveNodes, type DType, type Tensor } from '../engine/graph';
-import { canonicalCLIPTextName, clipTextForward } from './clip-text';
+import { canonicalCLIPTextName, clipTextForward } from './clipText';
 import type { CLIPTextConfig, UNetConfig, VAEConfig } from './config';
 import { ModelParams, type WeightSource } from './params';
 import type { Float32Tensor } from './safetensors';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type TensorData } from '../engine/graph';
-import { createWasmSession, runSession } from '../engine/graph/run-wasm';
+import { createWasmSession, runSession } from '../engine/graph/runWasm';
 import { parseUNetConfig } from './config';
 import { buildUNetGraph } from './graphs';
 import { readSafetensors, type Float32Tensor } from './safetensors';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runGraph } from '../engine/graph/run-wasm';
+import { runGraph } from '../engine/graph/runWasm';
 import { parseVAEConfig } from './config';
 import { buildVAEDecoderGraph, buildVAEEncoderGraph } from './graphs';
 import { readSafetensors } from './safetensors';

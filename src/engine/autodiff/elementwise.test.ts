@@ -1,6 +1,6 @@
 /** Finite-difference tests for the elementwise section of the gradient table (rules.ts). */
 import { describe, expect, test } from 'vitest';
-import { fdCheck, paramOf as p, type FdCase } from './fd-check';
+import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const cases: Record<string, FdCase> = {
   'Add broadcast': { build: (g, r) => ({ out: g.add(p(g, r, 'a', [2, 3, 4]), p(g, r, 'b', [3, 1])) }) },

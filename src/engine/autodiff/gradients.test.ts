@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder, liveNodes, type Tensor } from '../graph';
 import { makeRng } from '../graph/testing';
-import { fdCheck, paramOf as p } from './fd-check';
+import { fdCheck, paramOf as p } from './fdCheck';
 import { gradients } from './gradients';
 
 /** conv → groupNorm → SiLU → single-head self-attention with residual, on x [B,C,H,W]. */

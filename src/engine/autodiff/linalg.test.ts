@@ -1,7 +1,7 @@
 /** Finite-difference tests for the linear-algebra section of the gradient table (rules.ts): MatMul, Gemm, Conv, ConvTranspose. */
 import { describe, expect, test } from 'vitest';
 import type { ConvOptions, ConvTransposeOptions } from '../graph';
-import { fdCheck, paramOf as p, type FdCase } from './fd-check';
+import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const conv = (x: number[], w: number[], opts: ConvOptions, bias = true): FdCase => ({
   build: (g, r) => ({

@@ -1,6 +1,6 @@
 /** Finite-difference tests for the normalization section of the gradient table (rules.ts), and GroupNorm built on it. */
 import { describe, expect, test } from 'vitest';
-import { fdCheck, paramOf as p, type FdCase } from './fd-check';
+import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const cases: Record<string, FdCase> = {
   'LayerNormalization last axis, scale + bias': {

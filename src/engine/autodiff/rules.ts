@@ -5,8 +5,8 @@
  * Finite-difference tests: elementwise.test.ts, shape.test.ts, linalg.test.ts, normalization.test.ts.
  */
 import { attrInts, attrNum, type GraphBuilder, type Tensor } from '../graph';
-import { convGeom, convInputGrad, convTransposeInputGrad, convWeightGrad } from './conv-grad';
-import { normalizeInputGrad, normalizeStats } from './norm-grad';
+import { convGeom, convInputGrad, convTransposeInputGrad, convWeightGrad } from './convGrad';
+import { normalizeInputGrad, normalizeStats } from './normGrad';
 import { constValues, isConstFill, once, sumTo, type GradRule } from './rule';
 
 const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);

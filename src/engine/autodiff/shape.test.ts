@@ -1,6 +1,6 @@
 /** Finite-difference tests for the reduction and shape section of the gradient table (rules.ts). */
 import { describe, expect, test } from 'vitest';
-import { fdCheck, paramOf as p, type FdCase } from './fd-check';
+import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const cases: Record<string, FdCase> = {
   'ReduceSum keepdims': { build: (g, r) => ({ out: g.reduceSum(p(g, r, 'a', [2, 3, 4]), [0, 2]) }) },

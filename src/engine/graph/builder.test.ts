@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder, MAX_BINDING_WAYS } from './builder';
-import { runGraph } from './run-wasm';
+import { runGraph } from './runWasm';
 import { liveNodes, serializeGraph } from './serialize';
 
 function g3() {

@@ -7,7 +7,7 @@
  *   const y = g.silu(g.groupNorm(g.conv(x, w, null, { pads: [1, 1, 1, 1] }), 2));
  *   g.output(y, 'y');
  *   const bytes = serializeGraph(g);             // ONNX protobuf for onnxruntime-web
- *   const out = await runGraph(g, { x: data });   // Node tests: wasm EP (./run-wasm, kept out of this barrel
+ *   const out = await runGraph(g, { x: data });   // Node tests: wasm EP (./runWasm, kept out of this barrel
  *                                                 // so app bundles don't pull onnxruntime-web in statically)
  */
 export { GraphBuilder, MAX_BINDING_WAYS, attr, attrInts, attrNum, ONNX_DTYPE } from './builder';

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { GraphBuilder } from './builder';
-import { runGraph } from './run-wasm';
+import { runGraph } from './runWasm';
 import { makeRng } from './testing';
 import type { Tensor, TensorData } from './types';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder } from '../graph';
-import { runGraph } from '../graph/run-wasm';
+import { runGraph } from '../graph/runWasm';
 import { makeRng } from '../graph/testing';
 import { applyLora } from './lora';
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder } from '../graph';
 import { makeRng } from '../graph/testing';
-import { TrainRuntime } from '../runtime/train-runtime';
-import { unpackParams } from './flat-params';
-import { STATE, compileTrainStep } from './train-step';
+import { TrainRuntime } from '../runtime/trainRuntime';
+import { unpackParams } from './flatParams';
+import { STATE, compileTrainStep } from './trainStep';
 
 /**
  * AdamW as torch.optim.AdamW documents it, in float64, one element at a time — written

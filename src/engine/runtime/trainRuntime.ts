@@ -1,9 +1,9 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
-import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from './gpu-buffers';
-import { GpuErrorWatch } from './gpu-errors';
+import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from './gpuBuffers';
+import { GpuErrorWatch } from './gpuErrors';
 import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from './ort';
-import { sessionOptions } from './session-options';
+import { sessionOptions } from './sessionOptions';
 
 /** What the runtime needs to know about a compiled program (src/engine/optim's CompiledProgram fits). */
 export interface RuntimeProgram {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { STATE, compileTrainStep } from '../optim/train-step';
-import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/reference-block';
-import { TrainRuntime } from './train-runtime';
+import { STATE, compileTrainStep } from '../optim/trainStep';
+import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/referenceBlock';
+import { TrainRuntime } from './trainRuntime';
 
 const cfg = { ...TINY_BLOCK, trainNonAttention: true };
 const block = referenceBlock(cfg);

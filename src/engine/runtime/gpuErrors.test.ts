@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GpuErrorWatch } from './gpu-errors';
+import { GpuErrorWatch } from './gpuErrors';
 
 /** A device stand-in: only the event target part the watch uses. */
 function fakeDevice() {

@@ -6,7 +6,7 @@
  * tensor (sensitive to any wrong entry) and single coordinates.
  */
 import { GraphBuilder, type Tensor, type TensorData } from '../graph';
-import { createWasmSession, feedsFor } from '../graph/run-wasm';
+import { createWasmSession, feedsFor } from '../graph/runWasm';
 import { makeRng } from '../graph/testing';
 import { gradients } from './gradients';
 

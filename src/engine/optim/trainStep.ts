@@ -1,7 +1,7 @@
 import { gradients } from '../autodiff';
 import { GraphBuilder, liveNodes, serializeGraph, type DType, type Shape, type Tensor } from '../graph';
 import { appendAdamW, type AdamWConfig } from './adamw';
-import { makeLayout, splitFlat, type ParamLayout } from './flat-params';
+import { makeLayout, splitFlat, type ParamLayout } from './flatParams';
 import { rewriteGraph } from './rewrite';
 
 /** Names of the optimizer's state tensors, fed in and read out of every program that uses them. */

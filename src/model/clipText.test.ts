@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createWasmSession, runGraph, runSession } from '../engine/graph/run-wasm';
-import { canonicalCLIPTextName } from './clip-text';
+import { createWasmSession, runGraph, runSession } from '../engine/graph/runWasm';
+import { canonicalCLIPTextName } from './clipText';
 import { parseCLIPTextConfig } from './config';
 import { buildTextEncoderGraph } from './graphs';
 import { readSafetensors, type Float32Tensor } from './safetensors';

@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder, MAX_BINDING_WAYS } from '../graph';
-import { runGraph } from '../graph/run-wasm';
+import { runGraph } from '../graph/runWasm';
 import { makeRng } from '../graph/testing';
-import { TrainRuntime } from '../runtime/train-runtime';
-import { referenceBatch, referenceBlock, TINY_BLOCK, type ReferenceBlockConfig } from '../runtime/testing/reference-block';
-import { makeLayout, packParams, splitFlat, unpackParams } from './flat-params';
+import { TrainRuntime } from '../runtime/trainRuntime';
+import { referenceBatch, referenceBlock, TINY_BLOCK, type ReferenceBlockConfig } from '../runtime/testing/referenceBlock';
+import { makeLayout, packParams, splitFlat, unpackParams } from './flatParams';
 import { priorPreservationWeights, weightedMse } from './loss';
-import { STATE, compileTrainStep } from './train-step';
+import { STATE, compileTrainStep } from './trainStep';
 import onnxProto from 'onnx-proto';
 
 /** Op and input/output counts of every node of a serialized model. */
