@@ -4,7 +4,6 @@ import type {
   GenerateProgress,
   GenerateRequest,
   GenerateResult,
-  GenerateStage,
   GenerationBackend,
   GenerationTimings,
   GenerationUsage,
@@ -29,15 +28,9 @@ import type { GalleryStore } from './galleryStore';
 export const MODEL_ID = 'builtin';
 
 /** A generation in flight, as the run panel shows it. */
-export interface RunProgress {
+export interface RunProgress extends Pick<GenerateProgress, 'stage' | 'step' | 'totalSteps' | 'imageIndex' | 'imageCount' | 'numImages'> {
   /** What runs, e.g. "2 images" or "batch line 4 (dog-beach)". */
   label: string;
-  stage: GenerateStage;
-  step: number;
-  totalSteps: number;
-  imageIndex: number;
-  imageCount: number;
-  numImages: number;
   /** Share of the whole request done, 0–1. */
   fraction: number;
   etaMs: number | null;
