@@ -40,6 +40,12 @@ const cases: Record<string, FdCase> = {
       return { out: g.where(mask, p(g, r, 'a', [2, 3, 4]), p(g, r, 'b', [4])) };
     },
   },
+  'Clip: rows below, inside and above the bounds': {
+    build: (g, r) => {
+      const x = g.add(p(g, r, 'a', [3, 4], 0.1), g.constant([-2, 0, 2], [3, 1]));
+      return { out: g.node('Clip', [x, g.scalar(-1), g.scalar(1)], [x])[0]! };
+    },
+  },
   'Cast round trip stops at int, passes float': {
     build: (g, r) => {
       const a = p(g, r, 'a', [2, 3]);

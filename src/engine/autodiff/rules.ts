@@ -55,6 +55,17 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
     () => sumTo(g, g.where(c!, dy, 0), a!.shape),
     () => sumTo(g, g.where(c!, 0, dy), b!.shape),
   ],
+  // Pass-through inside [lo, hi] (bounds included, as torch.clamp), zero outside; bounds get none.
+  Clip: ({ g, x: [a, lo, hi], dy }) => [
+    () => {
+      let d = dy;
+      if (hi) d = g.where(g.less(hi, a!), 0, d);
+      if (lo) d = g.where(g.less(a!, lo), 0, d);
+      return d;
+    },
+    null,
+    null,
+  ],
   Cast: ({ g, x: [a], dy }) => [() => g.cast(dy, a!.dtype)],
   Softmax: ({ g, node, y: [y], dy }) => [
     () => {
