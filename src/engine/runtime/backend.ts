@@ -1,7 +1,7 @@
 import type { Ort } from './ort';
 
-/** The onnxruntime-web execution providers the engine uses. */
-export type ExecutionProvider = 'webgpu' | 'wasm';
+/** The execution providers the engine uses: onnxruntime-web's WebGPU and wasm EPs, and (Node only) onnxruntime-node's native CPU EP. */
+export type ExecutionProvider = 'webgpu' | 'wasm' | 'cpu';
 
 /** What actually ran, established after the session exists (never just what was requested). */
 export interface BackendReport {
@@ -16,7 +16,7 @@ export interface BackendReport {
     readonly description: string;
     readonly isFallbackAdapter: boolean;
   };
-  /** wasm threads, when ep is wasm. */
+  /** CPU threads, when ep is wasm or cpu. */
   readonly threads?: number;
 }
 
@@ -67,4 +67,8 @@ export function describeWebGpu(device: GPUDevice, ort: Ort): BackendReport {
 
 export function describeWasm(ort: Ort): BackendReport {
   return { ep: 'wasm', kind: 'cpu', threads: ort.env.wasm.numThreads ?? 1 };
+}
+
+export function describeNativeCpu(threads: number): BackendReport {
+  return { ep: 'cpu', kind: 'cpu', threads };
 }

@@ -11,11 +11,14 @@
  *   wasm next to itself.
  * - Node with a WebGPU device (Dawn via the `webgpu` package, see bench/train-gpu.mjs): `loadOrt('node-webgpu')`
  *   imports `dist/ort.bundle.min.mjs` by file path, since the package exports no Node entry with WebGPU.
+ * - Node, native (`loadOrt('node-native')`): onnxruntime-node's CPU EP, 2.3–3× faster than the wasm EP on the same
+ *   graph bytes. It shares onnxruntime-common's InferenceSession/Tensor API, so the engine drives it unchanged.
+ *   Imported by a computed specifier so browser bundles never pull it in.
  */
 import type * as OrtNamespace from 'onnxruntime-web';
 
 export type Ort = typeof OrtNamespace;
-export type OrtFlavor = 'auto' | 'node-webgpu';
+export type OrtFlavor = 'auto' | 'node-webgpu' | 'node-native';
 
 const loaded = new Map<OrtFlavor, Promise<Ort>>();
 
@@ -28,7 +31,14 @@ export function isNode(): boolean {
 export function loadOrt(flavor: OrtFlavor = 'auto'): Promise<Ort> {
   let p = loaded.get(flavor);
   if (!p) {
-    p = flavor === 'node-webgpu' ? loadNodeWebGpu() : isNode() ? import('onnxruntime-web') : loadBrowser();
+    p =
+      flavor === 'node-webgpu'
+        ? loadNodeWebGpu()
+        : flavor === 'node-native'
+          ? loadNodeNative()
+          : isNode()
+            ? import('onnxruntime-web')
+            : loadBrowser();
     loaded.set(flavor, p);
   }
   return p;
@@ -58,4 +68,23 @@ async function loadBrowser(): Promise<Ort> {
 async function loadNodeWebGpu(): Promise<Ort> {
   const bundle = new URL('ort.bundle.min.mjs', import.meta.resolve('onnxruntime-web')).href;
   return (await import(/* @vite-ignore */ bundle)) as Ort;
+}
+
+const NATIVE_PACKAGE = 'onnxruntime-node';
+
+async function loadNodeNative(): Promise<Ort> {
+  if (!isNode()) throw new Error('onnxruntime-node runs only in Node');
+  return (await import(/* @vite-ignore */ NATIVE_PACKAGE)) as unknown as Ort;
+}
+
+/** Whether onnxruntime-node loads here (its package and linux/darwin/win binary present). */
+export async function nativeAvailable(): Promise<boolean> {
+  if (!isNode()) return false;
+  try {
+    await loadOrt('node-native');
+    return true;
+  } catch {
+    loaded.delete('node-native');
+    return false;
+  }
 }

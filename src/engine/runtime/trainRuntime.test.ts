@@ -65,3 +65,21 @@ describe('TrainRuntime on the wasm EP', () => {
     await rt.dispose();
   });
 });
+
+describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
+  test('runs the same graph bytes as the wasm EP with the same losses, and says it ran natively', async () => {
+    const native = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+    const wasm = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    expect(native.backend).toEqual({ ep: 'cpu', kind: 'cpu', threads: 2 });
+    for (let t = 1; t <= 5; t++) {
+      const [a, b] = [(await native.run('step', feeds(t))).metrics!, (await wasm.run('step', feeds(t))).metrics!];
+      expect(Math.abs(a[0]! - b[0]!)).toBeLessThan(1e-4 * Math.abs(b[0]!));
+      expect(Math.abs(a[1]! - b[1]!)).toBeLessThan(1e-3 * Math.abs(b[1]!));
+    }
+    const [pa, pb] = [(await native.exportState())[STATE.params]!, (await wasm.exportState())[STATE.params]!];
+    expect(pa.length).toBe(pb.length);
+    expect(pa.some((v, i) => v !== compiled.initialState[STATE.params]![i])).toBe(true);
+    await native.dispose();
+    await wasm.dispose();
+  });
+});

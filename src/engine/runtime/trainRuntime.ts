@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
-import { describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
+import { describeNativeCpu, describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
 import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from './gpuBuffers';
 import { GpuErrorWatch } from './gpuErrors';
 import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from './ort';
@@ -21,7 +21,10 @@ export interface TrainRuntimeOptions {
   programs: readonly RuntimeProgram[];
   /** Initial value of every state tensor (flat float32 vectors), by name. */
   state: Readonly<Record<string, Float32Array>>;
-  /** wasm threads (see {@link configureWasmThreads}): default 1 in Node, onnxruntime's choice in browsers. */
+  /**
+   * CPU threads. wasm: see {@link configureWasmThreads} (default 1 in Node, onnxruntime's choice in browsers);
+   * cpu (onnxruntime-node): default every core.
+   */
   threads?: number;
   /**
    * WebGPU only. 'gpu': per-run feeds are written into buffers the runtime keeps (one writeBuffer
@@ -31,7 +34,7 @@ export interface TrainRuntimeOptions {
    * Default 'ort'.
    */
   io?: 'ort' | 'gpu' | 'capture';
-  /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'). */
+  /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'); ep 'cpu' always loads onnxruntime-node. */
   ortFlavor?: OrtFlavor;
 }
 
@@ -78,10 +81,12 @@ export class TrainRuntime {
 
   static async create(opts: TrainRuntimeOptions): Promise<TrainRuntime> {
     const io = opts.io ?? 'ort';
-    if (opts.ep === 'wasm' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
+    if (opts.ep !== 'webgpu' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
     if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
-    const ort = await loadOrt(opts.ortFlavor);
-    configureWasmThreads(ort, opts.threads);
+    const native = opts.ep === 'cpu';
+    const ort = await loadOrt(native ? 'node-native' : opts.ortFlavor);
+    if (!native) configureWasmThreads(ort, opts.threads);
+    const threads = opts.threads ?? (native ? await nodeCpuCount() : undefined);
     for (const p of opts.programs) {
       for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
@@ -89,11 +94,11 @@ export class TrainRuntime {
     const sessions: Session[] = [];
     for (const p of opts.programs) {
       const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
-      const session = await ort.InferenceSession.create(p.model, sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs }));
+      const session = await ort.InferenceSession.create(p.model, sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs, threads }));
       sessions.push({ program: p, session });
     }
     const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
-    const backend = device ? describeWebGpu(device, ort) : describeWasm(ort);
+    const backend = device ? describeWebGpu(device, ort) : native ? describeNativeCpu(threads!) : describeWasm(ort);
     const rt = new TrainRuntime(ort, backend, device, io);
     for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
     rt.setState(opts.state);
@@ -278,4 +283,11 @@ export class TrainRuntime {
   private throwGpuErrors(program: string): void {
     this.gpuErrors?.throwIfAny(program);
   }
+}
+
+const NODE_OS = 'node:os';
+/** Cores Node may use (ep 'cpu' runs only in Node; the computed specifier keeps node:os out of browser bundles). */
+async function nodeCpuCount(): Promise<number> {
+  const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+  return os.availableParallelism();
 }
