@@ -17,15 +17,42 @@ export function convGeom(n: GraphNode): ConvGeom {
 }
 
 /**
- * Gradient of a convolution's input: the transposed convolution of dy with the same weight.
- * output_padding restores rows/columns the forward stride skipped at the far edge.
+ * Gradient of a convolution's input. Stride 1: the same-geometry Conv of dy with the weight flipped
+ * in space and transposed (in/out channels swapped), which convolution kernels run up to 2× faster
+ * than ConvTranspose (bench/convGrad.ts). Otherwise the transposed convolution of dy with the same
+ * weight, output_padding restoring rows/columns the forward stride skipped at the far edge.
  */
+/**
+ * Which formulations the Conv gradients emit. `byShape` is the product's choice; forcing one exists so that
+ * bench/convGrad.ts can compare them and linalg.test.ts can check each against finite differences.
+ */
+export const convGradFormulation: { weight: 'byShape' | 'conv' | 'im2col'; input: 'byShape' | 'convTranspose' } = {
+  weight: 'byShape',
+  input: 'byShape',
+};
+
 export function convInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x: Tensor, c: ConvGeom): Tensor {
   const k = w.shape.slice(2);
+  const reach = [0, 1].map((i) => (k[i]! - 1) * c.dilations[i]!);
+  const convPads = c.pads.map((p, i) => reach[i % 2]! - p);
+  if (convGradFormulation.input === 'byShape' && c.strides.every((s) => s === 1) && convPads.every((p) => p >= 0)) {
+    return g.conv(dy, flippedTransposed(g, w, c.group), null, { ...c, pads: convPads });
+  }
   const outputPadding = [0, 1].map(
-    (i) => x.shape[2 + i]! - ((dy.shape[2 + i]! - 1) * c.strides[i]! + (k[i]! - 1) * c.dilations[i]! + 1 - c.pads[i]! - c.pads[i + 2]!),
+    (i) => x.shape[2 + i]! - ((dy.shape[2 + i]! - 1) * c.strides[i]! + reach[i]! + 1 - c.pads[i]! - c.pads[i + 2]!),
   );
   return g.convTranspose(dy, w, null, { ...c, outputPadding });
+}
+
+/** [Cout, Cin/G, kH, kW] -> [Cin, Cout/G, kH, kW] reversed in both spatial axes (a reversal of kH·kW: one Gemm). */
+function flippedTransposed(g: GraphBuilder, w: Tensor, group: number): Tensor {
+  const [cout, cinG, kh, kw] = w.shape as [number, number, number, number];
+  const kk = kh * kw;
+  const reverse = new Float32Array(kk * kk);
+  for (let i = 0; i < kk; i++) reverse[i * kk + kk - 1 - i] = 1;
+  const flipped = g.gemm(g.reshape(w, [cout * cinG, kk]), g.constant(reverse, [kk, kk]));
+  const t = g.transpose(g.reshape(flipped, [group, cout / group, cinG, kk]), [0, 2, 1, 3]);
+  return g.reshape(t, [group * cinG, cout / group, kh, kw]);
 }
 
 /**
@@ -41,12 +68,57 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
 
 /**
  * Weight gradient of a convolution from `input` (N, Cin, H, W) to `outGrad` (N, Cout, oH, oW) with
- * weight (Cout, Cin/group, kH, kW), as one Conv: the input (batch and channel axes swapped) convolved
- * with outGrad as the kernel, the forward stride becoming the dilation and vice versa. The far-edge
- * padding is trimmed to exactly what the forward pass read, so the result needs no Slice.
- * Also serves ConvTranspose (its forward is this convolution's adjoint, with input/outGrad swapped).
+ * weight (Cout, Cin/group, kH, kW). Also serves ConvTranspose (its forward is this convolution's
+ * adjoint, with input/outGrad swapped). im2col + MatMul except with fewer than 4 channels per group
+ * on either side (RGB in/out convs, depthwise), where one Conv measured faster (bench/convGrad.ts).
  */
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
+  const fewChannels = Math.min(input.shape[1]!, outGrad.shape[1]!) / c.group < 4;
+  const mode = convGradFormulation.weight;
+  return (mode === 'byShape' ? fewChannels : mode === 'conv') ? weightGradByConv(g, input, outGrad, kernel, c) : weightGradByIm2col(g, input, outGrad, kernel, c);
+}
+
+/**
+ * Weight gradient as im2col + one MatMul: the input in [G, N, H, W, Cin/G] layout, padded, cut into
+ * the kH·kW shifted (strided) windows the forward read, concatenated along channels into columns
+ * [G, N·oH·oW, kH·kW·Cin/G], times outGrad [G, Cout/G, N·oH·oW]. The reduction runs over
+ * N·oH·oW, where GEMM kernels are fast.
+ */
+function weightGradByIm2col(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
+  const [n, cin, h, wd] = input.shape as [number, number, number, number];
+  const [, cout, oh, ow] = outGrad.shape as [number, number, number, number];
+  const G = c.group;
+  const [kh, kw] = kernel as [number, number];
+  const outSpatial = [oh, ow];
+  const farPad = [0, 1].map(
+    (i) => (outSpatial[i]! - 1) * c.strides[i]! + (kernel[i]! - 1) * c.dilations[i]! + 1 - [h, wd][i]! - c.pads[i]!,
+  );
+  // [N, Cin, H, W] -> [G, N, H, W, Cin/G], then the forward's zero padding (only as far as it read).
+  const xl = g.transpose(g.reshape(input, [n, G, cin / G, h, wd]), [1, 0, 3, 4, 2]);
+  const xp = g.pad(xl, [0, 0, c.pads[0]!, c.pads[1]!, 0, 0, 0, Math.max(farPad[0]!, 0), Math.max(farPad[1]!, 0), 0]);
+  const windows: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const s = [i * c.dilations[0]!, j * c.dilations[1]!];
+      windows.push(g.slice(xp, s, [s[0]! + (oh - 1) * c.strides[0]! + 1, s[1]! + (ow - 1) * c.strides[1]! + 1], [2, 3], c.strides));
+    }
+  }
+  const cols = g.reshape(g.concat(windows, 4), [G, n * oh * ow, kh * kw * (cin / G)]);
+  // [N, Cout, oH, oW] -> [G, Cout/G, N·oH·oW]
+  const dy = g.reshape(g.transpose(g.reshape(outGrad, [n, G, cout / G, oh * ow]), [1, 2, 0, 3]), [G, cout / G, n * oh * ow]);
+  // [G, Cout/G, kH·kW·Cin/G] -> [Cout, Cin/G, kH, kW]
+  const dw = g.reshape(g.matmul(dy, cols), [cout, kh, kw, cin / G]);
+  return g.transpose(dw, [0, 3, 1, 2]);
+}
+
+/**
+ * The weight gradient as one Conv: the input (batch and channel axes swapped) convolved
+ * with outGrad as the kernel, the forward stride becoming the dilation and vice versa. The far-edge
+ * padding is trimmed to exactly what the forward pass read, so the result needs no Slice. Convolution
+ * kernels handle this image-sized kernel badly (onnxruntime's CPU/wasm im2col works one output
+ * position at a time), except where the channels are too few for im2col's copies to pay.
+ */
+function weightGradByConv(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const [n, cin, h, wd] = input.shape as [number, number, number, number];
   const [, , oh, ow] = outGrad.shape as [number, number, number, number];
   const G = c.group;

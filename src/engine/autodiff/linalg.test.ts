@@ -1,6 +1,8 @@
 /** Finite-difference tests for the linear-algebra section of the gradient table (rules.ts): MatMul, Gemm, Conv, ConvTranspose. */
-import { describe, expect, test } from 'vitest';
-import type { ConvOptions, ConvTransposeOptions } from '../graph';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { GraphBuilder, type ConvOptions, type ConvTransposeOptions } from '../graph';
+import { convGradFormulation } from './convGrad';
+import { gradients } from './gradients';
 import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const conv = (x: number[], w: number[], opts: ConvOptions, bias = true): FdCase => ({
@@ -56,15 +58,23 @@ const cases: Record<string, FdCase> = {
   'linear (Gemm transB) on 3-D input': {
     build: (g, r) => ({ out: g.linear(p(g, r, 'x', [2, 3, 4]), p(g, r, 'w', [5, 4]), p(g, r, 'b', [5])) }),
   },
+};
+
+/** Every convolution geometry, checked under each weight-gradient formulation (convGrad.ts). */
+const convCases: Record<string, FdCase> = {
   'Conv 3x3 pad 1': conv([2, 3, 5, 5], [4, 3, 3, 3], { pads: [1, 1, 1, 1] }),
   'Conv stride 2, odd size 7 (output_padding 0)': conv([1, 2, 7, 7], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
   'Conv stride 2, even size 8 (output_padding 1)': conv([2, 2, 8, 6], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
   'Conv stride 2 no pad, dropped edge (crop in dW)': conv([1, 2, 8, 7], [2, 2, 3, 3], { strides: [2, 2] }),
   'Conv asymmetric pads and strides': conv([2, 2, 6, 7], [3, 2, 2, 3], { strides: [1, 2], pads: [0, 2, 1, 1] }),
   'Conv groups 2 stride 2': conv([2, 4, 7, 6], [6, 2, 3, 3], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }),
+  'Conv groups 2 stride 1 (dx: Conv with flipped grouped weight)': conv([2, 4, 5, 5], [6, 2, 3, 3], { group: 2, pads: [1, 1, 1, 1] }),
+  'Conv 1x1 pad 1 (dx: ConvTranspose, pad beyond the kernel)': conv([1, 4, 3, 3], [3, 4, 1, 1], { pads: [1, 1, 1, 1] }),
   'Conv depthwise': conv([1, 3, 5, 5], [3, 1, 3, 3], { group: 3, pads: [1, 1, 1, 1] }, false),
   'Conv dilation 2': conv([1, 2, 7, 7], [2, 2, 3, 3], { dilations: [2, 2], pads: [2, 1, 2, 1] }),
   'Conv 1x1': conv([2, 4, 3, 3], [5, 4, 1, 1], {}),
+  'Conv 1x1 stride 2': conv([2, 5, 5, 4], [4, 5, 1, 1], { strides: [2, 2] }),
+  'Conv 3x3 pad 1, 6 -> 5 channels': conv([2, 6, 5, 4], [5, 6, 3, 3], { pads: [1, 1, 1, 1] }),
   'ConvTranspose stride 2 pad 1 output_padding 1': convT([1, 3, 4, 3], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }),
   'ConvTranspose stride 2 no pad, output_padding 1 (crop in dW)': convT([2, 2, 3, 3], [2, 3, 3, 3], { strides: [2, 2], outputPadding: [1, 0] }),
   'ConvTranspose groups 2': convT([1, 4, 3, 4], [4, 2, 3, 3], { group: 2, strides: [2, 1], pads: [1, 1, 0, 1] }),
@@ -76,4 +86,30 @@ describe('linear-algebra gradient rules match central differences', () => {
     const r = await fdCheck(c);
     expect(r.failures).toEqual([]);
   });
+});
+
+describe.each([
+  { weight: 'conv', input: 'convTranspose' },
+  { weight: 'im2col', input: 'byShape' },
+] as const)('convolution gradients (weight: $weight, input: $input) match central differences', (mode) => {
+  beforeEach(() => void Object.assign(convGradFormulation, mode));
+  afterEach(() => void Object.assign(convGradFormulation, { weight: 'byShape', input: 'byShape' }));
+  test.each(Object.entries(convCases))('%s', async (_, c) => {
+    const r = await fdCheck(c);
+    expect(r.failures).toEqual([]);
+  });
+});
+
+test('the weight gradient is im2col + MatMul from 4 channels per group on, one Conv below', () => {
+  const opsOf = (x: number[], w: number[], group: number) => {
+    const g = new GraphBuilder('dw');
+    const xt = g.param('x', x, new Float32Array(x.reduce((a, b) => a * b)));
+    const wt = g.param('w', w, new Float32Array(w.reduce((a, b) => a * b)));
+    const y = g.conv(xt, wt, null, { pads: [1, 1, 1, 1], group });
+    gradients(g, g.reduceSum(y, [0, 1, 2, 3], false), [wt]);
+    return g.nodes.map((n) => n.op);
+  };
+  expect(opsOf([1, 4, 5, 5], [4, 4, 3, 3], 1)).toContain('MatMul');
+  expect(opsOf([1, 8, 5, 5], [8, 2, 3, 3], 4)).not.toContain('MatMul');
+  expect(opsOf([1, 3, 5, 5], [8, 3, 3, 3], 1)).not.toContain('MatMul');
 });
