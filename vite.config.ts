@@ -44,7 +44,7 @@ export default defineConfig(({ mode }) => ({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,mjs,css,html,png,svg,wasm,webmanifest}'],
+        globPatterns: ['**/*.{js,mjs,css,html,png,svg,wasm,webmanifest,safetensors}'],
         globIgnores: ['e2e/**', '**/harness-*'],
         // onnxruntime-web's wasm is ~25 MB; the app must still start offline.
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,

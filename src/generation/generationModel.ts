@@ -7,6 +7,7 @@ import builtinScheduler from '../../models/builtin/scheduler/scheduler_config.js
 import builtinTextEncoder from '../../models/builtin/text_encoder/config.json';
 import builtinUnet from '../../models/builtin/unet/config.json';
 import builtinVae from '../../models/builtin/vae/config.json';
+import { isNode } from '../engine/runtime/ort';
 import { parseJson } from '../model/configErrors';
 import { loadModelFolder, type FolderReader, type ModelFolder } from '../model/folder';
 import { CompactVocabulary } from '../text/compactVocabulary';
@@ -41,20 +42,65 @@ export interface GenerationModel {
   vaeFactor: number;
 }
 
-/** The built-in model: configs bundled with the app; no weights yet, so the seeded initialisation (labelled untrained). */
+const BUILTIN_DIR = '../../models/builtin/';
+
+/**
+ * The built-in model's weights and vocabulary, where pretraining has produced them (models/builtin/README.md), as
+ * Vite bundles them: weights as hashed asset URLs (fetched when a pipeline loads; the service worker precaches them
+ * for offline use), the vocabulary inline. Called only in browsers: `import.meta.glob` exists only under Vite.
+ */
+function bundledBuiltinFiles(): { weights: Map<string, string>; json: Map<string, unknown> } {
+  const urls = import.meta.glob<string>('../../models/builtin/*/*.safetensors', { query: '?url', import: 'default', eager: true });
+  const json = import.meta.glob<unknown>('../../models/builtin/tokenizer/*.json', { import: 'default', eager: true });
+  const strip = <V>(m: Record<string, V>) => new Map(Object.entries(m).map(([path, v]) => [path.slice(BUILTIN_DIR.length), v]));
+  return { weights: strip(urls), json: strip(json) };
+}
+
+/**
+ * The built-in model: configs bundled with the app; weights and vocabulary from the bundle in browsers and from
+ * models/builtin on disk in Node (tests, tools). A component without weights falls back to the seeded
+ * initialisation, labelled untrained.
+ */
 export function builtinModelSource(): ModelSource {
-  const files: Record<string, unknown> = {
-    'model_index.json': builtinIndex,
-    'scheduler/scheduler_config.json': builtinScheduler,
-    'text_encoder/config.json': builtinTextEncoder,
-    'unet/config.json': builtinUnet,
-    'vae/config.json': builtinVae,
-  };
+  const files = new Map<string, unknown>([
+    ['model_index.json', builtinIndex],
+    ['scheduler/scheduler_config.json', builtinScheduler],
+    ['text_encoder/config.json', builtinTextEncoder],
+    ['unet/config.json', builtinUnet],
+    ['vae/config.json', builtinVae],
+  ]);
+  const encode = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));
+  if (isNode()) {
+    const disk = new URL(BUILTIN_DIR, import.meta.url);
+    return { id: BUILTIN_MODEL_ID, revision: 'disk', read: async (path) => (files.has(path) ? encode(files.get(path)) : readNodeFile(new URL(path, disk))) };
+  }
+  const bundled = bundledBuiltinFiles();
+  for (const [path, json] of bundled.json) files.set(path, json);
   return {
     id: BUILTIN_MODEL_ID,
-    revision: 'seeded-0',
-    read: async (path) => (path in files ? new TextEncoder().encode(JSON.stringify(files[path])) : null),
+    // Asset URLs carry content hashes, so caches keyed by revision follow the weights.
+    revision: bundled.weights.size ? [...bundled.weights.values()].sort().join('|') : 'seeded-0',
+    read: async (path) => {
+      if (files.has(path)) return encode(files.get(path));
+      const url = bundled.weights.get(path);
+      if (url === undefined) return null;
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${path}: the server answered ${response.status} ${response.statusText}`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
   };
+}
+
+/** A file's bytes in Node, or null when it does not exist (the specifier is computed so browser bundles skip node:fs). */
+async function readNodeFile(url: URL): Promise<Uint8Array | null> {
+  const fsModule = 'node:fs/promises';
+  const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+  try {
+    return new Uint8Array(await readFile(url));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 /** Loads and checks a model for generation; errors name the file and problem. */

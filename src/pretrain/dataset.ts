@@ -42,7 +42,7 @@ export const MANIFEST_FILE = 'manifest.json';
 export const IMAGES_FILE = 'images.u8';
 
 /** RGBA (any layout fast-png or resvg yields) → RGB on white, size² pixels. */
-function onWhite(rgba: Uint8Array | Uint16Array, width: number, height: number, channels: number, depth: number): Uint8Array {
+function onWhite(rgba: ArrayLike<number>, width: number, height: number, channels: number, depth: number): Uint8Array {
   if (width !== IMAGE_SIZE || height !== IMAGE_SIZE) throw new Error(`expected ${IMAGE_SIZE}×${IMAGE_SIZE}, got ${width}×${height}`);
   const out = new Uint8Array(width * height * 3);
   const max = depth === 16 ? 65535 : 255;
@@ -56,7 +56,8 @@ function onWhite(rgba: Uint8Array | Uint16Array, width: number, height: number, 
   return out;
 }
 
-function decodeImage(img: SourceImage): Uint8Array {
+/** One source image as size²×3 RGB on white. */
+export function decodeImage(img: SourceImage): Uint8Array {
   const bytes = readFileSync(img.file);
   if (img.format === 'svg') {
     const r = new Resvg(bytes, { fitTo: { mode: 'width', value: IMAGE_SIZE }, font: { loadSystemFonts: false } }).render();

@@ -1,0 +1,52 @@
+/**
+ * Writes trained weights into a diffusers model folder (the layout the studio loads): one safetensors file per
+ * component, fp16 by default (half the bytes; the studio computes in float32), each written through a rename.
+ */
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ParamLayout } from '../engine/optim/flatParams';
+import { writeSafetensors, type Float32Tensor } from '../model/safetensors';
+
+export const WEIGHT_FILES = {
+  unet: 'unet/diffusion_pytorch_model.safetensors',
+  vae: 'vae/diffusion_pytorch_model.safetensors',
+  text_encoder: 'text_encoder/model.safetensors',
+} as const;
+
+/** The tensors of `flat` (laid out by `layout`) whose names start with `prefix`, renamed without it. */
+export function tensorsOf(layout: ParamLayout, flat: Float32Array, prefix = ''): Map<string, Float32Tensor> {
+  const out = new Map<string, Float32Tensor>();
+  for (const e of layout.entries) {
+    if (e.name.startsWith(prefix)) out.set(e.name.slice(prefix.length), { shape: [...e.shape], data: flat.slice(e.offset, e.offset + e.size) });
+  }
+  return out;
+}
+
+export function writeComponent(
+  modelDir: string,
+  part: keyof typeof WEIGHT_FILES,
+  tensors: Map<string, Float32Tensor>,
+  metadata: Record<string, string>,
+  dtype: 'F16' | 'F32' = 'F16',
+): void {
+  const path = join(modelDir, WEIGHT_FILES[part]);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, writeSafetensors(tensors, { dtype, metadata: { format: 'pt', ...metadata } }));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Rewrites one key of a component's config.json, keeping the rest (and its formatting style). */
+export function setConfigValue(modelDir: string, file: string, key: string, value: unknown): void {
+  const path = join(modelDir, file);
+  const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  json[key] = value;
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function writeJson(modelDir: string, file: string, value: unknown): void {
+  const path = join(modelDir, file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}

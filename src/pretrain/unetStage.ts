@@ -1,0 +1,189 @@
+/**
+ * `npm run pretrain -- --stage unet`: the text encoder and UNet trained jointly on cached VAE latents of the
+ * dataset. Needs the VAE stage exported into the model folder first (its latents are what the UNet learns).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
+import { parseSchedulerConfigJson, resolveNoiseScheduleConfig } from '../diffusion/schedulerConfig';
+import { STATE } from '../engine/optim/trainStep';
+import { TrainRuntime } from '../engine/runtime/trainRuntime';
+import { VOCABULARY_FILE, type ModelSource } from '../generation/generationModel';
+import { loadModelFolder, type ModelFolder } from '../model/folder';
+import { buildVAEEncoderGraph } from '../model/graphs';
+import { nodeFolderReader } from '../model/nodeFolder';
+import { writeSafetensors, type Float32Tensor } from '../model/safetensors';
+import { ClipTokenizer } from '../text/clipTokenizer';
+import { CompactVocabulary } from '../text/compactVocabulary';
+import { loadCheckpoint } from './checkpoint';
+import { loadDataset, type LoadedDataset } from './dataset';
+import { writeGrid } from './imageGrid';
+import { WEIGHT_FILES, tensorsOf, writeComponent, writeJson } from './modelWriter';
+import { NodeSession, type NodeEp } from './nodeSession';
+import { PREVIEW_SETTINGS, samplePrompts } from './sampling';
+import { batchIndices } from './stepRandom';
+import { trainLoop, warmupConstant } from './trainLoop';
+import { TEXT_PREFIX, UNET_PREFIX, compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
+import { cropBatch } from './vaeTraining';
+
+/** Rows kept free in the text encoder's embedding table for subject identifiers (DreamBooth's ⟨id⟩). */
+const RESERVED_IDENTIFIER_ROWS = 16;
+/** Prompts of the sample grid written at each checkpoint. */
+export const PREVIEW_PROMPTS = [
+  'a photo of a dog',
+  'a photo of a cat',
+  'a red apple',
+  'a teapot',
+  'a backpack',
+  'a robot',
+  'a teddy bear',
+  'a clock',
+] as const;
+
+export interface UnetStageOptions {
+  data: string;
+  model: string;
+  out: string;
+  batch: number;
+  lr?: number;
+  warmup: number;
+  steps: number;
+  minutes: number;
+  checkpointMinutes: number;
+  dropCaption: number;
+  ema: number;
+  seed: number;
+  threads: number;
+  export?: string;
+  quiet?: boolean;
+}
+
+/** The model's compact vocabulary, made from the dataset's captions the first time and kept in the model folder after. */
+function vocabularyFor(o: UnetStageOptions, ds: LoadedDataset, vocabSize: number): CompactVocabulary {
+  const path = join(o.model, VOCABULARY_FILE);
+  if (existsSync(path)) return CompactVocabulary.fromJSON(JSON.parse(readFileSync(path, 'utf8')));
+  const vocab = CompactVocabulary.fromTexts(ds.manifest.entries.flatMap((e) => e.captions), ClipTokenizer.shared(), RESERVED_IDENTIFIER_ROWS);
+  if (vocab.rowCount > vocabSize) throw new Error(`the captions need ${vocab.rowCount} embedding rows but text_encoder/config.json has vocab_size ${vocabSize}`);
+  writeJson(o.model, VOCABULARY_FILE, vocab.toJSON());
+  return vocab;
+}
+
+/** Scaled posterior means of every training image and of its mirror image where a flip keeps the captions true; cached on disk per VAE. */
+async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFolder, vocab: CompactVocabulary, ep: NodeEp): Promise<LatentSet> {
+  const vae = model.vae;
+  const size = ds.manifest.size;
+  const f = 2 ** (vae.config.block_out_channels.length - 1);
+  const perItem = vae.config.latent_channels * (size / f) ** 2;
+  const items = ds.manifest.entries.flatMap((e, i) => (e.split !== 'train' ? [] : e.flippable ? [{ i, flip: false }, { i, flip: true }] : [{ i, flip: false }]));
+  const vaeBytes = readFileSync(join(o.model, WEIGHT_FILES.vae));
+  const key = createHash('sha256').update(vaeBytes).update(JSON.stringify(vae.config)).update(String(ds.manifest.count)).digest('hex').slice(0, 16);
+  const cache = join(o.data, `latents-${key}.f32`);
+  let latents: Float32Array;
+  if (existsSync(cache) && readFileSync(cache).length === items.length * perItem * 4) {
+    latents = new Float32Array(readFileSync(cache).buffer.slice(0));
+  } else {
+    const BATCH = 16;
+    const enc = await NodeSession.open(buildVAEEncoderGraph(vae.config, vae.weights, { batch: BATCH, height: size, width: size }).graph, ep, o.threads);
+    latents = new Float32Array(items.length * perItem);
+    const bar = new SingleBar({ format: 'encoding latents {bar} {value}/{total} | ETA {eta_formatted}', noTTYOutput: true, notTTYSchedule: 30_000 });
+    bar.start(items.length, 0);
+    for (let at = 0; at < items.length; at += BATCH) {
+      const chunk = items.slice(at, at + BATCH);
+      const padded = [...chunk, ...Array(BATCH - chunk.length).fill(chunk[0])] as typeof chunk;
+      const x = cropBatch(ds, padded.map((c) => c.i), padded.map((c) => ({ x: 0, y: 0, flip: c.flip })), size);
+      const { latent_mean: mean } = await enc.run({ sample: x });
+      for (let b = 0; b < chunk.length; b++) {
+        for (let k = 0; k < perItem; k++) latents[(at + b) * perItem + k] = mean![b * perItem + k]! * vae.config.scaling_factor;
+      }
+      bar.update(Math.min(at + BATCH, items.length));
+    }
+    bar.stop();
+    await enc.release();
+    writeFileSync(cache, new Uint8Array(latents.buffer));
+  }
+  const clip = ClipTokenizer.shared();
+  const L = model.textEncoder.config.max_position_embeddings;
+  const rows = (text: string) => BigInt64Array.from(vocab.tokenize(text, clip, L).ids, (v) => BigInt(v));
+  const byImage = new Map<number, BigInt64Array[]>();
+  const captions = items.map(({ i }) => {
+    let c = byImage.get(i);
+    if (!c) byImage.set(i, (c = ds.manifest.entries[i]!.captions.map(rows)));
+    return c;
+  });
+  return { latents, perItem, captions };
+}
+
+export async function runUnetStage(o: UnetStageOptions, ep: NodeEp): Promise<void> {
+  const ds = loadDataset(o.data);
+  const model = await loadModelFolder(nodeFolderReader(o.model));
+  if (model.vae.untrained) {
+    throw new Error(`${o.model} has no VAE weights: train and export the VAE first (npm run pretrain -- --stage vae, then --stage vae --export ${o.model})`);
+  }
+  const dir = join(o.out, 'unet');
+  const unet = model.unet;
+  const text = model.textEncoder;
+  const latent = unet.config.sample_size!;
+  const compiled = compileUnetStep({ config: unet.config, source: unet.weights }, { config: text.config, source: text.weights }, { batch: o.batch, latent });
+  const saved = loadCheckpoint(dir, compiled.layout);
+  const componentsOf = (flat: Float32Array) => ({ unet: tensorsOf(compiled.layout, flat, UNET_PREFIX), text: tensorsOf(compiled.layout, flat, TEXT_PREFIX) });
+
+  if (o.export) {
+    if (!saved) throw new Error(`no UNet checkpoint in ${dir} to export`);
+    const c = componentsOf(saved.ema ?? saved.state[STATE.params]!);
+    const meta = { step: String(saved.counters.step), weights: saved.ema ? 'ema' : 'raw' };
+    writeComponent(o.export, 'unet', c.unet, meta);
+    writeComponent(o.export, 'text_encoder', c.text, meta);
+    if (o.export !== o.model) writeJson(o.export, VOCABULARY_FILE, JSON.parse(readFileSync(join(o.model, VOCABULARY_FILE), 'utf8')));
+    console.log(JSON.stringify({ exported: o.export, step: saved.counters.step, weights: meta.weights }));
+    return;
+  }
+
+  const vocab = vocabularyFor(o, ds, text.config.vocab_size);
+  const set = await latentSet(o, ds, model, vocab, ep);
+  const items = set.captions.length;
+  const schedulerJson = parseSchedulerConfigJson(readFileSync(join(o.model, 'scheduler/scheduler_config.json'), 'utf8'));
+  const schedule = buildNoiseSchedule(resolveNoiseScheduleConfig(schedulerJson).config);
+  const emptyPrompt = BigInt64Array.from(vocab.tokenize('', ClipTokenizer.shared(), text.config.max_position_embeddings).ids, (v) => BigInt(v));
+  const runtime = await TrainRuntime.create({ ep, threads: o.threads, programs: [compiled.step], state: saved?.state ?? compiled.initialState });
+  const ema = saved?.ema ?? compiled.initialState[STATE.params]!.slice();
+  console.log(
+    `UNet + text encoder: ${compiled.layout.size.toLocaleString('en')} parameters, ${compiled.step.runtimeNodeCount} nodes per step on ${runtime.backend.ep} ` +
+      `(${runtime.backend.threads} threads); ${items} training items (${vocab.rowCount} vocabulary rows), batch ${o.batch}; ${saved ? `resuming at step ${saved.counters.step}` : 'new run'}`,
+  );
+  const lr = o.lr ?? 3e-4;
+  await trainLoop({
+    runtime,
+    layout: compiled.layout,
+    dir,
+    totalSteps: o.steps,
+    minutes: o.minutes,
+    samplesPerStep: o.batch,
+    start: saved?.counters ?? { step: 0, seconds: 0 },
+    ema: { decay: o.ema, every: 4, values: ema },
+    checkpointMinutes: o.checkpointMinutes,
+    learningRate: warmupConstant(lr, o.warmup),
+    maxGradNorm: 1,
+    feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption),
+    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, seed: o.seed, ep },
+    afterCheckpoint: async (c) => {
+      const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, { ...PREVIEW_SETTINGS, threads: o.threads });
+      writeGrid(join(dir, 'samples.png'), tiles.flat(), ds.manifest.size, 8);
+      writeGrid(join(dir, `samples-${String(c.counters.step).padStart(7, '0')}.png`), tiles.flat(), ds.manifest.size, 8);
+      return { preview: 'samples.png' };
+    },
+    quiet: o.quiet,
+  });
+  await runtime.dispose();
+}
+
+/** The model folder with the UNet and text encoder weights replaced in memory (for previews; nothing written). */
+export function withWeights(modelDir: string, c: { unet: Map<string, Float32Tensor>; text: Map<string, Float32Tensor> }, revision: string): ModelSource {
+  const base = nodeFolderReader(modelDir);
+  const files = new Map<string, Uint8Array>([
+    [WEIGHT_FILES.unet, writeSafetensors(c.unet)],
+    [WEIGHT_FILES.text_encoder, writeSafetensors(c.text)],
+  ]);
+  return { id: 'pretraining', revision, read: async (path) => files.get(path) ?? base(path) };
+}
