@@ -10,7 +10,6 @@
  *     node --import tsx bench/sample-gpu.mjs --steps=2 --size=16 --repeats=1
  */
 import { cpus, totalmem } from 'node:os';
-import { create, globals } from 'webgpu';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
@@ -20,17 +19,8 @@ const size = Number(option('size', '64'));
 const ios = option('io', 'both') === 'both' ? ['gpu', 'capture'] : [option('io', 'gpu')];
 const samplers = option('samplers', 'ddim,euler_a,dpmpp_2m').split(',');
 
-Object.assign(globalThis, globals);
-globalThis.navigator = { gpu: create([]) };
-// dawn.node refuses (or crashes on) data backed by onnxruntime's shared wasm memory: copy it first.
-const writeBuffer = GPUQueue.prototype.writeBuffer;
-GPUQueue.prototype.writeBuffer = function (buffer, offset, data, dataOffset = 0, size) {
-  if (data instanceof SharedArrayBuffer) return writeBuffer.call(this, buffer, offset, new Uint8Array(data, dataOffset, size ?? data.byteLength - dataOffset).slice());
-  if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  return size === undefined ? writeBuffer.call(this, buffer, offset, data, dataOffset) : writeBuffer.call(this, buffer, offset, data, dataOffset, size);
-};
-// Without a pending timer Dawn's first mapAsync stalls for ~30 s.
-const keepAlive = setInterval(() => {}, 5);
+const { installDawn } = await import('../src/engine/runtime/nodeDawn.ts');
+const stopKeepAlive = await installDawn();
 
 const adapter = await navigator.gpu.requestAdapter();
 if (!adapter) throw new Error('Dawn found no WebGPU adapter (on a CPU machine set VK_ICD_FILENAMES to SwiftShader, see the header)');
@@ -44,7 +34,7 @@ for (const io of ios) {
   }
   process.stderr.write(`  ${JSON.stringify(results.at(-1))}\n`);
 }
-clearInterval(keepAlive);
+stopKeepAlive();
 console.log(
   JSON.stringify(
     {

@@ -13,35 +13,16 @@
  *   (node, dawn.node, onnxruntime-web files, Vulkan loader .debs, this script bundled); unpack it
  *   there and run `./run.sh`.
  */
-import { create, globals } from 'webgpu';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const networks = option('networks', 'reference,unet').split(',');
 const steps = Number(option('steps', '10'));
 
-installDawn();
+const { installDawn } = await import('../src/engine/runtime/nodeDawn.ts');
+await installDawn();
 const { buildStep } = await import('./networks.ts');
 const { TrainRuntime } = await import('../src/engine/runtime/trainRuntime.ts');
-
-/** WebGPU for Node, with the two workarounds dawn.node needs under onnxruntime-web. */
-function installDawn() {
-  Object.assign(globalThis, globals);
-  globalThis.navigator = { gpu: create([]) };
-  // onnxruntime-web uploads from its wasm memory, a SharedArrayBuffer, which dawn.node rejects: copy first.
-  const writeBuffer = GPUQueue.prototype.writeBuffer;
-  GPUQueue.prototype.writeBuffer = function (buffer, offset, data, dataOffset, size) {
-    const shared = data instanceof SharedArrayBuffer || (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer);
-    if (!shared) return writeBuffer.apply(this, arguments);
-    const bytes = data instanceof SharedArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const unit = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? data.BYTES_PER_ELEMENT : 1;
-    const start = (dataOffset ?? 0) * unit;
-    const end = size === undefined ? bytes.byteLength : start + size * unit;
-    return writeBuffer.call(this, buffer, offset, bytes.slice(start, end));
-  };
-  // Without a live timer the first mapAsync stalls for ~30 s (the script ends with process.exit).
-  setInterval(() => {}, 5);
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;

@@ -14,7 +14,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { STATE } from '../src/engine/optim/trainStep';
-import { TrainRuntime } from '../src/engine/runtime/trainRuntime';
 import { loadModelFolder } from '../src/model/folder';
 import { nodeFolderReader } from '../src/model/nodeFolder';
 import { loadCheckpoint } from '../src/pretrain/checkpoint';
@@ -24,6 +23,7 @@ import { setConfigValue, tensorsOf, writeComponent } from '../src/pretrain/model
 import { fastestNodeEp } from '../src/pretrain/nodeSession';
 import { batchIndices } from '../src/pretrain/stepRandom';
 import { trainLoop, warmupConstant } from '../src/pretrain/trainLoop';
+import { describeRuntime, trainRuntimeFor, type TrainEp } from '../src/pretrain/trainRuntimeFor';
 import { measureVae } from '../src/pretrain/vaeQuality';
 import { compileVaeStep, vaeFeeds } from '../src/pretrain/vaeTraining';
 import { runUnetStage } from '../src/pretrain/unetStage';
@@ -45,7 +45,7 @@ const program = new Command('pretrain')
   .option('--drop-caption <p>', 'UNet: share of captions replaced by the empty prompt (for guidance)', parseFloat, 0.1)
   .option('--ema <decay>', 'UNet: EMA decay of the weights', parseFloat, 0.999)
   .option('--seed <n>', 'run seed (data order, crops, noise)', (v) => parseInt(v, 10), 0)
-  .addOption(new Option('--ep <ep>', 'engine backend (default: native CPU if onnxruntime-node loads, else wasm)').choices(['cpu', 'wasm']))
+  .addOption(new Option('--ep <ep>', 'training backend (default: native CPU if onnxruntime-node loads, else wasm; webgpu: Dawn on a GPU server)').choices(['cpu', 'wasm', 'webgpu']))
   .option('--threads <n>', 'CPU threads', (v) => parseInt(v, 10), availableParallelism())
   .option('--export <dir>', 'write the latest checkpoint into this model folder and exit')
   .option('--quiet', 'no progress bar')
@@ -67,16 +67,20 @@ export type PretrainOptions = {
   dropCaption: number;
   ema: number;
   seed: number;
-  ep?: 'cpu' | 'wasm';
+  ep?: TrainEp;
   threads: number;
   export?: string;
   quiet?: boolean;
 };
 const o = program.opts<PretrainOptions>();
-const ep = o.ep ?? (await fastestNodeEp());
+/** Inference (latents, validation, previews) runs on the fastest CPU backend; training where --ep says. */
+const ep = await fastestNodeEp();
+const trainEp: TrainEp = o.ep ?? ep;
 
 if (o.stage === 'vae') await vaeStage();
-else await runUnetStage(o, ep);
+else await runUnetStage(o, trainEp, ep);
+// A WebGPU run keeps Dawn's timer alive: end explicitly once everything is written.
+process.exit(0);
 
 async function vaeStage(): Promise<void> {
   const ds = loadDataset(o.data);
@@ -102,9 +106,9 @@ async function vaeStage(): Promise<void> {
     return;
   }
 
-  const runtime = await TrainRuntime.create({ ep, threads: o.threads, programs: [compiled.step], state: saved?.state ?? compiled.initialState });
+  const runtime = await trainRuntimeFor(trainEp, o.threads, [compiled.step], saved?.state ?? compiled.initialState);
   console.log(
-    `VAE: ${compiled.layout.size.toLocaleString('en')} parameters, ${compiled.step.runtimeNodeCount} nodes per step on ${runtime.backend.ep} (${runtime.backend.threads} threads); ` +
+    `VAE: ${compiled.layout.size.toLocaleString('en')} parameters, ${compiled.step.runtimeNodeCount} nodes per step on ${describeRuntime(runtime)}; ` +
       `${train.length} training images, ${o.crop}×${o.crop} crops, batch ${o.batch}; ${saved ? `resuming at step ${saved.counters.step}` : 'new run'}`,
   );
   mkdirSync(dir, { recursive: true });
@@ -121,7 +125,7 @@ async function vaeStage(): Promise<void> {
     learningRate: warmupConstant(o.lr ?? 5e-4, o.warmup),
     maxGradNorm: 1,
     feeds: (s) => vaeFeeds(ds, o.seed, s, batchIndices(o.seed, s, o.batch, train.length).map((i) => train[i]!), step, config.latent_channels, f),
-    settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, seed: o.seed, ep },
+    settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
       // A quarter of the validation split keeps this under a minute; `npm run eval:base` measures all of it.
       const q = await measureVae(config, weightsOf(c.state[STATE.params]!), ds, validation.filter((_, i) => i % 4 === 0), ep, o.threads);

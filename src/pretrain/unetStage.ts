@@ -9,7 +9,6 @@ import { SingleBar } from 'cli-progress';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { parseSchedulerConfigJson, resolveNoiseScheduleConfig } from '../diffusion/schedulerConfig';
 import { STATE } from '../engine/optim/trainStep';
-import { TrainRuntime } from '../engine/runtime/trainRuntime';
 import { VOCABULARY_FILE, type ModelSource } from '../generation/generationModel';
 import { loadModelFolder, type ModelFolder } from '../model/folder';
 import { buildVAEEncoderGraph } from '../model/graphs';
@@ -25,6 +24,7 @@ import { NodeSession, type NodeEp } from './nodeSession';
 import { PREVIEW_SETTINGS, samplePrompts } from './sampling';
 import { batchIndices } from './stepRandom';
 import { trainLoop, warmupConstant } from './trainLoop';
+import { describeRuntime, trainRuntimeFor, type TrainEp } from './trainRuntimeFor';
 import { TEXT_PREFIX, UNET_PREFIX, compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
 import { cropBatch } from './vaeTraining';
 
@@ -115,7 +115,7 @@ async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFol
   return { latents, perItem, captions };
 }
 
-export async function runUnetStage(o: UnetStageOptions, ep: NodeEp): Promise<void> {
+export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: NodeEp): Promise<void> {
   const ds = loadDataset(o.data);
   const model = await loadModelFolder(nodeFolderReader(o.model));
   if (model.vae.untrained) {
@@ -146,11 +146,11 @@ export async function runUnetStage(o: UnetStageOptions, ep: NodeEp): Promise<voi
   const schedulerJson = parseSchedulerConfigJson(readFileSync(join(o.model, 'scheduler/scheduler_config.json'), 'utf8'));
   const schedule = buildNoiseSchedule(resolveNoiseScheduleConfig(schedulerJson).config);
   const emptyPrompt = BigInt64Array.from(vocab.tokenize('', ClipTokenizer.shared(), text.config.max_position_embeddings).ids, (v) => BigInt(v));
-  const runtime = await TrainRuntime.create({ ep, threads: o.threads, programs: [compiled.step], state: saved?.state ?? compiled.initialState });
+  const runtime = await trainRuntimeFor(trainEp, o.threads, [compiled.step], saved?.state ?? compiled.initialState);
   const ema = saved?.ema ?? compiled.initialState[STATE.params]!.slice();
   console.log(
-    `UNet + text encoder: ${compiled.layout.size.toLocaleString('en')} parameters, ${compiled.step.runtimeNodeCount} nodes per step on ${runtime.backend.ep} ` +
-      `(${runtime.backend.threads} threads); ${items} training items (${vocab.rowCount} vocabulary rows), batch ${o.batch}; ${saved ? `resuming at step ${saved.counters.step}` : 'new run'}`,
+    `UNet + text encoder: ${compiled.layout.size.toLocaleString('en')} parameters, ${compiled.step.runtimeNodeCount} nodes per step on ${describeRuntime(runtime)}; ` +
+      `${items} training items (${vocab.rowCount} vocabulary rows), batch ${o.batch}; ${saved ? `resuming at step ${saved.counters.step}` : 'new run'}`,
   );
   const lr = o.lr ?? 3e-4;
   await trainLoop({
@@ -166,7 +166,7 @@ export async function runUnetStage(o: UnetStageOptions, ep: NodeEp): Promise<voi
     learningRate: warmupConstant(lr, o.warmup),
     maxGradNorm: 1,
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption),
-    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, seed: o.seed, ep },
+    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
       const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, { ...PREVIEW_SETTINGS, threads: o.threads });
       writeGrid(join(dir, 'samples.png'), tiles.flat(), ds.manifest.size, 8);

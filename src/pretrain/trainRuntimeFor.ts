@@ -1,0 +1,20 @@
+/**
+ * The train runtime of a Node pretraining run: onnxruntime-node's CPU EP ('cpu'), onnxruntime-web's wasm EP, or
+ * its WebGPU EP on Dawn ('webgpu': an NVIDIA server, see gpu.md), where large batches cost little more per step.
+ */
+import { installDawn } from '../engine/runtime/nodeDawn';
+import { TrainRuntime, type RuntimeProgram } from '../engine/runtime/trainRuntime';
+
+export type TrainEp = 'cpu' | 'wasm' | 'webgpu';
+
+export async function trainRuntimeFor(ep: TrainEp, threads: number, programs: RuntimeProgram[], state: Record<string, Float32Array>): Promise<TrainRuntime> {
+  if (ep !== 'webgpu') return TrainRuntime.create({ ep, threads, programs, state });
+  await installDawn();
+  return TrainRuntime.create({ ep, ortFlavor: 'node-webgpu', io: 'gpu', programs, state });
+}
+
+export function describeRuntime(rt: TrainRuntime): string {
+  const b = rt.backend;
+  if (b.ep === 'webgpu') return `WebGPU (${b.kind === 'gpu' ? '' : 'software, '}${[b.adapter?.vendor, b.adapter?.architecture, b.adapter?.description].filter(Boolean).join(' ')})`;
+  return `${b.ep === 'cpu' ? 'onnxruntime-node CPU' : 'wasm'} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
+}
