@@ -1,12 +1,13 @@
-import type { GraphBuilder, Tensor } from '../graph';
+import { blockedMean, type GraphBuilder, type Tensor } from '../graph';
 
 /**
- * Input gradient of a normalization x̂ = (x - mean) * invStd over `axes`, given the gradient
- * w.r.t. x̂: invStd * (dx̂ - mean(dx̂) - x̂ * mean(dx̂ * x̂)). Seven elementwise/reduce nodes.
+ * Input gradient of a normalization x̂ = (x - mean) * invStd over the axes [fromAxis, rank), given the
+ * gradient w.r.t. x̂: invStd * (dx̂ - mean(dx̂) - x̂ * mean(dx̂ * x̂)). Seven elementwise/reduce nodes
+ * (more for large groups, whose means are summed in blocks).
  */
-export function normalizeInputGrad(g: GraphBuilder, dxhat: Tensor, xhat: Tensor, invStd: Tensor, axes: readonly number[]): Tensor {
-  const m1 = g.reduceMean(dxhat, axes);
-  const m2 = g.reduceMean(g.mul(dxhat, xhat), axes);
+export function normalizeInputGrad(g: GraphBuilder, dxhat: Tensor, xhat: Tensor, invStd: Tensor, fromAxis: number): Tensor {
+  const m1 = blockedMean(g, dxhat, fromAxis, true);
+  const m2 = blockedMean(g, g.mul(dxhat, xhat), fromAxis, true);
   return g.mul(g.sub(g.sub(dxhat, m1), g.mul(xhat, m2)), invStd);
 }
 

@@ -15,6 +15,14 @@ const cases: Record<string, FdCase> = {
   'InstanceNormalization': {
     build: (g, r) => ({ out: g.instanceNorm(p(g, r, 'x', [2, 3, 3, 4]), p(g, r, 's', [3], 0.5, 1), p(g, r, 'b', [3])) }),
   },
+  'InstanceNormalization over 64×64 (means summed in blocks)': {
+    build: (g, r) => ({ out: g.instanceNorm(p(g, r, 'x', [1, 2, 64, 64]), p(g, r, 's', [2], 0.5, 1), p(g, r, 'b', [2])) }),
+    coords: 2,
+  },
+  'LayerNormalization over 4099 values (blocked means, zero-padded last block)': {
+    build: (g, r) => ({ out: g.layerNorm(p(g, r, 'x', [2, 4099]), p(g, r, 's', [4099], 0.5, 1), p(g, r, 'b', [4099])) }),
+    coords: 2,
+  },
   'groupNorm 2 groups, gamma + beta': {
     build: (g, r) => ({ out: g.groupNorm(p(g, r, 'x', [2, 4, 3, 3]), 2, p(g, r, 'gamma', [4], 0.5, 1), p(g, r, 'beta', [4])) }),
   },

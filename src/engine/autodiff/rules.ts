@@ -203,7 +203,7 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
     const outer = range(0, axis);
     const sumOuter = (t: Tensor) => (outer.length ? g.reduceSum(t, outer, false) : t);
     return [
-      () => normalizeInputGrad(g, unitScale ? dy : g.mul(dy, scale!), xhat(), invStd!, range(axis, x!.rank)),
+      () => normalizeInputGrad(g, unitScale ? dy : g.mul(dy, scale!), xhat(), invStd!, axis),
       () => sumOuter(g.mul(dy, xhat())),
       bias ? () => sumOuter(dy) : null,
     ];
@@ -217,7 +217,7 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
     return [
       () => {
         const dxhat = g.reshape(g.mul(dy, g.reshape(scale!, chan)), flat);
-        return g.reshape(normalizeInputGrad(g, dxhat, stats().xhat, stats().invStd, [2]), x!.shape);
+        return g.reshape(normalizeInputGrad(g, dxhat, stats().xhat, stats().invStd, 2), x!.shape);
       },
       () => g.reduceSum(g.mul(dy, g.reshape(stats().xhat, x!.shape)), perChannel, false),
       () => g.reduceSum(dy, perChannel, false),

@@ -16,4 +16,5 @@ export { Tensor } from './types';
 export type { Attr, Attrs, DType, GraphNode, Initializer, ParamGroup, Shape, TensorData } from './types';
 export { broadcastShapes, sameShape, sizeOf, fmt as formatShape } from './shape';
 export { serializeGraph, liveNodes, OPSET, IR_VERSION } from './serialize';
+export { blockedMean, blockedSum } from './blockedReduce';
 export type { SerializeOptions } from './serialize';

@@ -1,4 +1,4 @@
-import { formatShape, type GraphBuilder, type Tensor } from '../graph';
+import { blockedSum, formatShape, type GraphBuilder, type Tensor } from '../graph';
 
 /** AdamW constants baked into the graph (PyTorch defaults). What changes per step is a graph input. */
 export interface AdamWConfig {
@@ -56,7 +56,7 @@ export function appendAdamW(g: GraphBuilder, x: AdamWInputs, cfg: AdamWConfig = 
   }
 
   const g2 = g.mul(x.grad, x.grad);
-  const rawNorm = g.sqrt(g.reduceSum(g2, [0], false));
+  const rawNorm = g.sqrt(blockedSum(g, g2, 0));
   const gradNorm = x.gradScale ? g.mul(rawNorm, x.gradScale) : rawNorm;
   // c: the factor applied to `grad` (averaging, then clipping). Where, not Min: WebGPU lacks Min/Max.
   let c: Tensor | null = x.gradScale ?? null;

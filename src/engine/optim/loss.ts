@@ -1,4 +1,4 @@
-import { formatShape, sameShape, type GraphBuilder, type Tensor } from '../graph';
+import { blockedMean, formatShape, sameShape, type GraphBuilder, type Tensor } from '../graph';
 
 /**
  * Σ_b w_b · mean((pred_b − target_b)²): a mean squared error per sample, weighted per sample.
@@ -14,7 +14,7 @@ export function weightedMse(g: GraphBuilder, pred: Tensor, target: Tensor, weigh
     throw new Error(`weightedMse: weights ${formatShape(weights.shape)} must be [${batch}] for pred ${formatShape(pred.shape)}`);
   }
   const d = g.sub(pred, target);
-  const perSample = g.reduceMean(g.mul(d, d), range(1, pred.rank), false);
+  const perSample = blockedMean(g, g.mul(d, d), 1);
   return g.reduceSum(g.mul(perSample, weights), [0], false);
 }
 
@@ -35,4 +35,3 @@ export function priorPreservationWeights(instances: number, priors: number, prio
   return w;
 }
 
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
