@@ -18,32 +18,51 @@ const BLOCK: ReferenceBlockConfig = { ...TINY_BLOCK, trainNonAttention: true };
 const hyper = { lr: 1e-2, step: 1, max_grad_norm: 1e9 };
 
 describe('train-step compilation', () => {
-  test('the flat-parameter gradient matches central finite differences of the loss', async () => {
+  test('the flat-parameter gradient of every parameter (convs, norm, LoRA A and B) matches central finite differences', async () => {
     const blk = referenceBlock(BLOCK);
     const c = compileTrainStep(blk.graph, blk.loss, { accumulation: true });
     const batch = referenceBatch(BLOCK);
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [c.accumulate!], state: c.initialState });
+    // LoRA B starts at zero, which makes A's gradient zero: start B elsewhere so both are exercised.
+    const rng = makeRng(5);
+    const base = c.initialState[STATE.params]!.slice();
+    const loraB = c.layout.entries.filter((e) => e.name.endsWith('lora_B.weight'));
+    expect(loraB.length).toBe(4);
+    for (const e of loraB) base.set(rng.randn(e.size, 0.5), e.offset);
+    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [c.accumulate!], state: { ...c.initialState, [STATE.params]: base } });
     await rt.run('accumulate', batch);
     const grad = (await rt.exportState())[STATE.accum]!;
-    const base = c.initialState[STATE.params]!;
     const lossAt = async (p: Float32Array) => {
       rt.importState({ [STATE.params]: p, [STATE.accum]: new Float32Array(p.length) });
       return (await rt.run('accumulate', batch)).metrics![0]!;
     };
-    // One coordinate in every parameter whose gradient is not structurally zero (LoRA A is: B starts at 0).
-    const rng = makeRng(5);
-    const checked = c.layout.entries.filter((e) => !e.name.endsWith('lora_A.weight'));
-    expect(checked.length).toBeGreaterThan(8);
+    const groups = new Set(c.layout.entries.map((e) => e.name.replace(/^.*\.(lora_[AB])\.weight$/, '$1').replace(/^(conv_\w+|norm)\..*$/, '$1')));
+    expect([...groups].sort()).toEqual(expect.arrayContaining(['conv_down', 'conv_in', 'conv_out', 'lora_A', 'lora_B', 'norm']));
+    // Per parameter: a random ±1 direction over all of it, and its largest gradient coordinate. The loss is a
+    // float32 read-back, so the central difference carries ~1e-6 of noise (h = 1e-2): a relative tolerance
+    // of 3 % on top of that floor still fails a gradient that is zero, halved or of the wrong sign.
     const h = 1e-2;
-    for (const e of checked) {
-      const i = e.offset + rng.int(e.size);
-      const plus = base.slice();
-      const minus = base.slice();
-      plus[i]! += h;
-      minus[i]! -= h;
-      const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (2 * h);
-      expect(Math.abs(grad[i]! - fd), `${e.name}[${i - e.offset}]: graph ${grad[i]} vs fd ${fd}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+    const probes: string[] = [];
+    for (const e of c.layout.entries) {
+      const g = grad.subarray(e.offset, e.offset + e.size);
+      let top = 0;
+      g.forEach((v, i) => void (Math.abs(v) > Math.abs(g[top]!) && (top = i)));
+      const coord = new Float32Array(e.size);
+      coord[top] = 1;
+      for (const [label, dir] of [['direction', Float32Array.from(g, () => (rng.uniform() < 0.5 ? -1 : 1))], [`[${top}]`, coord]] as const) {
+        const plus = base.slice();
+        const minus = base.slice();
+        dir.forEach((d, i) => {
+          plus[e.offset + i]! += h * d;
+          minus[e.offset + i]! -= h * d;
+        });
+        const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (2 * h);
+        const analytic = g.reduce((acc, v, i) => acc + v * dir[i]!, 0);
+        expect(Math.abs(analytic), `${e.name} ${label}: the probe must see a gradient`).toBeGreaterThan(2e-5);
+        expect(Math.abs(analytic - fd), `${e.name} ${label}: graph ${analytic} vs fd ${fd}`).toBeLessThan(2e-6 + 3e-2 * Math.abs(fd));
+        probes.push(e.name);
+      }
     }
+    expect(new Set(probes).size).toBe(c.layout.entries.length);
     await rt.dispose();
   });
 
