@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { createStore, entries, type UseStore } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exhaustQuotaAfter } from './quotaTesting';
 import { planRecordChange, type RecordLayout } from './recordChange';
 import { createSerializedApply } from './serializedApply';
 
@@ -69,21 +70,17 @@ describe('serialized apply', () => {
       IDBObjectStore.prototype.put = realPut;
     });
 
-    it('reports it, leaves storage and the shown state as they were, and still runs the next change', async () => {
+    it.each(['throw', 'abort'] as const)('(quota: put %s) reports it, leaves storage and the shown state as they were, and still runs the next change', async (how) => {
       const { apply } = makeApply();
       await apply('first', (latest) => [...latest, { id: 'a', blob: 'x' }], blobs('x'));
       const keysBefore = await storedKeys();
       const shownBefore = shown;
-      let puts = 0;
-      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof realPut>) {
-        if (++puts > 1) throw new DOMException('quota exceeded', 'QuotaExceededError');
-        return realPut.apply(this, args);
-      };
+      const restore = exhaustQuotaAfter(1, how);
       const failing = apply('too big', (latest) => [...latest, { id: 'b', blob: 'y' }], blobs('y'));
       const missingBlob = apply('no blob', (latest) => [...latest, { id: 'c', blob: 'z' }]);
       expect(await failing).toBeNull();
       expect(await missingBlob).toBeNull();
-      IDBObjectStore.prototype.put = realPut;
+      restore();
 
       expect(failures).toEqual(['too big: StorageFullError', 'no blob: Error']);
       expect(shown).toBe(shownBefore);

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { createStore, entries, type UseStore } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Subject, SubjectPhoto } from '../subjects/subject';
+import { exhaustQuotaAfter } from './quotaTesting';
 import { commit, StorageFullError } from './studioDb';
 import { blobKey, loadBlob, loadSubjects, planSubjectsChange, SUBJECT_INDEX_KEY, subjectKey, type SubjectsSnapshot } from './subjectRecords';
 
@@ -77,19 +78,15 @@ describe('commit', () => {
     IDBObjectStore.prototype.put = realPut;
   });
 
-  it('writes nothing when the quota runs out part-way, and says how to free space', async () => {
+  it.each(['throw', 'abort'] as const)('writes nothing when the quota runs out part-way (put: %s), and says how to free space', async (how) => {
     const before = await save(empty, { subjects: [subject('a')], activeId: 'a' });
     const keysBefore = await storedKeys();
-    let puts = 0;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof realPut>) {
-      if (++puts > 2) throw new DOMException('quota exceeded', 'QuotaExceededError');
-      return realPut.apply(this, args);
-    };
+    const restore = exhaustQuotaAfter(2, how);
     const after = { subjects: [subject('a', [photo('p1')])], activeId: 'a' };
     const error = await commit(store, planSubjectsChange(before, after, blobsFor('p1'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageFullError);
     expect((error as Error).message).toMatch(/^Browser storage is full.*Free space by deleting subjects/);
-    IDBObjectStore.prototype.put = realPut;
+    restore();
     expect(await storedKeys()).toEqual(keysBefore);
     expect(await loadSubjects(store)).toEqual(before);
   });
