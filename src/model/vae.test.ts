@@ -22,6 +22,18 @@ describe('AutoencoderKL', () => {
     expect(maxAbsDiff(out.latent_logvar as Float32Array, expected.slice(half))).toBeLessThan(1e-4);
   });
 
+  it('encoder reproduces the posterior of a small-amplitude image, where GroupNorm\'s eps matters', async () => {
+    // Input × 1e-2 leaves the first GroupNorms with group variances ~10× eps (1e-6): eps/10 moves the output by ~2e-2.
+    const small = fixtureJson('vae_encoder_small_input.json') as { scale: number; latent_parameters: { data: number[] } };
+    const { graph } = buildVAEEncoderGraph(config, weights, { batch: 1, height: 64, width: 64 });
+    const sample = asInput(ref.vae_encoder.inputs.sample, 'float32') as Float32Array;
+    const out = await runGraph(graph, { sample: sample.map((v) => v * small.scale) });
+    const expected = small.latent_parameters.data;
+    const half = expected.length / 2;
+    expect(maxAbsDiff(out.latent_mean as Float32Array, expected.slice(0, half))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(out.latent_logvar as Float32Array, expected.slice(half))).toBeLessThan(1e-4);
+  });
+
   it('decoder reproduces diffusers\' image', async () => {
     const { graph } = buildVAEDecoderGraph(config, weights, { batch: 1, height: 32, width: 32 });
     const out = await runGraph(graph, { latent_sample: asInput(ref.vae_decoder.inputs.latent_sample, 'float32') });
