@@ -111,20 +111,32 @@ test('invalid class noun or identifier is refused with a message on the field, n
   }
 });
 
-test('full storage is reported with how to free space, and nothing partial is left', async ({ page }) => {
-  await subjectWithPhotos(page, 1);
-  // Make IndexedDB refuse the next write the way a full disk does.
-  await page.evaluate(() => {
-    const put = IDBObjectStore.prototype.put;
-    let calls = 0;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
-      // Let the first blob through so a non-atomic write would leave it behind.
-      if (++calls > 1) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return put.apply(this, args);
-    };
+for (const how of ['throw', 'abort'] as const) {
+  test(`full storage (put ${how}s) is reported with how to free space, and nothing partial is left`, async ({ page }) => {
+    await subjectWithPhotos(page, 1);
+    // Make IndexedDB refuse the next write the way a full disk does: the put throws, or (how Chromium
+    // reports it) the put succeeds and the transaction then aborts with tx.error = QuotaExceededError.
+    await page.evaluate((how) => {
+      const put = IDBObjectStore.prototype.put;
+      let calls = 0;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+        // Let the first blob through so a non-atomic write would leave it behind.
+        if (++calls === 1) return put.apply(this, args);
+        const quota = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        if (how === 'throw') throw quota;
+        const request = put.apply(this, args);
+        const tx = this.transaction;
+        request.addEventListener('success', () => {
+          if (tx.error) return;
+          Object.defineProperty(tx, 'error', { value: quota });
+          tx.abort();
+        });
+        return request;
+      };
+    }, how);
+    const bytes = await encodeInPage(page, { width: 120, height: 120, type: 'image/png', bands: ['#5a5', '#a55'] });
+    await expectRejected(page, { name: 'big.png', type: 'image/png', bytes }, /big.png was not saved\. Browser storage is full.*Free space by deleting subjects/);
+    await page.reload();
+    await expect(page.getByTestId('photo-card')).toHaveCount(1);
   });
-  const bytes = await encodeInPage(page, { width: 120, height: 120, type: 'image/png', bands: ['#5a5', '#a55'] });
-  await expectRejected(page, { name: 'big.png', type: 'image/png', bytes }, /big.png was not saved\. Browser storage is full.*Free space by deleting subjects/);
-  await page.reload();
-  await expect(page.getByTestId('photo-card')).toHaveCount(1);
-});
+}
