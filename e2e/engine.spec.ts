@@ -17,6 +17,8 @@ test('the train step gives the same loss curve on WebGPU (plain and graph-captur
   expect(await page.evaluate(() => window.engineHarness.crossOriginIsolated())).toBe(true);
   const probe = await page.evaluate(() => window.engineHarness.probeWebGpu());
   expect(probe.adapter, 'headless Chromium must expose a WebGPU adapter (--enable-unsafe-webgpu)').toBe(true);
+  // An empty identity would let the comparison with the runtime's adapter below pass vacuously.
+  expect(probe.architecture, 'the adapter names its architecture').not.toBe('');
 
   // SwiftShader is ~25x slower than wasm: the tiny block and a few steps.
   const steps = 5;
@@ -37,6 +39,23 @@ test('the train step gives the same loss curve on WebGPU (plain and graph-captur
   expectSameCurve(wasm.losses, gpu.losses, 1e-4);
   expect(captured.backend.ep).toBe('webgpu');
   expectSameCurve(gpu.losses, captured.losses, 1e-5);
+});
+
+/** The WebGPU EP (JSEP) is onnxruntime-web's JsExecutionProvider. */
+const WEBGPU_EP = 'JsExecutionProvider';
+
+test('every node of the compiled train-step programs (optimizer, Split/Concat trees, loss, conv gradients) is placed on WebGPU', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('/e2e/harness/engine.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const placements = await page.evaluate(() => window.engineHarness.trainStepPlacement());
+  expect(Object.keys(placements)).toEqual(['tiny step', 'tiny accumulate', 'tiny apply', 'unet LoRA step']);
+  for (const [program, p] of Object.entries(placements)) {
+    console.log(`${program}: ${JSON.stringify({ nodes: p.nodes, placement: p.nodesPerProvider })}`);
+    expect(p.offWebGpu, `${program}: nodes onnxruntime placed off WebGPU`).toEqual([]);
+    expect(Object.keys(p.nodesPerProvider), program).toEqual([WEBGPU_EP]);
+    expect(p.nodesPerProvider[WEBGPU_EP], program).toBeGreaterThan(0);
+  }
 });
 
 test('a WebGPU validation error fails the run instead of yielding zeros', async ({ page }) => {

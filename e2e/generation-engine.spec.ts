@@ -51,6 +51,8 @@ test('WebGPU runs the whole denoising loop on the GPU, says so, and matches the 
   test.setTimeout(600_000);
   const architecture = await page.evaluate(() => window.generationHarness.adapter());
   expect(architecture, 'headless Chromium must expose a WebGPU adapter (--enable-unsafe-webgpu)').not.toBeNull();
+  // toContain('') below would pass for any adapter: the page's adapter must name its architecture.
+  expect(architecture, 'the adapter names its architecture').toMatch(/\S/);
 
   const [wasm] = await generate({ preference: 'wasm' }, [request]);
   // 'webgpu' alone: a WebGPU failure is an error here, never a silent wasm run. The step session also refuses

@@ -4,8 +4,13 @@
  */
 import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
 import { GraphBuilder, attr, serializeGraph } from '../../src/engine/graph';
+import { compileTrainStep } from '../../src/engine/optim/trainStep';
 import type { BackendReport } from '../../src/engine/runtime/backend';
+import { loadOrt } from '../../src/engine/runtime/ort';
+import { sessionOptions } from '../../src/engine/runtime/sessionOptions';
+import { TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/referenceBlock';
 import { TrainRuntime } from '../../src/engine/runtime/trainRuntime';
+import { capturePlacement, type Placement } from './placement';
 
 export interface HarnessRequest {
   network: NetworkName;
@@ -73,13 +78,35 @@ async function runInvalidProgram(): Promise<string | null> {
   }
 }
 
+/**
+ * Where onnxruntime places every node of compiled train-step programs on WebGPU, from session creation
+ * alone (nothing runs, no shader compiles): the tiny block with convs, norm and LoRA training, as
+ * step / accumulate / apply (optimizer, Split/Concat trees, loss, both conv-gradient formulations), and
+ * the built-in UNet's LoRA step.
+ */
+async function trainStepPlacement(): Promise<Record<string, Placement & { nodes: number }>> {
+  const ort = await loadOrt();
+  const blk = referenceBlock({ ...TINY_BLOCK, trainNonAttention: true });
+  const c = compileTrainStep(blk.graph, blk.loss, { adamw: { weightDecay: 0.01 }, accumulation: true });
+  const programs = { 'tiny step': c.step, 'tiny accumulate': c.accumulate!, 'tiny apply': c.apply!, 'unet LoRA step': buildStep('unet').program };
+  const out: Record<string, Placement & { nodes: number }> = {};
+  for (const [name, program] of Object.entries(programs)) {
+    const { value: session, placement } = await capturePlacement(() =>
+      ort.InferenceSession.create(program.model, { ...sessionOptions('webgpu'), logSeverityLevel: 0 }),
+    );
+    await session.release();
+    out[name] = { ...placement, nodes: program.nodeCount };
+  }
+  return out;
+}
+
 /** What the page's own WebGPU sees, independent of onnxruntime. */
 async function probeWebGpu(): Promise<{ hasGpu: boolean; adapter: boolean; architecture: string }> {
   const adapter = await navigator.gpu?.requestAdapter();
   return { hasGpu: 'gpu' in navigator, adapter: Boolean(adapter), architecture: adapter?.info.architecture ?? '' };
 }
 
-const harness = { runTrainStep, runInvalidProgram, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
+const harness = { runTrainStep, runInvalidProgram, trainStepPlacement, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
 export type EngineHarness = typeof harness;
 
 declare global {

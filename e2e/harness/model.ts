@@ -4,6 +4,7 @@
  * WebGPU EP requested alone, and compares with PyTorch's outputs in reference_io.json.
  */
 import { serializeGraph, type GraphBuilder, type TensorData } from '../../src/engine/graph';
+import { capturePlacement, type Placement } from './placement';
 import { describeWebGpu, ortWebGpuDevice, type BackendReport } from '../../src/engine/runtime/backend';
 import { loadOrt } from '../../src/engine/runtime/ort';
 import { buildDenoiseStepGraph, buildLatentDecoderGraph } from '../../src/generation/denoiseStepGraph';
@@ -22,14 +23,6 @@ import builtinVAEConfig from '../../models/builtin/vae/config.json';
 
 export type Component = 'unet' | 'text_encoder';
 
-/** Where onnxruntime put the graph's nodes, from its verbose session log. */
-export interface Placement {
-  /** Node count per execution provider (JsExecutionProvider is the WebGPU EP). */
-  nodesPerProvider: Record<string, number>;
-  /** `Op (node name)` of every node placed on another provider than WebGPU. */
-  offWebGpu: string[];
-}
-
 export interface ComponentResult {
   component: Component;
   executionProviders: string[];
@@ -41,41 +34,6 @@ export interface ComponentResult {
   maxAbsError: Record<string, number>;
   /** Milliseconds: fetch + build + serialize, session creation, the run (shader compilation included). */
   ms: { build: number; create: number; run: number };
-}
-
-// onnxruntime prints its C++ log through the console. Keep the node-placement lines it writes at
-// session creation (logSeverityLevel 0) and hold back the rest of the verbose and info chatter.
-const placementLog: string[] = [];
-for (const level of ['log', 'info', 'warn', 'error'] as const) {
-  const print = console[level].bind(console);
-  console[level] = (...args: unknown[]) => {
-    const line = typeof args[0] === 'string' ? args[0] : '';
-    if (line.includes('VerifyEachNodeIsAssignedToAnEp]')) placementLog.push(line);
-    if (/\[[VI]:onnxruntime:/.test(line)) return;
-    print(...args);
-  };
-}
-
-/**
- * Parses session_state.cc's "Node placements" block: either `All nodes placed on [EP]. Number of
- * nodes: N`, or per EP ` Node(s) placed on [EP]. Number of nodes: N` followed by `  Op (name)` lines.
- */
-function parsePlacement(lines: readonly string[]): Placement {
-  const nodesPerProvider: Record<string, number> = {};
-  const offWebGpu: string[] = [];
-  let provider = '';
-  for (const line of lines) {
-    const text = line.slice(line.indexOf('VerifyEachNodeIsAssignedToAnEp]') + 'VerifyEachNodeIsAssignedToAnEp]'.length);
-    const header = /placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(text);
-    if (header) {
-      provider = header[1]!;
-      nodesPerProvider[provider] = Number(header[2]);
-    } else if (/^ {3}\S/.test(text) && provider !== 'JsExecutionProvider') {
-      offWebGpu.push(`${text.trim()} on ${provider}`);
-    }
-  }
-  if (Object.keys(nodesPerProvider).length === 0) throw new Error(`no node placement in onnxruntime's log (${lines.length} lines)`);
-  return { nodesPerProvider, offWebGpu };
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -133,11 +91,11 @@ async function runComponent(component: Component): Promise<ComponentResult> {
   const build = lap();
 
   const executionProviders = ['webgpu'];
-  placementLog.length = 0;
-  const session = await ort.InferenceSession.create(model, { executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 0 });
+  const { value: session, placement } = await capturePlacement(() =>
+    ort.InferenceSession.create(model, { executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 0 }),
+  );
   const create = lap();
   try {
-    const placement = parsePlacement(placementLog);
     const backend = describeWebGpu(await ortWebGpuDevice(ort), ort);
     const shapes = new Map(graph.inputs.map((i) => [i.name, [...i.shape]]));
     const tensors = Object.fromEntries(
@@ -169,10 +127,11 @@ async function placementOf(which: SamplingGraph): Promise<Placement> {
     which === 'denoise_step'
       ? buildDenoiseStepGraph(unet, seeded, { batch: 1, guided: true, textLength: 77, ...size })
       : buildLatentDecoderGraph(parseVAEConfig(builtinVAEConfig), seeded, { batch: 1, ...size });
-  placementLog.length = 0;
-  const session = await ort.InferenceSession.create(serializeGraph(graph), { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0 });
+  const { value: session, placement } = await capturePlacement(() =>
+    ort.InferenceSession.create(serializeGraph(graph), { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0 }),
+  );
   await session.release();
-  return parsePlacement(placementLog);
+  return placement;
 }
 
 /** What the page's own WebGPU sees, independent of onnxruntime. */
