@@ -17,12 +17,6 @@ export function convGeom(n: GraphNode): ConvGeom {
 }
 
 /**
- * Gradient of a convolution's input. Stride 1: the same-geometry Conv of dy with the weight flipped
- * in space and transposed (in/out channels swapped), which convolution kernels run up to 2× faster
- * than ConvTranspose (bench/convGrad.ts). Otherwise the transposed convolution of dy with the same
- * weight, output_padding restoring rows/columns the forward stride skipped at the far edge.
- */
-/**
  * Which formulations the Conv gradients emit. `byShape` is the product's choice; forcing one exists so that
  * bench/convGrad.ts can compare them and linalg.test.ts can check each against finite differences.
  */
@@ -31,6 +25,12 @@ export const convGradFormulation: { weight: 'byShape' | 'conv' | 'im2col'; input
   input: 'byShape',
 };
 
+/**
+ * Gradient of a convolution's input. Stride 1: the same-geometry Conv of dy with the weight flipped
+ * in space and transposed (in/out channels swapped), which convolution kernels run up to 2× faster
+ * than ConvTranspose (bench/convGrad.ts). Otherwise the transposed convolution of dy with the same
+ * weight, output_padding restoring rows/columns the forward stride skipped at the far edge.
+ */
 export function convInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x: Tensor, c: ConvGeom): Tensor {
   const k = w.shape.slice(2);
   const reach = [0, 1].map((i) => (k[i]! - 1) * c.dilations[i]!);
@@ -78,6 +78,11 @@ export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, 
   return (mode === 'byShape' ? fewChannels : mode === 'conv') ? weightGradByConv(g, input, outGrad, kernel, c) : weightGradByIm2col(g, input, outGrad, kernel, c);
 }
 
+/** Padding after the last row/column the forward pass actually read, per spatial axis (negative: it stopped short). */
+function farPadding(spatial: readonly number[], outSpatial: readonly number[], kernel: readonly number[], c: ConvGeom): number[] {
+  return [0, 1].map((i) => (outSpatial[i]! - 1) * c.strides[i]! + (kernel[i]! - 1) * c.dilations[i]! + 1 - spatial[i]! - c.pads[i]!);
+}
+
 /**
  * Weight gradient as im2col + one MatMul: the input in [G, N, H, W, Cin/G] layout, padded, cut into
  * the kH·kW shifted (strided) windows the forward read, concatenated along channels into columns
@@ -89,10 +94,7 @@ function weightGradByIm2col(g: GraphBuilder, input: Tensor, outGrad: Tensor, ker
   const [, cout, oh, ow] = outGrad.shape as [number, number, number, number];
   const G = c.group;
   const [kh, kw] = kernel as [number, number];
-  const outSpatial = [oh, ow];
-  const farPad = [0, 1].map(
-    (i) => (outSpatial[i]! - 1) * c.strides[i]! + (kernel[i]! - 1) * c.dilations[i]! + 1 - [h, wd][i]! - c.pads[i]!,
-  );
+  const farPad = farPadding([h, wd], [oh, ow], kernel, c);
   // [N, Cin, H, W] -> [G, N, H, W, Cin/G], then the forward's zero padding (only as far as it read).
   const xl = g.transpose(g.reshape(input, [n, G, cin / G, h, wd]), [1, 0, 3, 4, 2]);
   const xp = g.pad(xl, [0, 0, c.pads[0]!, c.pads[1]!, 0, 0, 0, Math.max(farPad[0]!, 0), Math.max(farPad[1]!, 0), 0]);
@@ -114,20 +116,16 @@ function weightGradByIm2col(g: GraphBuilder, input: Tensor, outGrad: Tensor, ker
 /**
  * The weight gradient as one Conv: the input (batch and channel axes swapped) convolved
  * with outGrad as the kernel, the forward stride becoming the dilation and vice versa. The far-edge
- * padding is trimmed to exactly what the forward pass read, so the result needs no Slice. Convolution
- * kernels handle this image-sized kernel badly (onnxruntime's CPU/wasm im2col works one output
- * position at a time), except where the channels are too few for im2col's copies to pay.
+ * padding is trimmed to exactly what the forward pass read (cropped when negative). onnxruntime's Conv
+ * runs this image-sized kernel slowly (1.4–10× im2col's time on wasm, barely faster with a second
+ * thread), except where the channels are too few for im2col's copies to pay.
  */
 function weightGradByConv(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const [n, cin, h, wd] = input.shape as [number, number, number, number];
   const [, , oh, ow] = outGrad.shape as [number, number, number, number];
   const G = c.group;
   const spatial = [h, wd];
-  const outSpatial = [oh, ow];
-  // Padding after the last row/column the forward pass actually touched (may be negative: crop instead).
-  const farPad = [0, 1].map(
-    (i) => (outSpatial[i]! - 1) * c.strides[i]! + (kernel[i]! - 1) * c.dilations[i]! + 1 - spatial[i]! - c.pads[i]!,
-  );
+  const farPad = farPadding(spatial, [oh, ow], kernel, c);
   let x = input;
   if (farPad.some((p) => p < 0)) {
     x = g.slice(x, [0, 0], farPad.map((p, i) => spatial[i]! + Math.min(p, 0)), [2, 3]);
