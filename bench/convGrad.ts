@@ -4,7 +4,8 @@
  * (encode → decode reconstruction, B=8, 64×64) and UNet (B=32), rounds interleaved; then every distinct Conv
  * shape of both models with its weight and input gradient alone, per formulation.
  *
- * Options: --what=vae,unet,shapes --steps=N (timed steps per run, default 3) --rounds=N (default 1).
+ * Options: --what=vae,unet,shapes --steps=N (timed steps per run, default 3) --rounds=N (default 1)
+ * --threads=N (wasm threads, default 1).
  */
 import vaeConfigJson from '../models/builtin/vae/config.json';
 import unetConfigJson from '../models/builtin/unet/config.json';
