@@ -5,8 +5,8 @@ import { parseInfotext } from '../src/export/infotext';
 import { readPngParameters } from '../src/export/pngImage';
 import { dropFiles, savedState } from './support/studio';
 
-// SwiftShader runs the UNet far slower than wasm, so only the first test uses WebGPU; the others hide it from the
-// worker and run on the CPU (wasm) path, which exercises the same UI, storage and batch code.
+// SwiftShader runs the UNet far slower than wasm, so Auto runs on the CPU (wasm) here; only the first test picks GPU
+// in the header, to run on WebGPU and to see the setting change where the next run executes.
 
 interface Settings {
   prompt: string;
@@ -22,20 +22,6 @@ const form = (page: Page) => page.getByRole('form', { name: 'Generate settings' 
 const field = (page: Page, name: string) => form(page).getByRole('textbox', { name, exact: true });
 const runPanel = (page: Page) => page.getByTestId('run-panel');
 const galleryItems = (page: Page) => page.getByTestId('gallery-item');
-
-/** Workers have their own navigator: hiding WebGPU there makes the studio run on the CPU (wasm). */
-async function hideWebGpuFromWorker(page: Page) {
-  await page.route('**/assets/studio.worker-*.js', async (route) => {
-    const response = await route.fetch();
-    const body = await response.text();
-    await route.fulfill({ response, body: `Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n${body}` });
-  });
-}
-
-// A reload at the end of a test can leave the worker-script route mid-fetch when the page closes.
-test.afterEach(async ({ page }) => {
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
-});
 
 async function openGenerate(page: Page) {
   await page.goto('/#generate');
@@ -70,13 +56,19 @@ interface ResultLine {
   custom_id: string;
   images: string[];
   seeds: number[];
-  usage: { unet_evaluations: number; gpu_ms: number };
+  usage: { unet_evaluations: number; model_ms: number };
+  backend: { ep: string; kind: string };
 }
 
 const galleryKeys = async (page: Page) => (await savedState(page)).keys.filter((k) => k.startsWith('gallery/'));
 
-test('generates on WebGPU with a live preview, says the model is untrained, and keeps the image', async ({ page }) => {
-  test.setTimeout(300_000);
+test('GPU chosen in the header runs on WebGPU with a live preview and keeps the image; Auto runs the next one on the CPU', async ({ page }) => {
+  test.setTimeout(360_000);
+  // The setting is chosen before the Generate step prepares the model, and survives a reload.
+  await page.goto('/');
+  await page.getByTestId('backend-setting').selectOption({ label: 'GPU' });
+  await page.reload();
+  await expect(page.getByTestId('backend-setting')).toHaveValue('webgpu');
   await openGenerate(page);
   await expect(page.getByTestId('untrained-label')).toHaveText(
     'Untrained model — seeded random weights; images will be noise until the base model is trained.',
@@ -108,10 +100,68 @@ test('generates on WebGPU with a live preview, says the model is untrained, and 
   await expect(galleryItems(page)).toHaveAttribute('data-seed', '1234');
   await expect(galleryItems(page)).toHaveAttribute('data-ep', 'webgpu');
   expect((await galleryKeys(page)).length).toBe(3); // index, item, image
+
+  // Back to Auto: the model is prepared again on the CPU — Generate waits visibly meanwhile — and the next run goes there.
+  await page.getByTestId('backend-setting').selectOption({ label: 'Auto' });
+  await expect(page.getByTestId('generation-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 60_000 });
+  await expect(page.getByTestId('generation-backend-why')).toContainText('software renderer, far slower than WebAssembly');
+  await generateAndWait(page, 60_000);
+  await expect(facts).toHaveAttribute('data-ep', 'wasm');
+  await expect(galleryItems(page).first()).toHaveAttribute('data-ep', 'wasm');
+});
+
+test('Auto makes the first image in seconds on the CPU, with as many threads as the badge says', async ({ page }) => {
+  await openGenerate(page);
+  const label = (await page.getByTestId('backend-label').textContent())!;
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  expect(label).toBe(`CPU (wasm, ${cores === 1 ? '1 thread' : `${cores} threads`})`);
+  // The form's own defaults (20 steps, guided), as a newcomer would press Generate.
+  const started = Date.now();
+  await generateAndWait(page, 60_000);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`first image with Auto: ${seconds.toFixed(1)} s`);
+  expect(seconds).toBeLessThan(60);
+  const facts = page.getByTestId('run-facts');
+  await expect(facts).toHaveAttribute('data-ep', 'wasm');
+  expect(await facts.textContent()).toContain(label);
+});
+
+test('the form counts tokens and names the words cut, drops a stale seed error, and the viewer opens at the image', async ({ page }) => {
+  await page.goto('/#generate');
+  // The model is prepared on arrival: Generate waits visibly rather than queueing a run out of sight.
+  await expect(form(page).getByRole('button', { name: 'Preparing the model…' })).toBeDisabled();
+  await expect(page.getByTestId('generation-backend')).toBeVisible({ timeout: 90_000 });
+  await expect(form(page).getByRole('button', { name: 'Generate', exact: true })).toBeEnabled();
+
+  const tokens = form(page).getByTestId('token-count').first();
+  await field(page, 'Prompt').fill('a photo of a cat');
+  await expect(tokens).toHaveText('5 / 75 tokens');
+  const long = `${Array.from({ length: 74 }, () => 'cat').join(' ')} on the red beach`;
+  await field(page, 'Prompt').fill(long);
+  await expect(tokens).toContainText('78 / 75 tokens');
+  await expect(tokens.getByTestId('token-cut')).toHaveText('the red beach');
+
+  await field(page, 'Seed number').fill('abc');
+  await form(page).getByRole('button', { name: 'Generate', exact: true }).click();
+  const seedError = form(page).locator('.field-error').filter({ hasText: /seed/i });
+  await expect(seedError).toBeVisible();
+  await form(page).getByLabel('Random each time').check();
+  await expect(seedError).toHaveCount(0);
+  await expect(field(page, 'Seed number')).not.toHaveAttribute('aria-invalid', 'true');
+
+  // A long prompt fills the viewer's details: it still opens with the image in view.
+  await fill(page, { prompt: Array.from({ length: 60 }, (_, i) => `word${i} and more words here`).join(', '), steps: 1, guidanceScale: 1, seed: 3 });
+  await generateAndWait(page, 60_000);
+  await page.setViewportSize({ width: 800, height: 500 });
+  await galleryItems(page).first().getByRole('button', { name: /^View larger/ }).click();
+  const viewer = page.getByTestId('gallery-viewer');
+  await expect(viewer.getByRole('button', { name: 'Close' })).toBeFocused();
+  const image = viewer.locator('.viewer-image');
+  await expect(image).toBeInViewport({ ratio: 0.9 });
+  expect(await viewer.evaluate((d) => d.scrollTop)).toBe(0);
 });
 
 test('the gallery survives a reload with every setting; a downloaded PNG carries them for other tools', async ({ page }) => {
-  await hideWebGpuFromWorker(page);
   await openGenerate(page);
   await expect(page.getByTestId('generation-backend')).toHaveAttribute('data-ep', 'wasm');
   const settings = { prompt: 'a red mug, studio light', negativePrompt: 'blurry', sampler: 'DDIM', steps: 3, guidanceScale: 6.5, seed: 4242, numImages: 2 } as const;
@@ -176,7 +226,6 @@ test('the gallery survives a reload with every setting; a downloaded PNG carries
 });
 
 test('bad settings are named and run nothing; cancel stops a run within a step, returns to ready and saves nothing', async ({ page }) => {
-  await hideWebGpuFromWorker(page);
   await openGenerate(page);
   await fill(page, { prompt: 'a cat', steps: 0, guidanceScale: 101 });
   await form(page).getByRole('button', { name: 'Generate' }).click();
@@ -207,12 +256,12 @@ test('bad settings are named and run nothing; cancel stops a run within a step, 
 });
 
 test('a JSONL batch reports its bad line by number and field, runs the rest and exports one zip', async ({ page }) => {
-  await hideWebGpuFromWorker(page);
   await openGenerate(page);
   const jsonl = [
     '{"custom_id": "cat-1", "prompt": "a photo of a cat", "steps": 2, "guidance_scale": 1, "seed": 11}',
     '{"custom_id": "dog-1", "prompt": "a photo of a dog", "steps": 0}',
-    '{"custom_id": "mug-1", "prompt": "a mug", "steps": 1, "num_images": 2, "seed": 21, "sampler": "ddim"}',
+    '{"custom_id": "mug-1", "prompt": "a mug", "steps": 1, "num_images": 2, "seed": 21, "sampler": "DDIM"}',
+    '{"custom_id": "bad-json", "prompt": "x" "steps": 2}',
   ].join('\n');
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: 'Import JSONL file…' }).click();
@@ -220,8 +269,12 @@ test('a JSONL batch reports its bad line by number and field, runs the rest and 
 
   const invalid = page.getByTestId('batch-invalid');
   await expect(invalid).toContainText('line 2: /steps must be ≥ 1');
-  await expect(invalid.locator('li')).toHaveCount(1);
-  await expect(invalid.locator('li')).toHaveAttribute('data-field', '/steps');
+  // The browser's JSON error names "line 1 column 41" of the line alone: only the column is kept.
+  await expect(invalid).toContainText("line 4: invalid JSON at column 41: Expected ',' or '}' after property value");
+  await expect(invalid).not.toContainText('line 1');
+  await expect(invalid.locator('li')).toHaveCount(2);
+  await expect(invalid.locator('li').first()).toHaveAttribute('data-field', '/steps');
+  await expect(page.getByTestId('batch')).toContainText('sampler: DDIM, Euler a, DPM++ 2M (or ddim, euler_a, dpmpp_2m; any case).');
   const lines = page.getByTestId('queue-line');
   await expect(lines).toHaveCount(2);
   await expect(page.getByTestId('queue-summary')).toContainText('2 requests — 0 done, 2 waiting');
@@ -245,7 +298,8 @@ test('a JSONL batch reports its bad line by number and field, runs the rest and 
   ]);
   // UNet evaluations: steps × images, doubled when guided (the form's 7.5 applies to mug-1, which sets none).
   expect(results.map((r) => r.usage.unet_evaluations)).toEqual([2 * 1 * 1, 1 * 2 * 2]);
-  for (const r of results) expect(r.usage.gpu_ms).toBeGreaterThan(0);
+  for (const r of results) expect(r.usage.model_ms).toBeGreaterThan(0);
+  expect(results.map((r) => r.backend)).toEqual([{ ep: 'wasm', kind: 'cpu' }, { ep: 'wasm', kind: 'cpu' }]);
   expect(parseInfotext(readPngParameters(archive['images/mug-1-1.png']!)!)).toMatchObject({ prompt: 'a mug', sampler: 'DDIM', steps: 1, seed: 22 });
 
   // A file dropped on the page is imported too; one with no valid line says so and runs nothing.

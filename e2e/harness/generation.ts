@@ -34,7 +34,7 @@ async function generate(backend: OpenBackendOptions, requests: GenerateRequest[]
         const result = await pipeline.generate(resolveGenerateRequest(checkGenerateRequest(request), model), {
           signal: controller.signal,
           onProgress: (p) => {
-            if (p.stage !== 'denoising') return;
+            if (p.stage !== 'denoising' || p.step === 0) return;
             stepsSeen.push(p.step);
             if (index === 0 && p.step === cancelAtStep) controller.abort();
           },

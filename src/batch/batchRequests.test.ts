@@ -42,7 +42,7 @@ describe('parseBatchJsonl', () => {
       'line 2: /steps must be ≥ 1',
       'line 3: /stepz is not a known field',
       'line 3: /steps must be an integer',
-      'line 3: /sampler must be one of "ddim", "euler_a", "dpmpp_2m"',
+      'line 3: /sampler must be one of DDIM, Euler a, DPM++ 2M (or ddim, euler_a, dpmpp_2m; any case)',
       'line 3: /seed must be ≥ 0',
       'line 3: /width must be ≥ 8',
       'line 4: /custom_id is required',
@@ -54,8 +54,30 @@ describe('parseBatchJsonl', () => {
     const { entries, errors } = parseBatchJsonl('{"custom_id": "a", "prompt": "x"}\n{"custom_id": "b", prompt: x}\n[1, 2]\n');
     expect(entries).toHaveLength(1);
     expect(errors[0].line).toBe(2);
-    expect(errors[0].message).toMatch(/^line 2: invalid JSON/);
+    // The column within the line, never a "line 1" that is not the file's line.
+    expect(errors[0].message).toBe(`line 2: invalid JSON at column 20: ${(() => {
+      try {
+        JSON.parse('{"custom_id": "b", prompt: x}');
+      } catch (e) {
+        return (e as Error).message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '');
+      }
+    })()}`);
+    expect(errors[0].message).not.toMatch(/line 1|position/);
     expect(errors[1]).toEqual({ line: 3, field: undefined, message: 'line 3: the request must be a JSON object' });
+  });
+
+  it('takes the sampler names the form shows, in any case, as well as the ids', () => {
+    const names = ['DDIM', 'euler A', 'dpm++ 2m', 'DPMPP_2M', ' Euler a '];
+    const text = names.map((sampler, i) => JSON.stringify({ custom_id: `s${i}`, prompt: 'x', sampler })).join('\n');
+    const { entries, errors } = parseBatchJsonl(text);
+    expect(errors).toEqual([]);
+    expect(entries.map((e) => e.request.sampler)).toEqual(['ddim', 'euler_a', 'dpmpp_2m', 'dpmpp_2m', 'euler_a']);
+  });
+
+  it('gives the column of a JSON error as the browser reports it', () => {
+    // Chromium's V8 adds "(line 1 column N)"; Node 20's says only the position.
+    const { errors } = parseBatchJsonl('\n\n\n{"custom_id": "a", "prompt": "x" "steps": 2}');
+    expect(errors[0]!.message).toMatch(/^line 4: invalid JSON at column 34: /);
   });
 
   it('rejects a repeated custom_id, naming the first line, and keeps the first request', () => {

@@ -4,15 +4,24 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
  * Results of a batch run: `results.jsonl` (one line per request, in request order) and the images,
  * zipped into one archive. A completed line reads
  *
- *   {"custom_id":"dog-beach","images":["images/dog-beach-0.png"],"seeds":[7],"usage":{"unet_evaluations":50,"gpu_ms":812.5}}
+ *   {"custom_id":"dog-beach","images":["images/dog-beach-0.png"],"seeds":[7],"usage":{"unet_evaluations":50,"model_ms":812.5},
+ *    "backend":{"ep":"wasm","kind":"cpu"}}
  *
- * where `seeds[i]` produced `images[i]`, and `usage` counts UNet evaluations (a guided step over
- * one image counts 2) and GPU time. A failed request reads `{"custom_id":…,"error":{"message":…}}`.
+ * where `seeds[i]` produced `images[i]`, `usage` counts UNet evaluations (a guided step over one image counts 2)
+ * and model time (wall time of the model runs, on whichever backend), and `backend` says where they ran.
+ * A failed request reads `{"custom_id":…,"error":{"message":…}}`.
  */
 export interface CompletedRequest {
   customId: string;
   images: { png: Uint8Array; seed: number }[];
-  usage: { unetEvaluations: number; gpuMs: number };
+  usage: { unetEvaluations: number; modelMs: number };
+  backend: RanOn;
+}
+
+/** Where a request's model runs executed: onnxruntime's execution provider and what it ran on. */
+export interface RanOn {
+  ep: 'webgpu' | 'wasm';
+  kind: 'gpu' | 'software-gpu' | 'cpu';
 }
 
 export interface FailedRequest {
@@ -23,7 +32,7 @@ export interface FailedRequest {
 export type BatchOutcome = CompletedRequest | FailedRequest;
 
 export type BatchResultLine =
-  | { custom_id: string; images: string[]; seeds: number[]; usage: { unet_evaluations: number; gpu_ms: number } }
+  | { custom_id: string; images: string[]; seeds: number[]; usage: { unet_evaluations: number; model_ms: number }; backend: RanOn }
   | { custom_id: string; error: { message: string } };
 
 export const RESULTS_FILE_NAME = 'results.jsonl';
@@ -34,8 +43,8 @@ export function buildBatchResults(outcomes: readonly BatchOutcome[]): { jsonl: s
   const usedStems = new Set<string>();
   const lines = outcomes.map((outcome): BatchResultLine => {
     if ('error' in outcome) return { custom_id: outcome.customId, error: { message: outcome.error } };
-    const { unetEvaluations, gpuMs } = outcome.usage;
-    if (!Number.isInteger(unetEvaluations) || unetEvaluations < 0 || !(gpuMs >= 0)) {
+    const { unetEvaluations, modelMs } = outcome.usage;
+    if (!Number.isInteger(unetEvaluations) || unetEvaluations < 0 || !(modelMs >= 0)) {
       throw new RangeError(`usage for ${JSON.stringify(outcome.customId)} must be a whole evaluation count and non-negative milliseconds`);
     }
     const stem = uniqueStem(outcome.customId, usedStems);
@@ -48,7 +57,8 @@ export function buildBatchResults(outcomes: readonly BatchOutcome[]): { jsonl: s
       custom_id: outcome.customId,
       images: names,
       seeds: outcome.images.map((image) => image.seed),
-      usage: { unet_evaluations: unetEvaluations, gpu_ms: gpuMs },
+      usage: { unet_evaluations: unetEvaluations, model_ms: modelMs },
+      backend: { ep: outcome.backend.ep, kind: outcome.backend.kind },
     };
   });
   return { jsonl: lines.map((line) => JSON.stringify(line)).join('\n') + (lines.length ? '\n' : ''), files };

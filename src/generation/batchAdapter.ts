@@ -33,6 +33,7 @@ export function batchOutcomeFromResult(customId: string, result: GenerateResult)
   return {
     customId,
     images: result.images.map((image) => ({ png: new Uint8Array(image.png), seed: image.seed })),
-    usage: { unetEvaluations: result.usage.unetEvaluations, gpuMs: result.usage.gpuMs },
+    usage: { unetEvaluations: result.usage.unetEvaluations, modelMs: result.usage.modelMs },
+    backend: { ep: result.backend.ep, kind: result.backend.kind },
   };
 }

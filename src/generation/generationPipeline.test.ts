@@ -32,7 +32,7 @@ const pixels = (png: ArrayBuffer) => decodePng(new Uint8Array(png)).data as Uint
 describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', () => {
   it('reports the backend it really used', () => {
     expect(pipeline.backend.report).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'wasm' });
-    expect(pipeline.backend.report.fallbackReason).toBeUndefined();
+    expect(pipeline.backend.report.detail).toBeUndefined();
   });
 
   it('is reproducible: the same seed gives the same image, another seed another image, and batching does not change an image', async () => {
@@ -51,7 +51,7 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     const three = await pipeline.generate(resolve({ seed: 3, numImages: 3, maxBatch: 2 }), { onProgress: (p) => events.push(p) });
     expect(three.seeds).toEqual([3, 4, 5]);
     expect(maxAbsDiff(pixels(three.images[0]!.png), pixels(a.images[0]!.png))).toBeLessThanOrEqual(1);
-    const denoising = events.filter((e) => e.stage === 'denoising');
+    const denoising = events.filter((e) => e.stage === 'denoising' && e.step > 0);
     expect(denoising.map((e) => [e.imageIndex, e.imageCount, e.step])).toEqual([[0, 2, 1], [0, 2, 2], [2, 1, 1], [2, 1, 2]]);
     expect(denoising.at(-1)!.etaMs).toBe(0);
   });
@@ -112,7 +112,7 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
   it('sends progress per step with latent previews and an ETA', async () => {
     const events: GenerateProgress[] = [];
     await pipeline.generate(resolve({ steps: 4, previewEvery: 2 }), { onProgress: (p) => events.push(p) });
-    const steps = events.filter((e) => e.stage === 'denoising');
+    const steps = events.filter((e) => e.stage === 'denoising' && e.step > 0);
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
     // A preview after step 2; none at the last step (the final image follows).
     expect(steps.map((e) => e.previewPngs?.length ?? 0)).toEqual([0, 1, 0, 0]);
@@ -128,7 +128,7 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     const run = pipeline.generate(resolve({ steps: 20 }), {
       signal: controller.signal,
       onProgress: (p) => {
-        if (p.stage !== 'denoising') return;
+        if (p.stage !== 'denoising' || p.step === 0) return;
         seen.push(p.step);
         if (p.step === 2) controller.abort();
       },
@@ -142,6 +142,23 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     const after = await pipeline.generate(resolve({ steps: 1 }));
     expect(after.timings.compileMs).toBe(0);
     expect(pipeline.liveTensors).toBe(0);
+  });
+
+  it('says what a first request spends its time on, and gives an ETA before the first step once a step was timed', async () => {
+    const fresh = await GenerationPipeline.create(model, { preference: 'wasm' });
+    const run = async () => {
+      const events: GenerateProgress[] = [];
+      await fresh.generate(resolve({ steps: 2, guidanceScale: 1 }), { onProgress: (p) => events.push(p) });
+      return events;
+    };
+    const first = await run();
+    // Building the text encoder is announced as preparing the model, not as encoding the prompt.
+    expect(first.map((e) => `${e.stage}:${e.step}`)).toEqual(['compiling:0', 'encoding-text:0', 'compiling:0', 'denoising:0', 'denoising:1', 'denoising:2', 'decoding:2']);
+    expect(first.find((e) => e.stage === 'denoising')?.etaMs).toBeUndefined();
+    const second = await run();
+    expect(second.map((e) => e.stage)).toEqual(['encoding-text', 'denoising', 'denoising', 'denoising', 'decoding']);
+    expect(second[1]!.etaMs).toBeGreaterThan(0);
+    await fresh.dispose();
   });
 
   it('keeps the most recently used sessions: a cache hit protects the decoder as well as the step session', async () => {

@@ -39,7 +39,7 @@ interface StepSession {
 
 interface Timing {
   compileMs: number;
-  gpuMs: number;
+  modelMs: number;
 }
 
 const MAX_STEP_SESSIONS = 3;
@@ -62,8 +62,10 @@ export class GenerationPipeline {
   private readonly parameterCounts = new Map<ModelComponentInfo['name'], number>();
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** Milliseconds per denoising step, by step session, from its last run: the ETA before a run's first step. */
+  private readonly stepMs = new Map<string, number>();
 
-  private constructor(
+  constructor(
     readonly model: GenerationModel,
     readonly backend: InferenceBackend,
   ) {}
@@ -85,7 +87,7 @@ export class GenerationPipeline {
   /** Compiles what a first guided one-image request at the native size needs, and describes the model. */
   async warm(): Promise<LoadedModel> {
     return this.exclusive(async () => {
-      const timing: Timing = { compileMs: 0, gpuMs: 0 };
+      const timing: Timing = { compileMs: 0, modelMs: 0 };
       const shape = { batch: 1, width: this.model.width, height: this.model.height };
       await this.textEncoder(timing);
       await this.stepSession({ ...shape, guided: true }, timing);
@@ -146,7 +148,7 @@ export class GenerationPipeline {
 
   private async run(r: ResolvedGenerateRequest, ctx: RunContext): Promise<GenerateResult> {
     const started = performance.now();
-    const timing: Timing = { compileMs: 0, gpuMs: 0 };
+    const timing: Timing = { compileMs: 0, modelMs: 0 };
     const cacheBefore = { hits: this.textCache.hits, misses: this.textCache.misses };
     const guided = usesGuidance(r.guidanceScale);
     const plan = planDenoising(this.model.schedulerConfig, { sampler: r.sampler, steps: r.steps, eta: r.eta });
@@ -159,8 +161,13 @@ export class GenerationPipeline {
     };
 
     checkCancelled();
-    progress('encoding-text', { imageIndex: 0, imageCount: r.numImages });
     const t0 = performance.now();
+    // Building the text encoder is the slow part of a first request: say so rather than "encoding".
+    if (!this.textSession) {
+      progress('compiling', { imageIndex: 0, imageCount: r.numImages });
+      await this.textEncoder(timing);
+    }
+    progress('encoding-text', { imageIndex: 0, imageCount: r.numImages });
     const cond = await this.embed(r.prompt, timing);
     const uncond = guided ? await this.embed(r.negativePrompt, timing) : null;
     // Compiling the text encoder (first request only) is counted as compilation, not encoding.
@@ -173,21 +180,28 @@ export class GenerationPipeline {
       const seeds = Array.from({ length: batch }, (_, i) => imageSeed(r.seed, first + i));
       checkCancelled();
       const shape = { batch, width: r.width, height: r.height };
-      if (!this.stepSessions.has(stepKey({ ...shape, guided }))) progress('compiling', { imageIndex: first, imageCount: batch });
+      const key = stepKey({ ...shape, guided });
+      if (!this.stepSessions.has(key)) progress('compiling', { imageIndex: first, imageCount: batch });
       const step = await this.stepSession({ ...shape, guided }, timing);
       const decoder = await this.decoder(shape, timing);
       try {
         const text = guidedText(uncond, cond, batch);
+        // Before the first step: an ETA from this step session's last run, when there was one.
+        const known = this.stepMs.get(key);
+        const eta = known !== undefined ? { etaMs: known * (total.steps - total.done) } : {};
+        progress('denoising', { step: 0, imageIndex: first, imageCount: batch, ...eta });
+        const d0 = performance.now();
         const latents = await this.denoise(step, plan, r, seeds, text, timing, (done, previews) => {
           total.done++;
           total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
           const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
           progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
         }, checkCancelled);
+        this.stepMs.set(key, (performance.now() - d0) / r.steps);
         progress('decoding', { step: r.steps, imageIndex: first, imageCount: batch });
-        const d0 = performance.now();
+        const decodeStart = performance.now();
         const pixels = await this.decode(decoder, latents, timing);
-        decodeMs += performance.now() - d0;
+        decodeMs += performance.now() - decodeStart;
         images.push(...this.encodeImages(pixels, seeds, r));
       } finally {
         this.releaseHeld();
@@ -203,7 +217,7 @@ export class GenerationPipeline {
       height: r.height,
       usage: {
         unetEvaluations: (guided ? 2 : 1) * r.steps * r.numImages,
-        gpuMs: timing.gpuMs,
+        modelMs: timing.modelMs,
         textCache: { hits: this.textCache.hits - cacheBefore.hits, misses: this.textCache.misses - cacheBefore.misses },
       },
       timings: {
@@ -326,7 +340,7 @@ export class GenerationPipeline {
           : ((await prevX0.getData()) as Float32Array);
         previews = latentPreviewPngs(x0, s.batch, channels, lh, lw);
       }
-      timing.gpuMs += performance.now() - t0;
+      timing.modelMs += performance.now() - t0;
       onStep(i + 1, previews);
       // Let the worker see a cancel message between steps (ORT's promises resolve as microtasks).
       await yieldToEventLoop();
@@ -335,7 +349,7 @@ export class GenerationPipeline {
       // Wait for the last queued step so the timings say where the time went.
       const t0 = performance.now();
       await Promise.all(queued);
-      timing.gpuMs += performance.now() - t0;
+      timing.modelMs += performance.now() - t0;
       this.backend.throwGpuErrors('the denoise step');
     }
     return latents;
@@ -346,7 +360,7 @@ export class GenerationPipeline {
     const out = await decoder.run({ [DECODE_IO.latents]: latents });
     const image = out[DECODE_IO.image]!;
     const data = (await image.getData()) as Float32Array;
-    timing.gpuMs += performance.now() - t0;
+    timing.modelMs += performance.now() - t0;
     this.backend.throwGpuErrors('the VAE decoder');
     return { data, dims: image.dims };
   }
@@ -393,7 +407,7 @@ export class GenerationPipeline {
     const input = new this.backend.ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]);
     const out = await session.run({ input_ids: input });
     const embedding = ((await out.last_hidden_state!.getData()) as Float32Array).slice();
-    timing.gpuMs += performance.now() - t0;
+    timing.modelMs += performance.now() - t0;
     this.backend.throwGpuErrors('the text encoder');
     this.textCache.set(key, embedding);
     return embedding;

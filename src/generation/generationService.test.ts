@@ -4,13 +4,18 @@ import type { Endpoint } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { readPngParameters } from '../export/pngImage';
+import { probeBackend } from '../worker/backendProbe';
+import type { BackendReport } from '../protocol/studioJobs';
+import { explainGenerateFailure } from '../state/generateErrors';
 import { GenerationService } from './generationService';
 import type { GenerateProgress, GenerateRequest } from './jobTypes';
 
 type GenerationJobs = Pick<StudioJobs, 'loadModel' | 'generate' | 'unloadModels'>;
 
 // The worker's handlers, as studio.worker.ts registers them, over a real MessageChannel (structured clone, transfers).
-const service = new GenerationService();
+// What the worker's probe finds in Node: no WebGPU, not cross-origin isolated (one wasm thread).
+const nodeProbe = probeBackend({ gpu: undefined, crossOriginIsolated: false, hardwareConcurrency: 2 });
+const service = new GenerationService(nodeProbe);
 const { port1, port2 } = new MessageChannel();
 serveJobs<GenerationJobs>(port2 as unknown as Endpoint, {
   loadModel: (r) => service.loadModel(r),
@@ -29,13 +34,13 @@ afterAll(async () => {
 const request: GenerateRequest = { prompt: 'a dog', sampler: 'dpmpp_2m', steps: 1, guidanceScale: 4, seed: 8, numImages: 1, width: 16, height: 16 };
 
 describe('generation jobs through the protocol (Node: no WebGPU)', () => {
-  it('loadModel reports an untrained built-in model, and that WebGPU was tried and why it fell back', async () => {
+  it('loadModel reports an untrained built-in model, on the CPU, and why', async () => {
     const loaded = await client.request('loadModel', {});
     expect(loaded).toMatchObject({ modelId: 'builtin', untrained: true, width: 64, height: 64, sizeMultiple: 16 });
     expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([['text_encoder', true], ['unet', true], ['vae', true]]);
     expect(loaded.components.every((c) => c.parameters > 100_000)).toBe(true);
-    expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto' });
-    expect(loaded.backend.fallbackReason).toMatch(/WebGPU unavailable \(navigator\.gpu missing\)/);
+    expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto', threads: 1 });
+    expect(loaded.backend.why).toMatch(/this browser has no WebGPU/);
     expect(loaded.compileMs).toBeGreaterThan(0);
     // Loading again compiles nothing.
     expect((await client.request('loadModel', {})).compileMs).toBe(0);
@@ -48,8 +53,8 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
     expect(result.seeds).toEqual([8, 9]);
     expect(readPngParameters(new Uint8Array(result.images[1]!.png))).toContain('Seed: 9, Size: 16x16, Model: builtin');
     expect(result.usage.unetEvaluations).toBe(2 * 1 * 2);
-    expect(result.backend.fallbackReason).toBeDefined();
-    expect(events.map((e) => e.stage)).toEqual(['encoding-text', 'compiling', 'denoising', 'decoding']);
+    expect(result.backend.why).toBe((await client.request('loadModel', {})).backend.why);
+    expect(events.map((e) => `${e.stage}:${e.step}`)).toEqual(['encoding-text:0', 'compiling:0', 'denoising:0', 'denoising:1', 'decoding:1']);
   });
 
   it.each([
@@ -81,7 +86,7 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
 
 describe('GenerationService', () => {
   it('runs jobs for different backend preferences one at a time, never interleaved on the one ORT instance', async () => {
-    const own = new GenerationService();
+    const own = new GenerationService(nodeProbe);
     const log: string[] = [];
     const context = (tag: string) => ({
       signal: new AbortController().signal,
@@ -101,5 +106,42 @@ describe('GenerationService', () => {
     } finally {
       await own.unloadModels();
     }
+  });
+});
+
+describe('GenerationService backend settings', () => {
+  // A machine whose only WebGPU adapter is SwiftShader, as headless Chromium reports it.
+  const softwareProbe = async (): Promise<BackendReport> => ({
+    ...(await nodeProbe),
+    backend: 'webgpu-software',
+    reason: 'the browser reports a fallback (software) adapter',
+    adapter: {
+      vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true, shaderF16: false,
+      limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 },
+    },
+    wasmThreads: 1,
+  });
+
+  it("'auto' passes over a software adapter for wasm and says why", async () => {
+    const own = new GenerationService(softwareProbe());
+    try {
+      const loaded = await own.loadModel({ backend: 'auto' });
+      expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto' });
+      expect(loaded.backend.why).toMatch(/software renderer, far slower than WebAssembly/);
+      expect(loaded.backend.why).toContain('google swiftshader');
+    } finally {
+      await own.unloadModels();
+    }
+  });
+
+  it('GPU asked for by name is tried, and its failure is a plain sentence with the library text kept apart', async () => {
+    const own = new GenerationService(softwareProbe());
+    // Node has no navigator.gpu: onnxruntime's WebGPU EP cannot start, as in a browser that hides the adapter.
+    const error = await own.loadModel({ backend: 'webgpu' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const explained = explainGenerateFailure(error);
+    expect(explained.reason).toBe('The graphics card (WebGPU) could not be used in this browser.');
+    expect(explained.fix).toMatch(/Choose CPU or Auto/);
+    expect(explained.detail).toBe((error as Error).message);
   });
 });

@@ -1,21 +1,27 @@
 import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
+import type { BackendReport } from '../protocol/studioJobs';
+import { chooseBackend } from '../worker/backendChoice';
+import { explainBackendError } from './backendErrors';
 import { BUILTIN_MODEL_ID, builtinModelSource, loadGenerationModel, type ModelSource } from './generationModel';
 import { GenerationPipeline } from './generationPipeline';
 import { checkGenerateRequest, requestedBackend, requestedModelId, resolveGenerateRequest } from './generateRequest';
-import type { GenerateProgress, GenerateResult, LoadedModel, LoadModelRequest, UnloadModelsResult } from './jobTypes';
+import { InferenceBackend } from './inferenceBackend';
+import type { BackendPreference, GenerateProgress, GenerateResult, LoadedModel, LoadModelRequest, UnloadModelsResult } from './jobTypes';
 
 /**
- * The worker side of the generation jobs: one pipeline per (model, backend preference), created on first use
+ * The worker side of the generation jobs: one pipeline per (model, backend setting), created on first use
  * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Jobs run one at a time
  * across all pipelines: they share one ORT instance and one device, so two at once would contend for both.
+ * The setting is resolved against the worker's probe with `chooseBackend`, the rule the page's badge shows.
  */
 export class GenerationService {
   private readonly sources = new Map<string, ModelSource>();
   private readonly pipelines = new Map<string, Promise<GenerationPipeline>>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor() {
+  /** `probe`: what the worker found to compute on (its wasm thread count included). */
+  constructor(private readonly probe: Promise<BackendReport>) {
     this.sources.set(BUILTIN_MODEL_ID, builtinModelSource());
   }
 
@@ -52,6 +58,27 @@ export class GenerationService {
     });
   }
 
+  /**
+   * The backend for a setting. When 'auto' chose a graphics card that then will not start, it runs on the CPU
+   * and says why; a GPU asked for by name fails with the reason instead.
+   */
+  private async openBackend(preference: BackendPreference): Promise<InferenceBackend> {
+    const probe = await this.probe;
+    const choice = chooseBackend(preference, probe);
+    const threads = probe.wasmThreads;
+    const wasm = (why: string, detail?: string) =>
+      InferenceBackend.open({ preference: 'wasm', threads, choice: { requested: preference, why, ...(detail ? { detail } : {}) } });
+    if (choice.ep === 'wasm') return wasm(choice.why, probe.detail);
+    try {
+      return await InferenceBackend.open({ preference: 'webgpu', threads, choice: { requested: preference, why: choice.why } });
+    } catch (error) {
+      if (preference !== 'auto') throw error;
+      const raw = error instanceof Error ? error.message : String(error);
+      const plain = explainBackendError(raw)?.reason ?? 'The graphics card would not start.';
+      return wasm(`${plain.replace(/\.$/, '')}; running on the CPU instead`, raw);
+    }
+  }
+
   /** Runs `fn` after every job queued before it has settled. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -59,7 +86,7 @@ export class GenerationService {
     return next;
   }
 
-  private pipeline(modelId: string, preference: 'auto' | 'webgpu' | 'wasm'): Promise<GenerationPipeline> {
+  private pipeline(modelId: string, preference: BackendPreference): Promise<GenerationPipeline> {
     const key = `${modelId}|${preference}`;
     let p = this.pipelines.get(key);
     if (!p) {
@@ -68,7 +95,9 @@ export class GenerationService {
         const known = [...this.sources.keys()].map((k) => `"${k}"`).join(', ');
         return Promise.reject(new JobError('bad-input', `there is no model "${modelId}" (known: ${known})`, 'modelId'));
       }
-      p = loadGenerationModel(source).then((model) => GenerationPipeline.create(model, { preference }));
+      p = Promise.all([loadGenerationModel(source), this.openBackend(preference)]).then(
+        ([model, backend]) => new GenerationPipeline(model, backend),
+      );
       this.pipelines.set(key, p);
       // A failed load is not cached: the next request tries again.
       p.catch(() => this.pipelines.get(key) === p && this.pipelines.delete(key));

@@ -14,20 +14,23 @@ export type WebGpuIo =
   | 'capture';
 
 export interface OpenBackendOptions {
-  preference: BackendPreference;
+  /** The execution provider to open ('auto' is resolved before this, by chooseBackend). */
+  preference: 'webgpu' | 'wasm';
+  /** The setting behind it and why it led here, for the report; default: this provider was asked for directly. */
+  choice?: { requested: BackendPreference; why: string; detail?: string };
   /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'). */
   ortFlavor?: OrtFlavor;
-  /** wasm threads, set when onnxruntime is not initialised yet. Default 1 in Node (tests), ORT's choice in browsers. */
+  /** wasm threads, set when onnxruntime is not initialised yet. Default 1 in Node (tests), ORT's own (half the cores) in browsers. */
   threads?: number;
   /** WebGPU loop mode; default 'capture' (per-node dispatch from JS is what a step costs on a fast GPU; capture removes it). */
   webGpuIo?: WebGpuIo;
 }
 
 /**
- * The onnxruntime-web execution provider the generation sessions use, chosen once and reported honestly.
+ * The onnxruntime-web execution provider the generation sessions use, opened once and reported honestly.
  * WebGPU is requested alone (`['webgpu']`, never `['webgpu', 'wasm']`, which falls back silently) and proven
- * by running a one-node probe graph whose output must come back as a GPU buffer; 'auto' then falls back to
- * wasm and records why in `report.fallbackReason`.
+ * by running a one-node probe graph whose output must come back as a GPU buffer; if it cannot run, `open`
+ * throws and the caller decides whether to fall back.
  */
 export class InferenceBackend {
   private readonly gpuErrors: GpuErrorWatch | null;
@@ -46,26 +49,18 @@ export class InferenceBackend {
     // Before the probe: its session would initialise onnxruntime with the default thread count.
     configureWasmThreads(ort, o.threads);
     const io = o.webGpuIo ?? 'capture';
-    if (o.preference !== 'wasm') {
+    const choice = o.choice ?? { requested: o.preference, why: `${o.preference} was asked for` };
+    if (o.preference === 'webgpu') {
       const failure = await probeWebGpu(ort);
-      if (failure === null) {
-        const device = await ortWebGpuDevice(ort);
-        const d = describeWebGpu(device, ort);
-        const a = d.adapter!;
-        const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
-        return new InferenceBackend(ort, device, { ep: 'webgpu', kind: d.kind, adapter, requested: o.preference }, io);
-      }
-      if (o.preference === 'webgpu') throw new Error(`WebGPU was requested but cannot run: ${failure}`);
-      return InferenceBackend.wasm(ort, o, `WebGPU unavailable (${failure}); running on the CPU (wasm)`);
+      if (failure !== null) throw new Error(`WebGPU cannot run: ${failure}`);
+      const device = await ortWebGpuDevice(ort);
+      const d = describeWebGpu(device, ort);
+      const a = d.adapter!;
+      const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
+      return new InferenceBackend(ort, device, { ep: 'webgpu', kind: d.kind, adapter, ...choice }, io);
     }
-    return InferenceBackend.wasm(ort, o);
-  }
-
-  private static wasm(ort: Ort, o: OpenBackendOptions, fallbackReason?: string): InferenceBackend {
-    const d = describeWasm(ort);
-    const report: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: d.threads, requested: o.preference };
-    if (fallbackReason) report.fallbackReason = fallbackReason;
-    return new InferenceBackend(ort, null, report, o.webGpuIo ?? 'capture');
+    const report: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: describeWasm(ort).threads, ...choice };
+    return new InferenceBackend(ort, null, report, io);
   }
 
   get ep(): 'webgpu' | 'wasm' {

@@ -12,7 +12,10 @@
  */
 import type { SamplerName } from '../diffusion/schedulerConfig';
 
-/** Which compute backend to ask for. 'auto' tries WebGPU alone first and falls back to wasm, saying so. */
+/**
+ * Which compute backend to ask for (the header's Auto / GPU / CPU setting). 'auto' picks by expected speed:
+ * a hardware GPU, else wasm — never a software adapter (see chooseBackend in src/worker/backendChoice.ts).
+ */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 
 /** What really ran the model, established after the sessions exist (never just what was asked for). */
@@ -25,8 +28,10 @@ export interface GenerationBackend {
   /** wasm threads, when ep is wasm. */
   threads?: number;
   requested: BackendPreference;
-  /** Set when WebGPU was asked for (or tried by 'auto') and failed: why, so the UI can show it. */
-  fallbackReason?: string;
+  /** Why this backend runs, in plain words (e.g. why 'auto' passed over a software adapter). */
+  why: string;
+  /** The library's own text when a failure led here (WebGPU would not start), for a disclosure. */
+  detail?: string;
 }
 
 export interface LoadModelRequest {
@@ -118,8 +123,8 @@ export interface GeneratedImage {
 export interface GenerationUsage {
   /** UNet evaluations per image summed over images: a guided step over one image counts 2 (batch format). */
   unetEvaluations: number;
-  /** Wall time of model runs (text encoder, denoising steps, VAE decode); CPU time on the wasm backend. */
-  gpuMs: number;
+  /** Wall time of model runs (text encoder, denoising steps, VAE decode), on whichever backend ran them. */
+  modelMs: number;
   /** Text-embedding cache: prompts found already encoded vs encoded now. */
   textCache: { hits: number; misses: number };
 }

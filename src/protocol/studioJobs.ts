@@ -6,6 +6,7 @@ import type {
   LoadModelRequest,
   UnloadModelsResult,
 } from '../generation/jobTypes';
+import type { PromptLength } from '../text/promptLength';
 import type { JobSpec } from './jobs';
 
 /** Where heavy work runs, as the worker found it. */
@@ -29,13 +30,17 @@ export interface AdapterReport {
 
 export interface BackendReport {
   backend: ComputeBackend;
-  /** Why this backend was chosen, e.g. "navigator.gpu missing" or "fallback adapter (SwiftShader)". */
+  /** What was found, in plain words, e.g. "this browser has no WebGPU, or it is turned off (navigator.gpu missing)". */
   reason: string;
+  /** The browser's own error text behind `reason`, for a disclosure; absent when nothing failed. */
+  detail?: string;
   /** Null when no adapter was found. */
   adapter: AdapterReport | null;
   /** Whether wasm threads (SharedArrayBuffer) are available. */
   crossOriginIsolated: boolean;
   logicalCores: number;
+  /** The wasm threads the worker's onnxruntime uses (the badge and the run reports both show this number). */
+  wasmThreads: number;
 }
 
 export interface PrepareImageRequest {
@@ -74,6 +79,8 @@ export type StudioJobs = {
   loadModel: JobSpec<LoadModelRequest, LoadedModel>;
   /** Text → images (PNG with A1111 parameters); progress per step with previews. Types: src/generation/jobTypes.ts. */
   generate: JobSpec<GenerateRequest, GenerateResult, GenerateProgress>;
+  /** Counts a prompt's CLIP tokens and names the words past what the text encoder reads. */
+  measurePrompt: JobSpec<string, PromptLength>;
   /** Releases every cached generation session (frees GPU memory, e.g. before training). */
   unloadModels: JobSpec<undefined, UnloadModelsResult>;
 };

@@ -23,7 +23,7 @@ const jsonl = [
 ].join('\n');
 
 const png = (tag: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, tag]);
-const result = (seed: number, customId = 'one') => ({ customId, images: [{ png: png(seed), seed }], usage: { unetEvaluations: 8, gpuMs: 20 } });
+const result = (seed: number, customId = 'one') => ({ customId, images: [{ png: png(seed), seed }], usage: { unetEvaluations: 8, modelMs: 20 }, backend: { ep: 'wasm', kind: 'cpu' } as const });
 
 /** Runs the queue's lines in order with `run` deciding each line's fate, as the store's loop does. */
 function drain(queue: BatchQueue, run: (id: string) => 'done' | 'fail' | 'stop'): BatchQueue {
@@ -85,7 +85,7 @@ describe('batch queue', () => {
     const archive = unzipSync(zipBatchResults(queueOutcomes(queue)));
     const lines = strFromU8(archive['results.jsonl']!).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      { custom_id: 'one', images: ['images/one-0.png'], seeds: [0], usage: { unet_evaluations: 8, gpu_ms: 20 } },
+      { custom_id: 'one', images: ['images/one-0.png'], seeds: [0], usage: { unet_evaluations: 8, model_ms: 20 }, backend: { ep: 'wasm', kind: 'cpu' } },
       { custom_id: 'three', error: { message: 'boom 1' } },
       { custom_id: 'four', error: { message: 'cancelled while running' } },
     ]);

@@ -15,8 +15,8 @@ const image = (seed: number, bytes = [0x89, 0x50, 0x4e, 0x47, seed]): NewGallery
   png: Uint8Array.from(bytes),
   params: { prompt: 'a cat', negativePrompt: '', sampler: 'euler_a', steps: 2, guidanceScale: 7, seed, width: 64, height: 64 },
   model: { id: 'builtin', untrained: true },
-  backend: { ep: 'wasm', kind: 'cpu', threads: 2, requested: 'wasm' },
-  usage: { unetEvaluations: 4, gpuMs: 10 },
+  backend: { ep: 'wasm', kind: 'cpu', threads: 2, requested: 'wasm', why: 'you chose CPU' },
+  usage: { unetEvaluations: 4, modelMs: 10 },
 });
 const storedKeys = async () => (await entries(store)).map(([k]) => String(k)).sort();
 

@@ -1,3 +1,4 @@
+import { explainBackendError } from '../generation/backendErrors';
 import { JobError } from '../protocol/jobs';
 
 /** A failed generation, as the person reads it: what went wrong and what to do about it. */
@@ -6,6 +7,8 @@ export interface GenerateFailure {
   fix: string;
   /** The request field the problem is about, when the worker named one. */
   field?: string;
+  /** The library's own error text, shown behind a "Technical detail" disclosure. */
+  detail?: string;
 }
 
 const FIELD_LABELS: Record<string, string> = {
@@ -31,14 +34,10 @@ export function explainGenerateFailure(error: unknown): GenerateFailure {
       ...(error.field ? { field: error.field } : {}),
     };
   }
-  if (/out of memory|allocat|exceeds the maximum|too large/i.test(message)) {
-    return { reason: message, fix: 'Make fewer images at once (they are denoised together), close other GPU-heavy tabs, and try again.' };
-  }
-  if (/device (was |is )?lost|lost the device/i.test(message)) {
-    return { reason: message, fix: 'The graphics device stopped responding. Reload the page to start a fresh worker, then try again.' };
-  }
+  const backend = explainBackendError(message);
+  if (backend) return { ...backend, detail: message };
   if (error instanceof JobError && error.code === 'unknown-job') {
-    return { reason: message, fix: 'The page and its worker are from different versions. Reload the page.' };
+    return { reason: 'The page and its worker are from different versions.', fix: 'Reload the page.', detail: message };
   }
-  return { reason: message, fix: 'Try again. If it keeps failing, reload the page; your gallery is kept.' };
+  return { reason: 'Something went wrong while generating.', fix: 'Try again. If it keeps failing, reload the page; your gallery is kept.', detail: message };
 }

@@ -14,7 +14,7 @@ import { createGenerateStore, previewInterval } from './generateStore';
 
 // The worker side here is a stand-in for src/generation's pipeline: it speaks the real protocol over a real
 // MessageChannel, steps through `steps` with progress and honours cancel, so the stores' own logic is what is tested.
-const backend: GenerationBackend = { ep: 'webgpu', kind: 'software-gpu', adapter: 'google swiftshader', requested: 'auto' };
+const backend: GenerationBackend = { ep: 'webgpu', kind: 'software-gpu', adapter: 'google swiftshader', requested: 'webgpu', why: 'you chose GPU' };
 const model: LoadedModel = {
   modelId: 'builtin',
   untrained: true,
@@ -60,7 +60,7 @@ function setup() {
       seeds,
       width: 64,
       height: 64,
-      usage: { unetEvaluations: 2 * request.steps * request.numImages, gpuMs: 30 * request.numImages, textCache: { hits: 0, misses: 2 } },
+      usage: { unetEvaluations: 2 * request.steps * request.numImages, modelMs: 30 * request.numImages, textCache: { hits: 0, misses: 2 } },
       timings: { compileMs: 0, textEncodeMs: 1, denoiseMs: 2, decodeMs: 3, totalMs: 6 },
       backend,
     };
@@ -70,14 +70,14 @@ function setup() {
   };
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: fail, prepareImage: fail, unloadModels: fail, loadModel: () => model, generate: fakeGenerate });
+  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: fail, prepareImage: fail, measurePrompt: fail, unloadModels: fail, loadModel: () => model, generate: fakeGenerate });
   const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
   port1.start();
   port2.start();
 
   const store = createStore(`generate-test-${dbCounter++}`, 'records');
   const gallery = createGalleryStore({ store });
-  const generate = createGenerateStore({ worker: client, gallery });
+  const generate = createGenerateStore({ worker: client, gallery, backendSetting: () => 'webgpu' });
   const batch = createBatchStore({ generate });
   const worker: Worker = { requests, reached: (step) => new Promise((resolve) => waiters.push({ step, resolve })) };
   return { store, gallery, generate, batch, worker };
@@ -103,6 +103,17 @@ describe('previewInterval', () => {
 });
 
 describe('generate store', () => {
+  it('a seed problem goes as soon as "Random each time" is chosen, not at the next submit', async () => {
+    const { generate, worker } = setup();
+    generate.getState().setField('seedMode', 'fixed');
+    generate.getState().setField('seed', 'abc');
+    await generate.getState().generate();
+    expect(generate.getState().problems.seed).toMatch(/seed/i);
+    expect(worker.requests).toEqual([]);
+    generate.getState().setField('seedMode', 'random');
+    expect(generate.getState().problems.seed).toBeUndefined();
+  });
+
   it('sends the checked form, saves each image with its own seed and share of the cost, and remembers the seed', async () => {
     const { store, gallery, generate, worker } = setup();
     const form = generate.getState();
@@ -116,13 +127,13 @@ describe('generate store', () => {
     await generate.getState().generate();
 
     expect(worker.requests).toEqual([
-      { modelId: 'builtin', prompt: 'a photo of a cat', negativePrompt: '', sampler: 'euler_a', steps: 3, guidanceScale: 5, seed: 41, numImages: 2, previewEvery: 1 },
+      { modelId: 'builtin', backend: 'webgpu', prompt: 'a photo of a cat', negativePrompt: '', sampler: 'euler_a', steps: 3, guidanceScale: 5, seed: 41, numImages: 2, previewEvery: 1 },
     ]);
     const items = gallery.getState().items;
     expect(items.map((i) => i.params.seed)).toEqual([41, 42]);
     expect(items[0]).toMatchObject({
       params: { prompt: 'a photo of a cat', sampler: 'euler_a', steps: 3, guidanceScale: 5, width: 64, height: 64 },
-      usage: { unetEvaluations: 6, gpuMs: 30 },
+      usage: { unetEvaluations: 6, modelMs: 30 },
       backend,
       model: { id: 'builtin', untrained: true },
     });
@@ -230,7 +241,7 @@ describe('batch store', () => {
     await batch.getState().start();
 
     expect(worker.requests.map((r) => r.prompt)).toEqual(['a cat', 'fail', 'a mug']);
-    expect(worker.requests[2]).toMatchObject({ steps: 1, seed: 9, numImages: 2, sampler: 'dpmpp_2m', guidanceScale: 7.5 }); // form defaults fill the gaps
+    expect(worker.requests[2]).toMatchObject({ backend: 'webgpu', steps: 1, seed: 9, numImages: 2, sampler: 'dpmpp_2m', guidanceScale: 7.5 }); // form defaults fill the gaps
     expect(batch.getState().queue?.lines.map((l) => l.status)).toEqual(['done', 'failed', 'done']);
     expect(gallery.getState().items.map((i) => [i.customId, i.params.seed])).toEqual([
       ['mug', 9],
@@ -241,9 +252,9 @@ describe('batch store', () => {
     const archive = unzipSync(new Uint8Array(await batch.getState().archive()!.arrayBuffer()));
     const results = strFromU8(archive['results.jsonl']!).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
     expect(results).toEqual([
-      { custom_id: 'cat', images: ['images/cat-0.png'], seeds: [7], usage: { unet_evaluations: 4, gpu_ms: 30 } },
+      { custom_id: 'cat', images: ['images/cat-0.png'], seeds: [7], usage: { unet_evaluations: 4, model_ms: 30 }, backend: { ep: 'webgpu', kind: 'software-gpu' } },
       { custom_id: 'broken', error: { message: 'steps must be at most 999 for this model' } },
-      { custom_id: 'mug', images: ['images/mug-0.png', 'images/mug-1.png'], seeds: [9, 10], usage: { unet_evaluations: 4, gpu_ms: 60 } },
+      { custom_id: 'mug', images: ['images/mug-0.png', 'images/mug-1.png'], seeds: [9, 10], usage: { unet_evaluations: 4, model_ms: 60 }, backend: { ep: 'webgpu', kind: 'software-gpu' } },
     ]);
     expect(archive['images/mug-1.png']).toEqual(new Uint8Array(pngFor(10)));
   });

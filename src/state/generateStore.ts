@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { GenerateDefaults } from '../generation/batchAdapter';
 import type {
+  BackendPreference,
   GenerateProgress,
   GenerateRequest,
   GenerateResult,
@@ -34,6 +35,8 @@ export interface RunProgress extends Pick<GenerateProgress, 'stage' | 'step' | '
   /** Share of the whole request done, 0–1. */
   fraction: number;
   etaMs: number | null;
+  /** When the current stage began (Date.now()): long stages without an ETA show the time so far. */
+  stageSince: number;
   /** Object URLs of the latest x0 previews, one per image of the batch being denoised. */
   previewUrls: string[];
   cancelling: boolean;
@@ -54,6 +57,8 @@ export interface LastRun {
 
 export interface ModelStatus {
   status: 'idle' | 'loading' | 'ready' | 'failed';
+  /** When the current load began (Date.now()), while loading. */
+  since?: number;
   info: LoadedModel | null;
   failure: GenerateFailure | null;
 }
@@ -85,7 +90,10 @@ export interface GenerateState {
   reuseLastSeed(): void;
   /** Fills the form with a gallery image's settings, seed fixed, so Generate makes it again. */
   fillFrom(item: GalleryItem): void;
+  /** Prepares the model on the current backend setting; a later call supersedes one still loading. */
   loadModel(): Promise<void>;
+  /** The backend setting changed: frees the sessions compiled for the old one and prepares the model again. */
+  switchBackend(): Promise<void>;
   /** Checks the form and runs it; problems show beside their fields and nothing runs. */
   generate(): Promise<void>;
   /** Runs one request, showing progress and previews and saving the images to the gallery. Rejects when it fails or is cancelled. */
@@ -98,8 +106,9 @@ export interface GenerateState {
 export type GenerateStore = ReturnType<typeof createGenerateStore>;
 
 /** The Generate step's settings and its one running job; heavy work happens in the worker. */
-export function createGenerateStore(deps: { worker: StudioClient; gallery: GalleryStore }) {
+export function createGenerateStore(deps: { worker: StudioClient; gallery: GalleryStore; backendSetting(): BackendPreference }) {
   let controller: AbortController | null = null;
+  let modelLoads = 0;
 
   return create<GenerateState>()((set, get) => {
     const revoke = (urls: readonly string[]) => urls.forEach((url) => URL.revokeObjectURL(url));
@@ -114,6 +123,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
         running: {
           ...current,
           stage: progress.stage,
+          stageSince: progress.stage === current.stage ? current.stageSince : Date.now(),
           step: progress.step,
           totalSteps: progress.totalSteps,
           imageIndex: progress.imageIndex,
@@ -144,7 +154,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           model: { id: result.modelId, untrained: result.untrained },
           backend: result.backend,
           // Images of one request are denoised together; each carries an equal share of the cost.
-          usage: { unetEvaluations: result.usage.unetEvaluations / share, gpuMs: result.usage.gpuMs / share },
+          usage: { unetEvaluations: result.usage.unetEvaluations / share, modelMs: result.usage.modelMs / share },
           ...(options.customId !== undefined ? { customId: options.customId } : {}),
         })),
       );
@@ -174,7 +184,9 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
       lastSeed: null,
 
       setField(key, value) {
-        set((s) => ({ form: { ...s.form, [key]: value }, problems: { ...s.problems, [key]: undefined } }));
+        // Choosing "Random each time" leaves no seed to be wrong: its problem goes with it.
+        const cleared = key === 'seedMode' ? { [key]: undefined, seed: undefined } : { [key]: undefined };
+        set((s) => ({ form: { ...s.form, [key]: value }, problems: { ...s.problems, ...cleared } }));
       },
 
       rollSeed() {
@@ -192,14 +204,21 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
       },
 
       async loadModel() {
-        if (get().model.status === 'loading') return;
-        set((s) => ({ model: { ...s.model, status: 'loading', failure: null } }));
+        const load = ++modelLoads;
+        set((s) => ({ model: { ...s.model, status: 'loading', since: s.model.since ?? Date.now(), failure: null } }));
         try {
-          const info = await deps.worker.request('loadModel', { modelId: MODEL_ID });
-          set({ model: { status: 'ready', info, failure: null } });
+          const info = await deps.worker.request('loadModel', { modelId: MODEL_ID, backend: deps.backendSetting() });
+          if (load === modelLoads) set({ model: { status: 'ready', info, failure: null } });
         } catch (error) {
-          set((s) => ({ model: { ...s.model, status: 'failed', failure: explainGenerateFailure(error) } }));
+          if (load === modelLoads) set((s) => ({ model: { status: 'failed', info: s.model.info, failure: explainGenerateFailure(error) } }));
         }
+      },
+
+      async switchBackend() {
+        if (get().model.status === 'idle') return;
+        set({ model: { status: 'loading', since: Date.now(), info: null, failure: null } });
+        await deps.worker.request('unloadModels', undefined).catch(() => undefined);
+        await get().loadModel();
       },
 
       async generate() {
@@ -210,7 +229,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           return;
         }
         set({ problems: {} });
-        const request = requestFrom(checked.settings, checked.settings.seed ?? randomSeed());
+        const request = requestFrom(checked.settings, checked.settings.seed ?? randomSeed(), deps.backendSetting());
         const count = request.numImages;
         await get()
           .execute(request, { label: count === 1 ? '1 image' : `${count} images` })
@@ -237,6 +256,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
             numImages: request.numImages,
             fraction: 0,
             etaMs: null,
+            stageSince: Date.now(),
             previewUrls: [],
             cancelling: false,
           },
@@ -283,16 +303,17 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           return null;
         }
         const { negativePrompt, sampler, steps, guidanceScale, seed, numImages } = checked.settings;
-        return { modelId: MODEL_ID, negativePrompt, sampler, steps, guidanceScale, seed, numImages };
+        return { modelId: MODEL_ID, negativePrompt, sampler, steps, guidanceScale, seed, numImages, backend: deps.backendSetting() };
       },
     };
   });
 }
 
 /** The `generate` payload for checked settings. Previews come about twenty times per run, at most every step. */
-function requestFrom(settings: GenerateSettings, seed: number): GenerateRequest {
+function requestFrom(settings: GenerateSettings, seed: number, backend: BackendPreference): GenerateRequest {
   return {
     modelId: MODEL_ID,
+    backend,
     prompt: settings.prompt,
     negativePrompt: settings.negativePrompt,
     sampler: settings.sampler,

@@ -10,7 +10,7 @@ export const BUILT_IN_MODEL_RESOLUTION = 64;
 /** The app's stores, wired to the one worker and the one IndexedDB store. */
 export const studioStore = openStudioStore();
 
-export const useBackend = createBackendStore(studioWorker());
+export const useBackend = createBackendStore(studioWorker(), globalThis.localStorage);
 
 export const useSubjects = createSubjectsStore({
   store: studioStore,

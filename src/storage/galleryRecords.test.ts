@@ -24,8 +24,8 @@ const item = (id: string, imageSha256: string, seed = 1): GalleryItem => ({
   params: { prompt: `prompt ${id}`, negativePrompt: '', sampler: 'ddim', steps: 4, guidanceScale: 7.5, seed, width: 64, height: 64 },
   createdAt: 1000 + seed,
   model: { id: 'builtin', untrained: true },
-  backend: { ep: 'webgpu', kind: 'software-gpu', adapter: 'google swiftshader', requested: 'webgpu' },
-  usage: { unetEvaluations: 8, gpuMs: 12.5 },
+  backend: { ep: 'webgpu', kind: 'software-gpu', adapter: 'google swiftshader', requested: 'webgpu', why: 'you chose GPU' },
+  usage: { unetEvaluations: 8, modelMs: 12.5 },
 });
 const images = (...hashes: string[]) => new Map(hashes.map((h) => [h, new Blob([`png ${h}`], { type: 'image/png' })]));
 
@@ -42,6 +42,17 @@ describe('gallery storage', () => {
     const image = await loadGalleryImage(store, 'h2');
     expect(image?.type).toBe('image/png');
     expect(await image?.text()).toBe('png h2');
+  });
+
+  it('reads items saved before usage said modelMs and the backend said why', async () => {
+    const current = item('a', 'h1');
+    const { why: _why, ...oldBackend } = current.backend;
+    const legacy = { ...current, usage: { unetEvaluations: 8, gpuMs: 12.5 }, backend: { ...oldBackend, fallbackReason: 'WebGPU unavailable' } };
+    await set(GALLERY_INDEX_KEY, { order: ['a'] }, store);
+    await set(galleryItemKey('a'), legacy, store);
+    const [loaded] = await loadGallery(store);
+    expect(loaded?.usage).toEqual({ unetEvaluations: 8, modelMs: 12.5 });
+    expect(loaded?.backend).toEqual({ ...oldBackend, why: 'WebGPU unavailable' });
   });
 
   it('adds new items in front without rewriting the ones already stored', async () => {

@@ -36,8 +36,8 @@ export interface GalleryItem {
   model: { id: string; untrained: boolean };
   /** What really ran the model. */
   backend: GenerationBackend;
-  /** What this image cost: UNet evaluations and GPU time, its share of the job that made it. */
-  usage: { unetEvaluations: number; gpuMs: number };
+  /** What this image cost: UNet evaluations and model time (wall time of the model runs), its share of the job that made it. */
+  usage: { unetEvaluations: number; modelMs: number };
   /** The batch request it answers, for images made by a batch job. */
   customId?: string;
 }
@@ -50,8 +50,24 @@ interface GalleryIndex {
 /** The stored gallery, newest first; index entries whose record is missing are skipped. */
 export async function loadGallery(store: UseStore): Promise<GalleryItem[]> {
   const index = (await get<GalleryIndex>(GALLERY_INDEX_KEY, store)) ?? { order: [] };
-  const records = await getMany<GalleryItem>(index.order.map(galleryItemKey), store);
-  return records.filter((item): item is GalleryItem => item !== undefined);
+  const records = await getMany<GalleryItem | LegacyGalleryItem>(index.order.map(galleryItemKey), store);
+  return records.filter((item) => item !== undefined).map(upgradeItem);
+}
+
+/** Items saved before usage said `modelMs` (it was `gpuMs`, also on the CPU) and the backend said why it ran. */
+type LegacyGalleryItem = Omit<GalleryItem, 'usage' | 'backend'> & {
+  usage: { unetEvaluations: number; modelMs?: number; gpuMs?: number };
+  backend: Omit<GalleryItem['backend'], 'why'> & { why?: string; fallbackReason?: string };
+};
+
+function upgradeItem(item: GalleryItem | LegacyGalleryItem): GalleryItem {
+  const { modelMs, gpuMs, ...usage } = item.usage as LegacyGalleryItem['usage'];
+  const { why, fallbackReason, ...backend } = item.backend as LegacyGalleryItem['backend'];
+  return {
+    ...item,
+    usage: { ...usage, modelMs: modelMs ?? gpuMs ?? 0 },
+    backend: { ...backend, why: why ?? fallbackReason ?? '' },
+  };
 }
 
 export async function loadGalleryImage(store: UseStore, sha256: string): Promise<Blob | undefined> {

@@ -10,6 +10,8 @@ export function Stepper() {
           <li key={s.id}>
             <button type="button" aria-current={s.id === step ? 'step' : undefined} onClick={() => goTo(s.id)}>
               <span className="step-number" aria-hidden="true">{i + 1}</span>
+              {/* "Step 4: Generate": the tab's name differs from the Generate step's own submit button. */}
+              <span className="visually-hidden">Step {i + 1}: </span>
               {s.title}
             </button>
           </li>

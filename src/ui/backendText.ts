@@ -1,25 +1,24 @@
 import type { BackendReport } from '../protocol/studioJobs';
+import type { BackendChoice } from '../worker/backendChoice';
 
-export const BACKEND_LABEL: Record<BackendReport['backend'], string> = {
-  'webgpu-gpu': 'WebGPU (GPU)',
-  'webgpu-software': 'WebGPU (software)',
-  'cpu-wasm': 'CPU (wasm)',
-};
+/** "1 thread", "2 threads". */
+export const threadsText = (n: number) => (n === 1 ? '1 thread' : `${n} threads`);
 
-/** What the backend means for how long things take, in plain words. */
-export function speedNote(report: BackendReport): string {
-  const threads = report.crossOriginIsolated
-    ? `${report.logicalCores} CPU threads`
-    : 'a single CPU thread (the page is not cross-origin isolated, so wasm threads are off)';
-  switch (report.backend) {
-    case 'webgpu-gpu':
-      return 'Training and sampling run on your graphics card: the fastest path this browser offers.';
-    case 'webgpu-software':
-      return (
-        'WebGPU is emulated on the CPU. It works but is far slower than a graphics card — a training step on it ' +
-        `took about 25× longer than on the CPU (wasm) path in our measurements. The CPU path uses ${threads}.`
-      );
-    case 'cpu-wasm':
-      return `Work runs on ${threads} with WebAssembly: fine for sampling small images, slow for training.`;
+/** Where work runs for the current setting: "CPU (wasm, 2 threads)", "WebGPU (GPU)", "WebGPU (software)". */
+export function choiceLabel(choice: BackendChoice, report: BackendReport): string {
+  if (choice.ep === 'wasm') return `CPU (wasm, ${threadsText(report.wasmThreads)})`;
+  return report.backend === 'webgpu-gpu' ? 'WebGPU (GPU)' : 'WebGPU (software)';
+}
+
+/** What the choice means for how long things take, in plain words. */
+export function speedNote(choice: BackendChoice, report: BackendReport): string {
+  if (choice.ep === 'webgpu') {
+    return report.backend === 'webgpu-gpu'
+      ? 'Training and sampling run on your graphics card: the fastest path this browser offers.'
+      : 'WebGPU is emulated on the CPU here. It works but is far slower than the CPU (wasm) path — choose Auto or CPU for speed.';
   }
+  const threads = report.crossOriginIsolated
+    ? threadsText(report.wasmThreads)
+    : '1 thread (the page is not cross-origin isolated, so wasm threads are off)';
+  return `Work runs on the CPU with WebAssembly, ${threads}: fine for sampling small images, slow for training.`;
 }

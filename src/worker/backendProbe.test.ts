@@ -27,17 +27,25 @@ describe('probeBackend', () => {
   it('reports CPU with the reason when WebGPU is missing or finds nothing', async () => {
     expect(await probeBackend({ ...scope, gpu: undefined })).toMatchObject({
       backend: 'cpu-wasm',
-      reason: expect.stringMatching(/^navigator\.gpu missing/),
+      reason: expect.stringMatching(/no WebGPU.*navigator\.gpu missing/),
       adapter: null,
     });
-    expect(await probeBackend({ ...scope, gpu: gpuWith(null) })).toMatchObject({ backend: 'cpu-wasm', reason: expect.stringMatching(/^no adapter/) });
+    expect(await probeBackend({ ...scope, gpu: gpuWith(null) })).toMatchObject({ backend: 'cpu-wasm', reason: expect.stringMatching(/found no graphics card/) });
+    // The browser's own words go to `detail`, never into the sentence people read.
     const throwing = { requestAdapter: async () => Promise.reject(new Error('GPU process crashed')) } as unknown as GPU;
-    expect((await probeBackend({ ...scope, gpu: throwing })).reason).toMatch(/GPU process crashed/);
+    const crashed = await probeBackend({ ...scope, gpu: throwing });
+    expect(crashed).toMatchObject({ reason: 'the browser would not hand out a graphics adapter', detail: 'GPU process crashed' });
+  });
+
+  it('gives wasm every core when cross-origin isolated, one thread otherwise', async () => {
+    expect((await probeBackend({ ...scope, gpu: undefined })).wasmThreads).toBe(8);
+    expect((await probeBackend({ ...scope, crossOriginIsolated: false, gpu: undefined })).wasmThreads).toBe(1);
+    expect((await probeBackend({ crossOriginIsolated: true, hardwareConcurrency: 2, gpu: undefined })).wasmThreads).toBe(2);
   });
 
   it('reports CPU, with the adapter, when the adapter refuses a device', async () => {
     const report = await probeBackend({ ...scope, gpu: gpuWith(adapter({ vendor: 'nvidia' }, { deviceError: new Error('blocklisted') })) });
-    expect(report).toMatchObject({ backend: 'cpu-wasm', reason: expect.stringMatching(/refused a device: blocklisted/) });
+    expect(report).toMatchObject({ backend: 'cpu-wasm', reason: expect.stringMatching(/adapter would not start/), detail: 'blocklisted' });
     expect(report.adapter?.vendor).toBe('nvidia');
   });
 

@@ -8,19 +8,36 @@ export interface ProbeScope {
   hardwareConcurrency: number;
 }
 
+/**
+ * wasm threads for onnxruntime: every logical core when the page is cross-origin isolated (threads need
+ * SharedArrayBuffer), else one. onnxruntime-web's own default is half the cores (1 of 2 on a small machine);
+ * the page itself does little while the worker computes, so no core is held back for it.
+ */
+export function wasmThreadCount(scope: Pick<ProbeScope, 'crossOriginIsolated' | 'hardwareConcurrency'>): number {
+  return scope.crossOriginIsolated ? Math.max(1, scope.hardwareConcurrency || 1) : 1;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** Asks WebGPU for an adapter and a device, and reports which compute backend the studio has and why. */
 export async function probeBackend(scope: ProbeScope): Promise<BackendReport> {
-  const base = { crossOriginIsolated: scope.crossOriginIsolated, logicalCores: scope.hardwareConcurrency };
-  const cpu = (reason: string): BackendReport => ({ ...base, backend: 'cpu-wasm', reason, adapter: null });
+  const base = { crossOriginIsolated: scope.crossOriginIsolated, logicalCores: scope.hardwareConcurrency, wasmThreads: wasmThreadCount(scope) };
+  const cpu = (reason: string, detail?: string): BackendReport => ({
+    ...base,
+    backend: 'cpu-wasm',
+    reason,
+    adapter: null,
+    ...(detail !== undefined ? { detail } : {}),
+  });
 
-  if (!scope.gpu) return cpu('navigator.gpu missing: this browser has no WebGPU, or it is turned off');
+  if (!scope.gpu) return cpu('this browser has no WebGPU, or it is turned off (navigator.gpu missing)');
   let adapter: GPUAdapter | null;
   try {
     adapter = await scope.gpu.requestAdapter();
   } catch (error) {
-    return cpu(`requesting a WebGPU adapter failed: ${error instanceof Error ? error.message : String(error)}`);
+    return cpu('the browser would not hand out a graphics adapter', errorText(error));
   }
-  if (!adapter) return cpu('no adapter: WebGPU is present but found no usable GPU or software renderer');
+  if (!adapter) return cpu('WebGPU is present but found no graphics card or software renderer to use');
 
   const report = describeAdapter(adapter);
   // An adapter can exist and still refuse a device (blocklisted driver, lost GPU); only a device can run work.
@@ -28,8 +45,7 @@ export async function probeBackend(scope: ProbeScope): Promise<BackendReport> {
     const device = await adapter.requestDevice();
     device.destroy();
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return { ...cpu(`the adapter refused a device: ${why}`), adapter: report };
+    return { ...cpu('the graphics adapter would not start (a blocked driver or a lost GPU)', errorText(error)), adapter: report };
   }
   const { software, reason } = classifyAdapter(report);
   return { ...base, backend: software ? 'webgpu-software' : 'webgpu-gpu', reason, adapter: report };

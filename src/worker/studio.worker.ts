@@ -1,6 +1,9 @@
 /// <reference lib="webworker" />
 import { GenerationService } from '../generation/generationService';
+import { JobError } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
+import { ClipTokenizer } from '../text/clipTokenizer';
+import { measurePrompt } from '../text/promptLength';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
 import { prepareImage } from './imagePreparation';
@@ -15,12 +18,16 @@ const backend = probeBackend({
 });
 
 // Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels).
-const generation = new GenerationService();
+const generation = new GenerationService(backend);
 
 serveJobs<StudioJobs>(self, {
   probeBackend: () => backend,
   prepareImage,
   loadModel: (request) => generation.loadModel(request),
   generate: (request, context) => generation.generate(request, context),
+  measurePrompt: (text) => {
+    if (typeof text !== 'string') throw new JobError('bad-input', 'the prompt must be text');
+    return measurePrompt(ClipTokenizer.shared(), text);
+  },
   unloadModels: () => generation.unloadModels(),
 });

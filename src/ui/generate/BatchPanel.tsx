@@ -1,4 +1,5 @@
 import { useRef } from 'react';
+import { SAMPLER_CHOICES_TEXT } from '../../batch/batchRequests';
 import { queueCounts, type QueueLine } from '../../state/batchQueue';
 import { useBatch, useGenerate } from '../../state/generateStudio';
 import { downloadBlob } from './download';
@@ -33,7 +34,7 @@ export function BatchPanel() {
       <p className="hint">
         A JSON Lines file, one request per line — <code>custom_id</code> and <code>prompt</code> required; <code>negative_prompt</code>,{' '}
         <code>sampler</code>, <code>steps</code>, <code>guidance_scale</code>, <code>seed</code>, <code>num_images</code> optional (left out: the
-        settings above):
+        settings above). <code>sampler</code>: {SAMPLER_CHOICES_TEXT}.
       </p>
       <pre className="example"><code>{EXAMPLE}</code></pre>
       <div className="actions">

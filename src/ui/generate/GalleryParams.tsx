@@ -26,7 +26,7 @@ export function GalleryParams({ item }: { item: GalleryItem }) {
       <dt>Ran on</dt>
       <dd data-testid="param-backend" data-ep={item.backend.ep}>{generationBackendLabel(item.backend)}</dd>
       <dt>Cost</dt>
-      <dd>{usage.unetEvaluations} UNet evaluations, {Math.round(usage.gpuMs)} ms model time</dd>
+      <dd>{usage.unetEvaluations} UNet evaluations, {Math.round(usage.modelMs)} ms model time</dd>
       {item.customId !== undefined && (
         <>
           <dt>Batch request</dt>

@@ -14,10 +14,14 @@ interface Props {
 /** One image, large, with everything stored about it; a modal dialog (Esc closes it). */
 export function GalleryViewer({ item, onRerun, onClose }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const closeButton = useRef<HTMLButtonElement>(null);
   const url = useStoredBlobUrl(item.imageSha256, loadGalleryImage);
   useEffect(() => {
     const element = dialog.current;
     element?.showModal();
+    // Focus goes to Close, at the bottom: without preventScroll a long prompt would scroll the image out of view.
+    closeButton.current?.focus({ preventScroll: true });
+    if (element) element.scrollTop = 0;
     return () => element?.close();
   }, []);
 
@@ -31,7 +35,7 @@ export function GalleryViewer({ item, onRerun, onClose }: Props) {
         <button type="button" onClick={() => (onRerun(item), onClose())}>Re-run these settings</button>
         <button type="button" className="secondary" onClick={() => void downloadGalleryItem(item)}>Download PNG</button>
         <button type="button" className="secondary danger-text" onClick={() => (confirmDelete(item), onClose())}>Delete</button>
-        <button type="button" className="secondary" onClick={onClose} autoFocus>Close</button>
+        <button type="button" className="secondary" onClick={onClose} ref={closeButton}>Close</button>
       </div>
     </dialog>
   );

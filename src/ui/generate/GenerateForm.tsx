@@ -1,15 +1,18 @@
 import { useId, type FormEvent, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { useBatch, useGenerate } from '../../state/generateStudio';
+import { PromptLengthNote } from './PromptLengthNote';
 import { GENERATE_LIMITS, SAMPLER_OPTIONS, type GenerateField, type GenerateFormValues } from '../../state/generateForm';
 
 const { steps, guidanceScale, numImages } = GENERATE_LIMITS;
 
 /** Prompt and sampling settings; every field labelled and checked, problems shown beside the field. */
 export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaElement | null> }) {
-  const { form, problems, running, lastSeed, setField, rollSeed, reuseLastSeed, generate } = useGenerate();
+  const { form, problems, running, lastSeed, model, setField, rollSeed, reuseLastSeed, generate } = useGenerate();
   const batchRunning = useBatch((s) => s.running);
   const id = useId();
-  const busy = running !== null || batchRunning;
+  // While the model is being prepared a run would only wait behind it, unseen: the button waits visibly instead.
+  const preparing = model.status === 'loading';
+  const busy = running !== null || batchRunning || preparing;
 
   // A fixed seed needs a number: the last one used, else a fresh one.
   function fixSeed() {
@@ -64,11 +67,12 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
           rows={3}
           value={form.prompt}
           aria-invalid={problems.prompt ? true : undefined}
-          aria-describedby={describedBy('prompt', true)}
+          aria-describedby={`${describedBy('prompt', true)} ${id}-prompt-tokens`}
           onChange={(e) => setField('prompt', e.target.value)}
           onKeyDown={submitOnModEnter}
         />
         <p id={`${id}-prompt-hint`} className="hint">What the picture shows. Ctrl+Enter generates.</p>
+        <PromptLengthNote text={form.prompt} id={`${id}-prompt-tokens`} />
         {error('prompt')}
       </div>
       <div className="field">
@@ -79,11 +83,12 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
           rows={2}
           value={form.negativePrompt}
           aria-invalid={problems.negativePrompt ? true : undefined}
-          aria-describedby={describedBy('negativePrompt', true)}
+          aria-describedby={`${describedBy('negativePrompt', true)} ${id}-negativePrompt-tokens`}
           onChange={(e) => setField('negativePrompt', e.target.value)}
           onKeyDown={submitOnModEnter}
         />
         <p id={`${id}-negativePrompt-hint`} className="hint">What to steer away from, e.g. “blurry”. Optional.</p>
+        <PromptLengthNote text={form.negativePrompt} id={`${id}-negativePrompt-tokens`} />
         {error('negativePrompt')}
       </div>
 
@@ -144,7 +149,7 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
 
       <div className="actions">
         <button type="submit" disabled={busy} data-testid="generate-button">
-          {running ? 'Generating…' : batchRunning ? 'A batch is running' : 'Generate'}
+          {running ? 'Generating…' : batchRunning ? 'A batch is running' : preparing ? 'Preparing the model…' : 'Generate'}
         </button>
       </div>
     </form>

@@ -1,5 +1,7 @@
 import { useGenerate } from '../../state/generateStudio';
+import { TechnicalDetail } from '../TechnicalDetail';
 import { generationBackendLabel } from './backendText';
+import { useSecondsSince } from './useSecondsSince';
 
 const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
 
@@ -7,9 +9,11 @@ const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
 export function ModelStatus() {
   const { model, lastRun, loadModel } = useGenerate();
   const info = model.info;
-  // The last run is the freshest word on the backend; before any run, the model load's.
-  const backend = lastRun?.backend ?? info?.backend;
+  // Each run updates the model's info, so it is the freshest word on the backend — the last run's only when the
+  // model is not loaded; while it is prepared again (a new backend setting) there is no word yet.
+  const backend = model.status === 'loading' ? undefined : (info?.backend ?? lastRun?.backend);
   const untrained = lastRun?.untrained ?? info?.untrained;
+  const seconds = useSecondsSince(model.status === 'loading' ? model.since : undefined);
 
   return (
     <div className="model-status" data-testid="model-status">
@@ -19,7 +23,12 @@ export function ModelStatus() {
         </p>
       )}
       <p className="model-facts" role="status">
-        {model.status === 'loading' && 'Preparing the built-in model (building and compiling its graphs)…'}
+        {model.status === 'loading' && (
+          <>
+            <progress aria-label="Preparing the model" className="inline-progress" /> Preparing the built-in model (building and
+            compiling its graphs) · working, {seconds} s so far
+          </>
+        )}
         {model.status === 'idle' && !backend && 'The model is prepared on first use.'}
         {info && (
           <>
@@ -36,12 +45,18 @@ export function ModelStatus() {
           </>
         )}
       </p>
-      {backend?.fallbackReason && <p className="hint">WebGPU was not used: {backend.fallbackReason}</p>}
+      {backend && (
+        <>
+          <p className="hint" data-testid="generation-backend-why">Why: {backend.why}.</p>
+          <TechnicalDetail detail={backend.detail} />
+        </>
+      )}
       {model.status === 'failed' && model.failure && (
         <div className="notice notice-error" role="alert">
           <div>
             <p>The model could not be prepared: {model.failure.reason}</p>
             <p>{model.failure.fix}</p>
+            <TechnicalDetail detail={model.failure.detail} />
           </div>
           <button type="button" className="secondary" onClick={() => void loadModel()}>
             Try again

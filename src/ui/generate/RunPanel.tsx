@@ -1,12 +1,14 @@
 import type { GenerateStage } from '../../generation/jobTypes';
 import type { RunProgress } from '../../state/generateStore';
 import { useBatch, useGenerate } from '../../state/generateStudio';
+import { TechnicalDetail } from '../TechnicalDetail';
 import { generationBackendLabel } from './backendText';
 import { pngFileName } from './download';
+import { useSecondsSince } from './useSecondsSince';
 
 const STAGE_TEXT: Record<Exclude<GenerateStage, 'denoising'>, string> = {
   'loading-model': 'Loading the model',
-  compiling: 'Compiling the model for this device (first run only)',
+  compiling: 'Preparing the model for this device (first run only)',
   'encoding-text': 'Encoding the prompt',
   decoding: 'Decoding the images',
 };
@@ -14,7 +16,23 @@ const STAGE_TEXT: Record<Exclude<GenerateStage, 'denoising'>, string> = {
 function stageText(run: RunProgress): string {
   if (run.stage !== 'denoising') return STAGE_TEXT[run.stage];
   const images = run.numImages > run.imageCount ? `, images ${run.imageIndex + 1}–${run.imageIndex + run.imageCount} of ${run.numImages}` : '';
+  if (run.step === 0) return `Denoising: running the first step${images}`;
   return `Denoising: step ${run.step} of ${run.totalSteps}${images}`;
+}
+
+/** The stage, and how long is left — or, before anything has been timed, that it is working and for how long. */
+function StageLine({ run }: { run: RunProgress }) {
+  const seconds = useSecondsSince(run.stageSince);
+  const eta = run.etaMs !== null && run.stage === 'denoising' ? etaText(run.etaMs) : null;
+  return (
+    <p className="run-stage" aria-live="polite" data-testid="run-stage">
+      {stageText(run)}
+      <span className="muted" data-testid="run-time">
+        {' · '}
+        {eta ?? `working, ${seconds} s so far`}
+      </span>
+    </p>
+  );
 }
 
 /** "about 12 s left", "about 3 min left". */
@@ -42,11 +60,14 @@ export function RunPanel() {
               <div className="preview-placeholder" aria-hidden="true" />
             )}
           </div>
-          <progress max={1} value={running.fraction} aria-label="Generation progress" data-testid="run-progress" />
-          <p className="run-stage" aria-live="polite" data-testid="run-stage">
-            {stageText(running)}
-            {running.etaMs !== null && running.stage === 'denoising' && <span className="muted"> · {etaText(running.etaMs)}</span>}
-          </p>
+          {/* Without a value the bar is indeterminate (it moves): stages with no step count still show work. */}
+          <progress
+            max={1}
+            value={running.stage === 'denoising' && running.step > 0 ? running.fraction : undefined}
+            aria-label="Generation progress"
+            data-testid="run-progress"
+          />
+          <StageLine run={running} />
           <div className="actions">
             <button type="button" className="danger-solid" onClick={cancel} disabled={running.cancelling}>
               {running.cancelling ? 'Cancelling…' : batchRunning ? 'Cancel batch' : 'Cancel'}
@@ -62,6 +83,7 @@ export function RunPanel() {
               <div>
                 <p><strong>Generation failed:</strong> {failure.reason}</p>
                 <p>{failure.fix}</p>
+                <TechnicalDetail detail={failure.detail} />
               </div>
             </div>
           )}
@@ -80,7 +102,7 @@ export function RunPanel() {
               </ul>
               <p className="run-facts" data-testid="run-facts" data-ep={lastRun.backend.ep}>
                 Ran on <strong>{generationBackendLabel(lastRun.backend)}</strong> · {lastRun.usage.unetEvaluations} UNet evaluations ·{' '}
-                {Math.round(lastRun.usage.gpuMs)} ms model time · {(lastRun.timings.totalMs / 1000).toFixed(1)} s in all
+                {Math.round(lastRun.usage.modelMs)} ms model time · {(lastRun.timings.totalMs / 1000).toFixed(1)} s in all
               </p>
               {!lastRun.saved && (
                 <p className="notice notice-error" role="alert">
