@@ -83,6 +83,21 @@ test('a sixth photo is refused, and fewer than three photos cannot proceed', asy
   await expect(page.getByTestId('step-priors')).toBeVisible();
 });
 
+test('messages about a subject go when another one is active; success messages fade', async ({ page }) => {
+  await subjectWithPhotos(page, 2);
+  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
+  const notices = page.getByTestId('notices');
+  await expect(notices).toContainText('Add 1 more photo: training needs at least 3 (this subject has 2).');
+
+  await page.getByRole('button', { name: 'New subject' }).click();
+  await createSubject(page, { name: 'Twelve', classNoun: 'cat' });
+  await expect(notices).toContainText('Subject “Twelve” created.');
+  await expect(notices).not.toContainText('Add 1 more photo');
+  await expect(notices.locator('li')).toHaveCount(1);
+  // A success needs no action: it goes by itself.
+  await expect(notices.locator('li')).toHaveCount(0, { timeout: 15_000 });
+});
+
 test('invalid class noun or identifier is refused with a message on the field, nothing saved', async ({ page }) => {
   await openStudio(page);
   await createSubject(page, { name: 'First', classNoun: 'dog', identifier: 'zoqu' });

@@ -61,4 +61,18 @@ describe('subjects store', () => {
     expect(await loadSubjects(store)).toEqual({ subjects: shown.subjects, activeId: shown.activeId });
     expect(await storedBlobKeys()).toEqual(shown.subjects.flatMap(blobHashes).map(blobKey).sort());
   });
+
+  it('drops messages about a subject once another one is active', async () => {
+    const subjects = makeStore();
+    await subjects.getState().createSubject({ name: 'Rex', classNoun: 'dog', identifier: 'zorvak' });
+    await subjects.getState().addFiles([new File(['photo-1'], 'one.jpg')]);
+    await subjects.getState().addFiles([new File(['photo-1'], 'again.jpg')]);
+    expect(subjects.getState().notices.map((n) => n.text)).toContain('again.jpg is the same file as one.jpg, already in this subject.');
+
+    await subjects.getState().createSubject({ name: 'Twelve', classNoun: 'cat', identifier: 'qelmin' });
+    expect(subjects.getState().notices.map((n) => [n.tone, n.text])).toEqual([['success', 'Subject “Twelve” created. Add 3–5 photos.']]);
+    // Back to Rex: Twelve's message goes too, and Rex's old problem does not come back.
+    await subjects.getState().setActive(subjects.getState().subjects[0]!.id);
+    expect(subjects.getState().notices).toEqual([]);
+  });
 });

@@ -12,7 +12,7 @@ import { SAMPLE_SUBJECT } from '../subjects/sampleSubject';
 import type { Subject, SubjectPhoto } from '../subjects/subject';
 import { checkSubjectFields, photosThatFit, SUBJECT_IMAGE_COUNT, type FieldProblems, type SubjectFields } from '../subjects/subjectRules';
 import type { StudioClient } from '../worker/studioWorker';
-import { notice, type Notice } from './notices';
+import { notice, noticesFor, type Notice } from './notices';
 
 export interface SubjectsDeps {
   store: UseStore;
@@ -60,12 +60,14 @@ export function createSubjectsStore(deps: SubjectsDeps) {
   let adding: AbortController | null = null;
 
   return create<SubjectsState>()((set, get) => {
-    const report = (...notices: Notice[]) => set((s) => ({ notices: [...s.notices, ...notices].slice(-8) }));
+    // A message about a subject that is no longer the active one (its photo finished after a switch) is out of context.
+    const report = (...notices: Notice[]) => set((s) => ({ notices: noticesFor([...s.notices, ...notices], s.activeId).slice(-8) }));
     const { apply, inTurn } = createSerializedApply<SubjectsSnapshot>({
       store: deps.store,
       plan: planSubjectsChange,
       read: () => ({ subjects: get().subjects, activeId: get().activeId }),
-      show: (after) => set(after),
+      // Messages about a subject go when it stops being the active one.
+      show: (after) => set((s) => ({ ...after, notices: after.activeId === s.activeId ? s.notices : noticesFor(s.notices, after.activeId) })),
       reportFailure(error, what) {
         const why = error instanceof StorageFullError ? error.message : `saving failed, nothing was changed: ${errorText(error)}`;
         report(notice('error', `${what} was not saved. ${why}`));
@@ -84,12 +86,12 @@ export function createSubjectsStore(deps: SubjectsDeps) {
       const subject = get().subjects.find((s) => s.id === get().activeId);
       if (!subject) return null;
       if (photosThatFit(subject.photos.length, 1) === 0) {
-        report(notice('error', `${file.name} was not added: a subject holds at most ${SUBJECT_IMAGE_COUNT.max} photos. Remove one first.`));
+        report(notice('error', `${file.name} was not added: a subject holds at most ${SUBJECT_IMAGE_COUNT.max} photos. Remove one first.`, subject.id));
         return null;
       }
       const sizeProblem = checkFileByteSize(file.size);
       if (sizeProblem) {
-        report(notice('error', `${file.name} ${sizeProblem}`));
+        report(notice('error', `${file.name} ${sizeProblem}`, subject.id));
         return null;
       }
       const bytes = await file.arrayBuffer();
@@ -126,7 +128,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
           changeSubject(latest, subject.id, (current) => {
             const duplicate = current.photos.find((p) => p.sha256 === photo.sha256);
             if (!duplicate) return { ...current, photos: [...current.photos, photo] };
-            report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`));
+            report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`, subject.id));
             return null;
           }),
         blobs,
@@ -165,7 +167,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
           problems = checkSubjectFields(fields, othersIdentifiers(latest, null));
           return hasProblems(problems) ? null : { subjects: [...latest.subjects, subject], activeId: subject.id };
         });
-        if (saved) report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`));
+        if (saved) report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`, subject.id));
         return problems;
       },
 
@@ -177,7 +179,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
             return hasProblems(problems) ? null : { ...subject, ...normalise(fields) };
           }),
         );
-        if (saved) report(notice('success', 'Subject saved.'));
+        if (saved) report(notice('success', 'Subject saved.', id));
         return problems;
       },
 
@@ -205,6 +207,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
         }
         adding = new AbortController();
         const { signal } = adding;
+        const subjectId = get().activeId;
         const added: string[] = [];
         try {
           for (const [i, file] of files.entries()) {
@@ -216,11 +219,11 @@ export function createSubjectsStore(deps: SubjectsDeps) {
             } catch (error) {
               if (error instanceof JobError && error.code === 'cancelled') break;
               const text = error instanceof JobError && error.code === 'bad-input' ? error.message : `could not be added: ${errorText(error)}`;
-              report(notice('error', `${file.name} ${text}`));
+              report(notice('error', `${file.name} ${text}`, subjectId));
             }
           }
-          if (added.length > 0) report(notice('success', `Added ${added.length} photo${added.length === 1 ? '' : 's'}: ${added.join(', ')}.`));
-          if (signal.aborted) report(notice('info', 'Adding photos was cancelled; photos added before that are kept.'));
+          if (added.length > 0) report(notice('success', `Added ${added.length} photo${added.length === 1 ? '' : 's'}: ${added.join(', ')}.`, subjectId));
+          if (signal.aborted) report(notice('info', 'Adding photos was cancelled; photos added before that are kept.', subjectId));
         } finally {
           adding = null;
           set({ preparing: null });

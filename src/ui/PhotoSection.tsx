@@ -21,7 +21,7 @@ export function PhotoSection({ subject }: { subject: Subject }) {
 
   function proceed() {
     const problem = checkReadyToProceed(count);
-    if (problem) useSubjects.setState((s) => ({ notices: [...s.notices, notice('error', problem)] }));
+    if (problem) useSubjects.setState((s) => ({ notices: [...s.notices, notice('error', problem, subject.id)] }));
     else goTo('priors');
   }
 
