@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { encodeInPage, withExifOrientation } from './support/images';
+import { animatedGif, encodeInPage, withExifOrientation } from './support/images';
 import { createSubject, dropFiles, openStudio, savedState, waitForIdle, type SavedState } from './support/studio';
 
 interface StoredPhoto {
@@ -138,4 +138,33 @@ test('photos can be added with the keyboard through the file picker', async ({ p
   await (await chooser).setFiles({ name: 'plush.png', mimeType: 'image/png', buffer: bytes });
   await waitForIdle(page);
   await expect(photoCards(page)).toHaveCount(1);
+});
+
+test('a photo with transparency and an animated GIF each say on their card what the model gets', async ({ page }) => {
+  await openStudio(page);
+  await createSubject(page, { name: 'Mug', classNoun: 'mug' });
+  const cutOut = await encodeInPage(page, { width: 96, height: 96, type: 'image/png', bands: ['rgba(0,0,0,0)', '#c33', 'rgba(0,0,0,0)'] });
+  const opaque = await encodeInPage(page, { width: 96, height: 96, type: 'image/png', bands: ['#3c3'] });
+  await dropFiles(page, [
+    { name: 'cut-out.png', type: 'image/png', bytes: cutOut },
+    { name: 'spin.gif', type: 'image/gif', bytes: animatedGif(80, 80, 3) },
+    { name: 'opaque.png', type: 'image/png', bytes: opaque },
+  ]);
+  await waitForIdle(page);
+  await expect(photoCards(page)).toHaveCount(3);
+  const note = (name: string) => photoCards(page).filter({ hasText: name }).getByTestId('photo-note');
+  await expect(note('cut-out.png')).toHaveText('Transparent parts are filled with white, as the model sees them.');
+  await expect(note('spin.gif')).toHaveText('Animated: only the first frame is used.');
+  await expect(note('opaque.png')).toHaveCount(0);
+  // The first frame (black) is the one cropped.
+  const centre = await photoCards(page).filter({ hasText: 'spin.gif' }).getByTestId('photo-crop').evaluate(async (img: HTMLImageElement) => {
+    await img.decode();
+    const canvas = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+    const context = canvas.getContext('2d')!;
+    context.drawImage(img, 0, 0);
+    return Array.from(context.getImageData(img.naturalWidth / 2, img.naturalHeight / 2, 1, 1).data);
+  });
+  expect(centre).toEqual([0, 0, 0, 255]);
+  await page.reload();
+  await expect(note('spin.gif')).toHaveText('Animated: only the first frame is used.');
 });

@@ -66,3 +66,47 @@ export function heicHeader(): Buffer {
   box.write('mif1heic', 16, 'binary');
   return Buffer.concat([box, Buffer.alloc(400, 0x11)]);
 }
+
+/**
+ * An animated GIF89a of `frames` solid frames (frame i black when i is even, white when odd), written by hand from
+ * the GIF spec: 2-colour table, LZW with a clear code before every two pixels so codes stay 3 bits wide.
+ */
+export function animatedGif(width: number, height: number, frames: number): Buffer {
+  const u16 = (n: number) => [n & 0xff, n >> 8];
+  const lzw = (pixel: number) => {
+    const codes: number[] = [];
+    for (let i = 0; i < width * height; i += 2) codes.push(4, pixel, ...(i + 1 < width * height ? [pixel] : []));
+    codes.push(5); // end of information
+    const bytes: number[] = [];
+    let bits = 0;
+    let used = 0;
+    for (const code of codes) {
+      bits |= code << used;
+      used += 3;
+      while (used >= 8) {
+        bytes.push(bits & 0xff);
+        bits >>= 8;
+        used -= 8;
+      }
+    }
+    if (used > 0) bytes.push(bits & 0xff);
+    const blocks: number[] = [];
+    for (let i = 0; i < bytes.length; i += 255) {
+      const chunk = bytes.slice(i, i + 255);
+      blocks.push(chunk.length, ...chunk);
+    }
+    return [2, ...blocks, 0];
+  };
+  const frame = (i: number) => [
+    0x21, 0xf9, 4, 0, ...u16(20), 0, 0, // graphic control: 0.2 s
+    0x2c, ...u16(0), ...u16(0), ...u16(width), ...u16(height), 0,
+    ...lzw(i % 2),
+  ];
+  return Buffer.from([
+    ...Buffer.from('GIF89a', 'ascii'), ...u16(width), ...u16(height), 0x80, 0, 0,
+    0, 0, 0, 255, 255, 255,
+    0x21, 0xff, 11, ...Buffer.from('NETSCAPE2.0', 'ascii'), 3, 1, 0, 0, 0, // loop forever
+    ...Array.from({ length: frames }, (_, i) => frame(i)).flat(),
+    0x3b,
+  ]);
+}

@@ -64,6 +64,10 @@ export interface PreparedImage {
   crop: ArrayBuffer;
   /** Whole photo scaled down, PNG. */
   thumbnail: ArrayBuffer;
+  /** Some pixels are (partly) transparent: crop and thumbnail show them on white. */
+  transparent: boolean;
+  /** The file is an animation (GIF, APNG, animated WebP): only its first frame is used. */
+  animated: boolean;
 }
 
 export type PrepareImageStage = 'checking' | 'decoding' | 'cropping';

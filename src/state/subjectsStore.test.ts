@@ -18,7 +18,7 @@ const preparingWorker = {
   async request(_type: 'prepareImage', payload: { bytes: ArrayBuffer }): Promise<PreparedImage> {
     const text = new TextDecoder().decode(payload.bytes);
     const encode = (tag: string) => new TextEncoder().encode(`${tag} ${text}`).buffer as ArrayBuffer;
-    return { sha256: `orig-${text}`, mime: 'image/jpeg', width: 100, height: 80, crop: encode('crop'), thumbnail: encode('thumb') };
+    return { sha256: `orig-${text}`, mime: 'image/jpeg', width: 100, height: 80, crop: encode('crop'), thumbnail: encode('thumb'), transparent: false, animated: false };
   },
 } as unknown as StudioClient;
 

@@ -115,6 +115,8 @@ export function createSubjectsStore(deps: SubjectsDeps) {
         cropSha256: await sha256Hex(prepared.crop),
         cropResolution: deps.resolution,
         thumbnailSha256: await sha256Hex(prepared.thumbnail),
+        ...(prepared.transparent ? { transparent: true } : {}),
+        ...(prepared.animated ? { animated: true } : {}),
       };
       const blobs = new Map([
         [photo.sha256, new Blob([file], { type: prepared.mime })],

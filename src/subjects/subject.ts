@@ -11,6 +11,10 @@ export interface SubjectPhoto {
   cropSha256: string;
   cropResolution: number;
   thumbnailSha256: string;
+  /** Set when the photo had transparent parts, which the crop shows on white (absent in photos saved before). */
+  transparent?: boolean;
+  /** Set when the file was an animation, of which only the first frame is used. */
+  animated?: boolean;
 }
 
 /** Someone's dog, mug or plush toy: what the model is personalised to. */

@@ -2,6 +2,7 @@ import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
 import type { PrepareImageRequest, PrepareImageStage, PreparedImage } from '../protocol/studioJobs';
 import { sha256Hex } from '../storage/contentHash';
+import { isAnimated } from '../subjects/imageAnimation';
 import { IMAGE_MIME } from '../subjects/imageHeader';
 import { checkImageBytes } from '../subjects/imageRules';
 
@@ -34,7 +35,16 @@ export async function prepareImage(
     const crop = await renderCentreSquare(bitmap, request.resolution);
     const thumbnail = await renderThumbnail(bitmap, request.thumbnailSize);
     context.transfer(crop, thumbnail);
-    return { sha256, mime, width: bitmap.width, height: bitmap.height, crop, thumbnail };
+    return {
+      sha256,
+      mime,
+      width: bitmap.width,
+      height: bitmap.height,
+      crop,
+      thumbnail,
+      transparent: check.format !== 'jpeg' && hasTransparency(bitmap),
+      animated: isAnimated(bytes, check.format),
+    };
   } finally {
     bitmap.close();
   }
@@ -67,6 +77,19 @@ async function renderThumbnail(bitmap: ImageBitmap, longestSide: number): Promis
   } finally {
     resized.close();
   }
+}
+
+/** Whether any pixel is not fully opaque (checked at up to 256 px: enough to see a cut-out or a clear background). */
+function hasTransparency(bitmap: ImageBitmap): boolean {
+  const scale = Math.min(1, 256 / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  if (!context) throw new Error('OffscreenCanvas 2D context is unavailable in this browser');
+  context.drawImage(bitmap, 0, 0, width, height);
+  const { data } = context.getImageData(0, 0, width, height);
+  for (let i = 3; i < data.length; i += 4) if (data[i]! < 255) return true;
+  return false;
 }
 
 async function encodeOnWhite(bitmap: ImageBitmap, width: number, height: number): Promise<ArrayBuffer> {
