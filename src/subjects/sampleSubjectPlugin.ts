@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
-import { SAMPLE_SUBJECT } from './sampleSubject';
+import { SAMPLE_SUBJECT } from './sampleSubject.ts';
 
 /** Serves (dev) and emits (build) the sample subject's images from the emoji package, so none are committed. */
 export function sampleSubjectPlugin(): Plugin {
