@@ -236,7 +236,7 @@ describe('batch store', () => {
       ]),
     );
     expect(batch.getState().queue?.invalid).toEqual([
-      { line: 2, field: '/sampler', message: 'line 2: /sampler must be one of "ddim", "euler_a", "dpmpp_2m"' },
+      { line: 2, field: '/sampler', message: 'line 2: /sampler must be one of DDIM, Euler a, DPM++ 2M (or ddim, euler_a, dpmpp_2m; any case)' },
     ]);
     await batch.getState().start();
 
