@@ -37,10 +37,11 @@ describe('probeBackend', () => {
     expect(crashed).toMatchObject({ reason: 'the browser would not hand out a graphics adapter', detail: 'GPU process crashed' });
   });
 
-  it('gives wasm every core when cross-origin isolated, one thread otherwise', async () => {
-    expect((await probeBackend({ ...scope, gpu: undefined })).wasmThreads).toBe(8);
+  it('gives wasm every core but one when cross-origin isolated, one thread otherwise', async () => {
+    expect((await probeBackend({ ...scope, gpu: undefined })).wasmThreads).toBe(7);
     expect((await probeBackend({ ...scope, crossOriginIsolated: false, gpu: undefined })).wasmThreads).toBe(1);
-    expect((await probeBackend({ crossOriginIsolated: true, hardwareConcurrency: 2, gpu: undefined })).wasmThreads).toBe(2);
+    expect((await probeBackend({ crossOriginIsolated: true, hardwareConcurrency: 2, gpu: undefined })).wasmThreads).toBe(1);
+    expect((await probeBackend({ crossOriginIsolated: true, hardwareConcurrency: 1, gpu: undefined })).wasmThreads).toBe(1);
   });
 
   it('reports CPU, with the adapter, when the adapter refuses a device', async () => {

@@ -9,12 +9,15 @@ export interface ProbeScope {
 }
 
 /**
- * wasm threads for onnxruntime: every logical core when the page is cross-origin isolated (threads need
- * SharedArrayBuffer), else one. onnxruntime-web's own default is half the cores (1 of 2 on a small machine);
- * the page itself does little while the worker computes, so no core is held back for it.
+ * wasm threads for onnxruntime: every logical core but one, which is left to the page and the rest of the
+ * machine, when the page is cross-origin isolated (threads need SharedArrayBuffer); else one. Measured on the
+ * 2-core machine this is developed on (shared, load average 8–15): a warm 20-step image in the studio's worker took
+ * 5.1–5.3 s with 1 thread against 5.5–9.5 s with 2, and in a page 2.2 s against 17.6 s — onnxruntime's threads
+ * wait by spinning, so a thread without a core of its own slows every step. (onnxruntime-web's own default is half
+ * the cores, at most 4, and was not what the badge said.)
  */
 export function wasmThreadCount(scope: Pick<ProbeScope, 'crossOriginIsolated' | 'hardwareConcurrency'>): number {
-  return scope.crossOriginIsolated ? Math.max(1, scope.hardwareConcurrency || 1) : 1;
+  return scope.crossOriginIsolated ? Math.max(1, (scope.hardwareConcurrency || 1) - 1) : 1;
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
