@@ -70,7 +70,7 @@ export default defineConfig(({ mode }) => ({
     ...(mode === 'test' ? { chunkSizeWarningLimit: 4096 } : {}),
   },
   test: {
-    include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
   },
