@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { STATE, compileTrainStep } from '../optim/trainStep';
 import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/referenceBlock';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { opTimes, readProfile } from './nativeProfile';
 import { TrainRuntime } from './trainRuntime';
 
 const cfg = { ...TINY_BLOCK, trainNonAttention: true };
@@ -81,5 +85,28 @@ describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
     expect(pa.some((v, i) => v !== compiled.initialState[STATE.params]![i])).toBe(true);
     await native.dispose();
     await wasm.dispose();
+  });
+
+  test('profiles every node of every run when asked, and the per-op-type times add up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-'));
+    try {
+      const rt = await TrainRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState, profileFilePrefix: join(dir, 'step') });
+      for (let t = 1; t <= 2; t++) await rt.run('step', feeds(t));
+      rt.endProfiling();
+      await rt.dispose();
+      const events = readProfile(join(dir, 'step'));
+      const ops = opTimes(events);
+      const kernels = events.filter((e) => e.cat === 'Node' && e.name?.endsWith('_kernel_time'));
+      expect(ops.map((o) => o.op)).toEqual(expect.arrayContaining(['Conv', 'MatMul']));
+      expect(ops.reduce((a, o) => a + o.count, 0)).toBe(kernels.length);
+      expect(ops.reduce((a, o) => a + o.ms, 0)).toBeCloseTo(kernels.reduce((a, e) => a + e.dur!, 0) / 1000, 6);
+      for (let i = 1; i < ops.length; i++) expect(ops[i]!.ms).toBeLessThanOrEqual(ops[i - 1]!.ms);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('profiling is refused on the wasm EP', async () => {
+    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, profileFilePrefix: 'x' })).rejects.toThrow(/profiling needs ep 'cpu'/);
   });
 });

@@ -36,6 +36,11 @@ export interface TrainRuntimeOptions {
   io?: 'ort' | 'gpu' | 'capture';
   /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'); ep 'cpu' always loads onnxruntime-node. */
   ortFlavor?: OrtFlavor;
+  /**
+   * ep 'cpu' only: onnxruntime's profiler records every node of every run into
+   * `<profileFilePrefix>_<timestamp>.json` (chrome-trace events), written by {@link endProfiling}.
+   */
+  profileFilePrefix?: string;
 }
 
 /** A per-run feed: a typed array with the program's declared shape, or a number for a scalar. */
@@ -84,6 +89,7 @@ export class TrainRuntime {
     if (opts.ep !== 'webgpu' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
     if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
     const native = opts.ep === 'cpu';
+    if (opts.profileFilePrefix !== undefined && !native) throw new Error("TrainRuntime: profiling needs ep 'cpu'");
     const ort = await loadOrt(native ? 'node-native' : opts.ortFlavor);
     if (!native) configureWasmThreads(ort, opts.threads);
     const threads = opts.threads ?? (native ? await nodeCpuCount() : undefined);
@@ -94,7 +100,9 @@ export class TrainRuntime {
     const sessions: Session[] = [];
     for (const p of opts.programs) {
       const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
-      const session = await ort.InferenceSession.create(p.model, sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs, threads }));
+      const options = sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs, threads });
+      if (opts.profileFilePrefix !== undefined) Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix });
+      const session = await ort.InferenceSession.create(p.model, options);
       sessions.push({ program: p, session });
     }
     const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
@@ -192,6 +200,11 @@ export class TrainRuntime {
       if (v.length !== cur.tensor.size) throw new Error(`importState: ${name} has ${v.length} values, expected ${cur.tensor.size}`);
     }
     this.setState(values);
+  }
+
+  /** Ends profiling (see {@link TrainRuntimeOptions.profileFilePrefix}): each session writes its trace file. */
+  endProfiling(): void {
+    for (const s of this.sessions.values()) s.session.endProfiling();
   }
 
   async dispose(): Promise<void> {

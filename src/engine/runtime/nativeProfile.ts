@@ -1,0 +1,44 @@
+/**
+ * onnxruntime's profiler output (Node only: TrainRuntime with ep 'cpu' and `profileFilePrefix`). The trace is
+ * chrome-trace JSON; each executed node is one event with `cat: 'Node'`, `dur` in µs and `args.op_name`.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface ProfileEvent {
+  readonly cat?: string;
+  readonly name?: string;
+  readonly dur?: number;
+  readonly args?: { readonly op_name?: string };
+}
+
+export interface OpTime {
+  readonly op: string;
+  /** Summed kernel time over all profiled runs, ms. */
+  readonly ms: number;
+  /** Node executions (nodes × runs). */
+  readonly count: number;
+}
+
+/** Kernel time per op type, largest first. Only the `*_kernel_time` events: fence/pre/post events would double-count. */
+export function opTimes(events: readonly ProfileEvent[]): OpTime[] {
+  const acc = new Map<string, { us: number; count: number }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.args?.op_name || !e.name?.endsWith('_kernel_time')) continue;
+    const a = acc.get(e.args.op_name) ?? { us: 0, count: 0 };
+    a.us += e.dur ?? 0;
+    a.count++;
+    acc.set(e.args.op_name, a);
+  }
+  return [...acc.entries()].map(([op, a]) => ({ op, ms: a.us / 1000, count: a.count })).sort((x, y) => y.ms - x.ms);
+}
+
+/** The newest trace file onnxruntime wrote for `prefix` (`<prefix>_<timestamp>.json`), parsed. */
+export function readProfile(prefix: string): ProfileEvent[] {
+  const dir = dirname(prefix);
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(`${basename(prefix)}_`) && f.endsWith('.json'))
+    .sort();
+  if (!files.length) throw new Error(`no profile ${prefix}_*.json in ${dir}`);
+  return JSON.parse(readFileSync(join(dir, files[files.length - 1]!), 'utf8')) as ProfileEvent[];
+}
