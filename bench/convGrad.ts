@@ -1,27 +1,22 @@
 /**
- * `npm run bench:conv-grad`: convolution gradients, old formulations vs the current choice by shape, on the
- * wasm EP in Node; JSON on stdout. Whole train steps (all weights train, AdamW, clipping) of the built-in VAE
- * (encode → decode reconstruction, B=8, 64×64) and UNet (B=32), rounds interleaved; then every distinct Conv
- * shape of both models with its weight and input gradient alone, per formulation.
+ * `npm run bench:conv-grad`: convolution gradients, old formulations vs the current choice by shape, on
+ * onnxruntime-node's CPU EP and the wasm EP in Node; JSON on stdout. Whole train steps (all weights train, AdamW,
+ * clipping) of the built-in VAE (encode → decode reconstruction, B=8, 64×64) and UNet (B=32), old and new
+ * interleaved on each runtime; then every distinct Conv shape of both models with its weight and input gradient
+ * alone, per formulation (wasm EP only).
  *
- * Options: --what=vae,unet,shapes --steps=N (timed steps per run, default 3) --rounds=N (default 1)
- * --threads=N (wasm threads, default 1).
+ * Options: --what=vae,unet,shapes --eps=cpu,wasm (default both; cpu = onnxruntime-node) --steps=N (timed steps
+ * per run, default 3) --rounds=N (default 1) --threads=N (threads of either runtime, default 1).
  */
-import vaeConfigJson from '../models/builtin/vae/config.json';
-import unetConfigJson from '../models/builtin/unet/config.json';
 import { convGradFormulation, convInputGrad, convWeightGrad } from '../src/engine/autodiff/convGrad';
 import { GraphBuilder, attrInts, type Tensor } from '../src/engine/graph';
 import { createWasmSession, feedsFor } from '../src/engine/graph/runWasm';
-import { weightedMse } from '../src/engine/optim/loss';
 import { compileTrainStep } from '../src/engine/optim/trainStep';
 import { TrainRuntime } from '../src/engine/runtime/trainRuntime';
-import { parseUNetConfig, parseVAEConfig } from '../src/model/config';
-import { ModelParams } from '../src/model/params';
-import { unetForward } from '../src/model/unet';
-import { vaeDecode, vaeEncode } from '../src/model/vae';
 import { cpus, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-web';
 import { option } from './harness-page';
+import { UNET_FULL_BATCH, VAE_BATCH, unetFullLossGraph, vaeLossGraph, type LossGraph } from './networks';
 
 type Formulation = typeof convGradFormulation;
 /** The Conv gradients before im2col (image-sized-kernel Conv for dW, ConvTranspose for dX) vs the product's choice by shape. */
@@ -31,46 +26,12 @@ const threads = Number(option('threads', '1'));
 const steps = Number(option('steps', '3'));
 const rounds = Number(option('rounds', '1'));
 const what = option('what', 'shapes,vae,unet').split(',');
+const eps = option('eps', 'cpu,wasm').split(',') as ('cpu' | 'wasm')[];
 const wave = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
-interface Net { graph: GraphBuilder; loss: Tensor; batch: Record<string, Float32Array>; description: string }
-
-function vaeNet(batch: number): Net {
-  const c = parseVAEConfig(vaeConfigJson);
-  const g = new GraphBuilder('vae');
-  const p = new ModelParams(g, { kind: 'seeded', seed: 1 }, { group: () => 'trainable' });
-  const x = g.input('sample', 'float32', [batch, c.in_channels, c.sample_size, c.sample_size]);
-  const rec = vaeDecode(p, c, vaeEncode(p, c, x).mean);
-  const loss = weightedMse(g, rec, x, g.input('sample_weight', 'float32', [batch]));
-  return { graph: g, loss, batch: { sample: wave(x.size, 1), sample_weight: new Float32Array(batch).fill(1 / batch) }, description: `VAE encode→decode reconstruction, all weights train, B=${batch}` };
-}
-
-function unetNet(batch: number): Net {
-  const c = parseUNetConfig(unetConfigJson);
-  const g = new GraphBuilder('unet');
-  const p = new ModelParams(g, { kind: 'seeded', seed: 1 }, { group: () => 'trainable' });
-  const size = c.sample_size!;
-  const sample = g.input('sample', 'float32', [batch, c.in_channels, size, size]);
-  const timestep = g.input('timestep', 'float32', [batch]);
-  const ehs = g.input('encoder_hidden_states', 'float32', [batch, 77, c.cross_attention_dim]);
-  const out = unetForward(p, c, { sample, timestep, encoderHiddenStates: ehs });
-  const target = g.input('target', 'float32', out.shape);
-  const loss = weightedMse(g, out, target, g.input('sample_weight', 'float32', [batch]));
-  return {
-    graph: g,
-    loss,
-    batch: {
-      sample: wave(sample.size, 1),
-      timestep: Float32Array.from({ length: batch }, (_, i) => (37 * i) % 1000),
-      encoder_hidden_states: wave(ehs.size, 2),
-      target: wave(target.size, 3),
-      sample_weight: new Float32Array(batch).fill(1 / batch),
-    },
-    description: `built-in UNet2DConditionModel, all weights train, B=${batch}`,
-  };
-}
+type Net = LossGraph;
 
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -82,16 +43,16 @@ interface Timed {
   cpu: number[];
 }
 
-async function trainStep(make: () => Net, f: Formulation): Promise<Timed & { nodes: number; losses: number[] }> {
+async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): Promise<Timed & { nodes: number; losses: number[] }> {
   Object.assign(convGradFormulation, f);
   const net = make();
   const c = compileTrainStep(net.graph, net.loss, { adamw: { weightDecay: 0.01 } });
-  const rt = await TrainRuntime.create({ ep: 'wasm', programs: [c.step], state: c.initialState, threads });
+  const rt = await TrainRuntime.create({ ep, programs: [c.step], state: c.initialState, threads });
   const timed: Timed = { wall: [], cpu: [] };
   const losses: number[] = [];
   for (let t = 1; t <= 1 + steps; t++) {
     const [a, b] = [performance.now(), cpuMs()];
-    const { metrics } = await rt.run('step', { ...net.batch, lr: 1e-4, step: t, max_grad_norm: 1 });
+    const { metrics } = await rt.run('step', { ...net.feeds, lr: 1e-4, step: t, max_grad_norm: 1 });
     if (t > 1) {
       timed.wall.push(r1(performance.now() - a));
       timed.cpu.push(r1(cpuMs() - b));
@@ -162,29 +123,40 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
 ort.env.wasm.numThreads = threads;
 const out: Record<string, unknown> = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-  wasmThreads: threads,
+  threads,
   timedSteps: steps,
   rounds,
-  note: 'old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after one warm-up, rounds interleaved; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model',
+  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after one warm-up, rounds interleaved; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
   loadBefore: loadavg().map(r1),
 };
-const nets: Record<string, () => Net> = { vae: () => vaeNet(8), unet: () => unetNet(32) };
+const nets: Record<string, () => Net> = { vae: () => vaeLossGraph(VAE_BATCH), unet: () => unetFullLossGraph(UNET_FULL_BATCH) };
 for (const [name, make] of Object.entries(nets)) {
   if (!what.includes(name)) continue;
-  const acc = Object.fromEntries(Object.keys(STEPS).map((k) => [k, { wall: [] as number[], cpu: [] as number[], nodes: 0, losses: [] as number[] }]));
+  const runs = eps.flatMap((ep) => Object.keys(STEPS).map((k) => ({ ep, k, key: `${ep} ${k}` })));
+  const acc = Object.fromEntries(runs.map((r) => [r.key, { wall: [] as number[], cpu: [] as number[], nodes: 0, losses: [] as number[] }]));
   for (let r = 0; r < rounds; r++) {
-    for (const [k, f] of Object.entries(STEPS)) {
-      const res = await trainStep(make, f);
-      acc[k] = { wall: [...acc[k]!.wall, ...res.wall], cpu: [...acc[k]!.cpu, ...res.cpu], nodes: res.nodes, losses: res.losses };
-      process.stderr.write(`${name} ${k} ${JSON.stringify(res)}\n`);
+    for (const { ep, k, key } of runs) {
+      const res = await trainStep(make, STEPS[k]!, ep);
+      acc[key] = { wall: [...acc[key]!.wall, ...res.wall], cpu: [...acc[key]!.cpu, ...res.cpu], nodes: res.nodes, losses: res.losses };
+      process.stderr.write(`${name} ${key} ${JSON.stringify(res)}\n`);
     }
   }
-  const stat = (k: string) => {
-    const a = acc[k]!;
+  const stat = (key: string) => {
+    const a = acc[key]!;
     return { cpuMsPerStep: r1(median(a.cpu)), cpuMsMin: r1(Math.min(...a.cpu)), wallMsPerStep: r1(median(a.wall)), wallMsMin: r1(Math.min(...a.wall)), nodes: a.nodes, losses: a.losses };
   };
-  const speedup = (f: (xs: number[]) => number) => Math.round((100 * f(acc.old!.cpu)) / f(acc.new!.cpu)) / 100;
-  out[name] = { description: make().description, old: stat('old'), new: stat('new'), cpuSpeedup: { median: speedup(median), min: speedup((xs) => Math.min(...xs)) } };
+  const ratio = (a: number[], b: number[], f: (xs: number[]) => number) => Math.round((100 * f(a)) / f(b)) / 100;
+  const min = (xs: number[]) => Math.min(...xs);
+  const row: Record<string, unknown> = { description: make().description };
+  for (const ep of eps) {
+    const [o, n] = [acc[`${ep} old`]!.cpu, acc[`${ep} new`]!.cpu];
+    row[ep] = { old: stat(`${ep} old`), new: stat(`${ep} new`), cpuSpeedup: { median: ratio(o, n, median), min: ratio(o, n, min) } };
+  }
+  if (eps.length === 2) {
+    const [w, c] = [acc['wasm new']!.cpu, acc['cpu new']!.cpu];
+    row.newCpuOverWasm = { median: ratio(w, c, median), min: ratio(w, c, min) };
+  }
+  out[name] = row;
 }
 if (what.includes('shapes')) {
   for (const [name, make] of Object.entries(nets)) {
