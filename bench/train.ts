@@ -250,7 +250,14 @@ for (const n of networks) {
     process.stderr.write(`  profile ${n}: ${JSON.stringify(profiles[n]).slice(0, 400)}\n`);
   }
 }
-const web = flag('no-browser') ? null : await browser();
+// A browser failure (no Chromium, port taken) still prints the Node rows, with the reason.
+let browserError: string | undefined;
+const web = flag('no-browser')
+  ? null
+  : await browser().catch((e: Error) => {
+      browserError = e.message.split('\n')[0];
+      return null;
+    });
 if (web) {
   for (const r of web.rows) if (r.msMin && stepFlops[r.network]) r.gflopsPerS = gflops(stepFlops[r.network]!, r.msMin);
   rows.push(...web.rows);
@@ -260,6 +267,7 @@ console.log(
   JSON.stringify(
     {
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, chromium: web?.chromium },
+      ...(browserError ? { browserError } : {}),
       threads,
       timedSteps: { small: steps, big: bigSteps, bigNetworks: BIG },
       rounds,
