@@ -159,10 +159,11 @@ async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: numb
     for (const [i, req] of requests.entries()) {
       const acc = runs[i]!;
       if (acc.error) continue;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const r = await Promise.race([
           page.evaluate((q) => window.engineHarness.runTrainStep(q), req),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs)),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs))),
         ]);
         acc.result ??= r;
         acc.times.push(...r.msPerStep);
@@ -171,6 +172,9 @@ async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: numb
         // A timed-out run keeps going in the page: start the next one in a fresh page.
         await page.reload();
         await page.waitForFunction(() => document.body.dataset.ready === 'true');
+      } finally {
+        // A pending timer would keep the process alive for up to limitMs after the JSON is printed.
+        clearTimeout(timer);
       }
     }
   }
