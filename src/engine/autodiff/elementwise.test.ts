@@ -4,6 +4,12 @@ import { fdCheck, paramOf as p, type FdCase } from './fdCheck';
 
 const cases: Record<string, FdCase> = {
   'Add broadcast': { build: (g, r) => ({ out: g.add(p(g, r, 'a', [2, 3, 4]), p(g, r, 'b', [3, 1])) }) },
+  'Add broadcast to a [1, 1] operand (every axis summed)': {
+    build: (g, r) => ({ out: g.mul(g.add(p(g, r, 'a', [2, 3]), p(g, r, 'b', [1, 1])), p(g, r, 'c', [2, 3])) }),
+  },
+  'Add broadcast to a [3, 1, 1] operand (leading and inner axes summed)': {
+    build: (g, r) => ({ out: g.mul(g.add(p(g, r, 'a', [2, 3, 4, 5]), p(g, r, 'b', [3, 1, 1])), p(g, r, 'c', [2, 3, 4, 5])) }),
+  },
   'Sub broadcast both ways': { build: (g, r) => ({ out: g.sub(p(g, r, 'a', [2, 1, 4]), p(g, r, 'b', [3, 1])) }) },
   'Mul broadcast, same tensor twice': {
     build: (g, r) => {

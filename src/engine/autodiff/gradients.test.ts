@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { GraphBuilder, liveNodes, type Tensor } from '../graph';
+import { GraphBuilder, attrNum, liveNodes, type Tensor } from '../graph';
 import { makeRng } from '../graph/testing';
 import { fdCheck, paramOf as p } from './fdCheck';
 import { gradients } from './gradients';
@@ -95,6 +95,20 @@ describe('differentiator', () => {
     expect(frozen.added.length).toBeLessThan(full.added.length);
     const w = frozen.g.parameters('frozen')[0]!.tensor;
     expect(() => gradients(frozen.g, frozen.g.outputs[0] ?? frozen.g.reduceSum(w, [0], false), [w])).toThrow(/is frozen/);
+  });
+
+  test('a bias gradient is one ReduceSum that drops the summed axes, with no Reshape', () => {
+    const g = new GraphBuilder('bias');
+    const b = g.param('b', [4], new Float32Array(4));
+    const loss = g.reduceSum(g.add(g.input('x', 'float32', [2, 3, 4]), b), [0, 1, 2], false);
+    const before = g.nodes.length;
+    const db = gradients(g, loss, [b]).get(b)!;
+    expect(db.shape).toEqual([4]);
+    // The loss's own gradient (Reshape + Expand of the seed) comes first; db is the ReduceSum itself.
+    const producer = g.nodes.slice(before).find((n) => n.outputs.includes(db))!;
+    expect(producer.op).toBe('ReduceSum');
+    expect(attrNum(producer, 'keepdims', 1)).toBe(0);
+    expect(producer.inputs[0]!.shape).toEqual([2, 3, 4]);
   });
 
   test('a parameter that does not reach the loss gets zeros and costs no nodes', () => {

@@ -29,7 +29,10 @@ export function once<T>(f: () => T): () => T {
 
 /**
  * Sums a broadcast gradient back to an operand's shape (numpy broadcasting in reverse): one
- * ReduceSum over the broadcast axes, plus a free Reshape when leading axes disappear.
+ * ReduceSum over the broadcast axes that drops them (`keepdims = 0`), plus a Reshape that puts back
+ * the operand's size-1 axes. Dropping them in the ReduceSum means no Reshape at all when only leading
+ * axes disappear (a bias [C] added to [N, T, C]), and none left on the path into the flat gradient, whose
+ * flattening Reshape the builder composes with this one.
  */
 export function sumTo(g: GraphBuilder, t: Tensor, shape: Shape): Tensor {
   const lead = t.rank - shape.length;
@@ -38,7 +41,7 @@ export function sumTo(g: GraphBuilder, t: Tensor, shape: Shape): Tensor {
     if (i < lead || (shape[i - lead] === 1 && t.shape[i] !== 1)) axes.push(i);
   }
   if (axes.length === 0) return t;
-  return g.reshape(g.reduceSum(t, axes, true), shape);
+  return g.reshape(g.reduceSum(t, axes, false), shape);
 }
 
 /** The numbers of a constant initializer (e.g. an exponent or resize scales). */
