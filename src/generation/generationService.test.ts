@@ -34,10 +34,10 @@ afterAll(async () => {
 const request: GenerateRequest = { prompt: 'a dog', sampler: 'dpmpp_2m', steps: 1, guidanceScale: 4, seed: 8, numImages: 1, width: 16, height: 16 };
 
 describe('generation jobs through the protocol (Node: no WebGPU)', () => {
-  it('loadModel reports an untrained built-in model, on the CPU, and why', async () => {
+  it('loadModel reports the pretrained built-in model, on the CPU, and why', async () => {
     const loaded = await client.request('loadModel', {});
-    expect(loaded).toMatchObject({ modelId: 'builtin', untrained: true, width: 64, height: 64, sizeMultiple: 16 });
-    expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([['text_encoder', true], ['unet', true], ['vae', true]]);
+    expect(loaded).toMatchObject({ modelId: 'builtin', untrained: false, width: 64, height: 64, sizeMultiple: 16 });
+    expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([['text_encoder', false], ['unet', false], ['vae', false]]);
     expect(loaded.components.every((c) => c.parameters > 100_000)).toBe(true);
     expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto', threads: 1 });
     expect(loaded.backend.why).toMatch(/this browser has no WebGPU/);
