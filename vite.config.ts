@@ -1,16 +1,22 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { appHeaders, contentSecurityPolicy, developmentContentSecurityPolicy, isolationHeaders } from './src/security/appHeaders.ts';
 import { sampleSubjectPlugin } from './src/subjects/sampleSubjectPlugin.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-// Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for wasm threads.
-const isolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+/** The built index.html carries the Content Security Policy itself, so it holds on any host. */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'content-security-policy-meta',
+    apply: 'build',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy }, injectTo: 'head-prepend' },
+    ],
+  };
+}
 
 /** Browser test harness pages (e2e/harness/*.html), built only by `vite build --mode test`. */
 function harnessPages(): Record<string, string> {
@@ -24,10 +30,14 @@ export default defineConfig(({ mode }) => ({
   plugins: [
     react(),
     sampleSubjectPlugin(),
-    // Installable, offline app shell. Precached responses keep the COOP/COEP headers they were fetched with.
+    contentSecurityPolicyMeta(),
+    // Installable, offline app. Our own service worker (src/offline/serviceWorker.ts) adds COOP/COEP and the CSP to
+    // every response it serves; src/offline/isolation.ts registers it.
     VitePWA({
-      registerType: 'autoUpdate',
-      injectRegister: 'script',
+      strategies: 'injectManifest',
+      srcDir: 'src/offline',
+      filename: 'serviceWorker.ts',
+      injectRegister: false,
       includeAssets: ['icon.svg'],
       manifest: {
         name: 'DreamBooth Studio',
@@ -43,17 +53,17 @@ export default defineConfig(({ mode }) => ({
           { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
         ],
       },
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,mjs,css,html,png,svg,wasm,webmanifest,safetensors}'],
         globIgnores: ['e2e/**', '**/harness-*'],
         // onnxruntime-web's wasm is ~25 MB; the app must still start offline.
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
-        navigateFallbackDenylist: [/^\/e2e\//],
+        rollupFormat: 'iife',
       },
     }),
   ],
-  server: { headers: isolationHeaders, host: '127.0.0.1' },
-  preview: { headers: isolationHeaders, host: '127.0.0.1' },
+  server: { headers: { ...isolationHeaders, 'Content-Security-Policy': developmentContentSecurityPolicy }, host: '127.0.0.1' },
+  preview: { headers: appHeaders, host: '127.0.0.1' },
   worker: { format: 'es', rolldownOptions: { checks: { bundlerTimings: false } } },
   build: {
     target: 'es2022',

@@ -1,4 +1,5 @@
 import type { BackendPreference } from '../generation/jobTypes';
+import { useIsolation } from '../offline/isolation';
 import { useBackend } from '../state/studio';
 import { BACKEND_SETTING_LABEL } from '../worker/backendChoice';
 import { choiceLabel, speedNote } from './backendText';
@@ -10,6 +11,7 @@ const SETTINGS = Object.keys(BACKEND_SETTING_LABEL) as BackendPreference[];
 /** The backend setting (Auto / GPU / CPU) and where work runs because of it, with the details one click away. */
 export function BackendBadge() {
   const { report, error, setting, choice, setSetting } = useBackend();
+  const isolationWhy = useIsolation((s) => s.why);
   const noGpu = report?.backend === 'cpu-wasm';
 
   const select = (
@@ -37,7 +39,7 @@ export function BackendBadge() {
           <span className="badge-label" data-testid="backend-label">{choiceLabel(choice, report)}</span>
         </summary>
         <div className="badge-details">
-          <p>{speedNote(choice, report)}</p>
+          <p data-testid="backend-speed">{speedNote(choice, report, isolationWhy)}</p>
           <p data-testid="backend-why">
             {setting === 'auto' ? 'Auto chose' : 'Runs on'} {choice.ep === 'wasm' ? 'the CPU' : 'WebGPU'} because {choice.why}.
           </p>

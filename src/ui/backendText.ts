@@ -11,7 +11,7 @@ export function choiceLabel(choice: BackendChoice, report: BackendReport): strin
 }
 
 /** What the choice means for how long things take, in plain words. */
-export function speedNote(choice: BackendChoice, report: BackendReport): string {
+export function speedNote(choice: BackendChoice, report: BackendReport, isolationWhy: string | null): string {
   if (choice.ep === 'webgpu') {
     return report.backend === 'webgpu-gpu'
       ? 'Training and sampling run on your graphics card: the fastest path this browser offers.'
@@ -19,6 +19,6 @@ export function speedNote(choice: BackendChoice, report: BackendReport): string 
   }
   const threads = report.crossOriginIsolated
     ? threadsText(report.wasmThreads)
-    : '1 thread (the page is not cross-origin isolated, so wasm threads are off)';
+    : `1 thread (wasm threads need cross-origin isolation, and ${isolationWhy ?? 'the page is not cross-origin isolated yet'})`;
   return `Work runs on the CPU with WebAssembly, ${threads}: fine for sampling small images, slow for training.`;
 }

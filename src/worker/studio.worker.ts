@@ -7,10 +7,13 @@ import { measurePrompt } from '../text/promptLength';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
 import { prepareImage } from './imagePreparation';
+import { logCspViolations } from '../security/cspViolations';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 // Probe once at start: every later job and the UI badge see the same answer.
+logCspViolations(self);
+
 const backend = probeBackend({
   gpu: self.navigator.gpu ?? undefined,
   crossOriginIsolated: self.crossOriginIsolated,
