@@ -1,7 +1,7 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import type { HarnessRequest, HarnessResult } from './harness/engine';
 
-const run = (page: import('@playwright/test').Page, req: HarnessRequest): Promise<HarnessResult> =>
+const run = (page: import('./support/fixtures').Page, req: HarnessRequest): Promise<HarnessResult> =>
   page.evaluate((r) => window.engineHarness.runTrainStep(r), req);
 
 /** Relative closeness of two loss curves. */

@@ -1,49 +1,13 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './support/fixtures';
 import { strFromU8, unzipSync } from 'fflate';
 import { readFile } from 'node:fs/promises';
 import { parseInfotext } from '../src/export/infotext';
 import { readPngParameters } from '../src/export/pngImage';
+import { field, fill, form, galleryItems, generateAndWait, openGenerate, runPanel } from './support/generate';
 import { dropFiles, savedState } from './support/studio';
 
 // SwiftShader runs the UNet far slower than wasm, so Auto runs on the CPU (wasm) here; only the first test picks GPU
 // in the header, to run on WebGPU and to see the setting change where the next run executes.
-
-interface Settings {
-  prompt: string;
-  negativePrompt?: string;
-  sampler?: 'DDIM' | 'Euler a' | 'DPM++ 2M';
-  steps: number;
-  guidanceScale?: number;
-  seed?: number;
-  numImages?: number;
-}
-
-const form = (page: Page) => page.getByRole('form', { name: 'Generate settings' });
-const field = (page: Page, name: string) => form(page).getByRole('textbox', { name, exact: true });
-const runPanel = (page: Page) => page.getByTestId('run-panel');
-const galleryItems = (page: Page) => page.getByTestId('gallery-item');
-
-async function openGenerate(page: Page) {
-  await page.goto('/#generate');
-  await expect(page.getByRole('heading', { name: 'Generate', level: 2 })).toBeVisible();
-  await expect(page.getByTestId('generation-backend')).toBeVisible({ timeout: 90_000 });
-}
-
-async function fill(page: Page, s: Settings) {
-  await field(page, 'Prompt').fill(s.prompt);
-  await field(page, 'Negative prompt').fill(s.negativePrompt ?? '');
-  if (s.sampler) await form(page).getByLabel('Sampler').selectOption({ label: s.sampler });
-  await field(page, 'Steps').fill(String(s.steps));
-  await field(page, 'Guidance scale').fill(String(s.guidanceScale ?? 7.5));
-  await field(page, 'Number of images').fill(String(s.numImages ?? 1));
-  if (s.seed !== undefined) await field(page, 'Seed number').fill(String(s.seed));
-}
-
-async function generateAndWait(page: Page, timeout: number) {
-  await form(page).getByRole('button', { name: 'Generate' }).click();
-  await expect(runPanel(page)).toHaveAttribute('data-state', 'running');
-  await expect(runPanel(page)).toHaveAttribute('data-state', 'ready', { timeout });
-}
 
 /** Time until the page paints its next frame: large when the main thread is blocked. */
 const frameDelayMs = (page: Page) =>

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './support/fixtures';
 import { decode } from 'fast-png';
 import type { GenerationRun } from './harness/generation';
 import type { OpenBackendOptions } from '../src/generation/inferenceBackend';

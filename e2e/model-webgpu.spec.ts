@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './support/fixtures';
 import type { Component, ComponentResult, ModelHarness, SamplingGraph } from './harness/model';
 
 declare global {

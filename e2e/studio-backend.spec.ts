@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { openStudio } from './support/studio';
 
 const threadsText = (n: number) => (n === 1 ? '1 thread' : `${n} threads`);

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './support/fixtures';
 import { corruptPngData, encodeInPage, heicHeader, withPngSize } from './support/images';
 import { createSubject, dropFiles, openStudio, savedState, waitForIdle, type FileSpec } from './support/studio';
 

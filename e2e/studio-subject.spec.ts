@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { animatedGif, encodeInPage, withExifOrientation } from './support/images';
 import { createSubject, dropFiles, openStudio, savedState, waitForIdle, type SavedState } from './support/studio';
 
@@ -19,7 +19,7 @@ const referencedBlobs = (state: SavedState) => [...new Set(photoHashes(state))].
 const duplicateReferences = (state: SavedState) => photoHashes(state).length - new Set(photoHashes(state)).size;
 const storedBlobs = (state: SavedState) => state.keys.filter((k) => k.startsWith('blob/'));
 
-const photoCards = (page: import('@playwright/test').Page) => page.getByTestId('photo-card');
+const photoCards = (page: import('./support/fixtures').Page) => page.getByTestId('photo-card');
 
 test('dropped photos are cropped, saved, and restored after a reload', async ({ page }) => {
   await openStudio(page);
