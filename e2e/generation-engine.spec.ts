@@ -1,4 +1,4 @@
-import { expect, test, type Page } from './support/fixtures';
+import { expect, test, watchContext, type Page } from './support/fixtures';
 import { decode } from 'fast-png';
 import type { GenerationRun } from './harness/generation';
 import type { OpenBackendOptions } from '../src/generation/inferenceBackend';
@@ -25,13 +25,16 @@ const request: GenerateRequest = {
 // One page for both tests: onnxruntime compiles each WebGPU shader once per page, which on SwiftShader takes minutes.
 test.describe.configure({ mode: 'serial' });
 let page: Page;
-test.beforeAll(async ({ browser }) => {
+let guard: ReturnType<typeof watchContext>;
+test.beforeAll(async ({ browser, baseURL }) => {
   page = await browser.newPage();
+  guard = watchContext(page.context(), [new URL(baseURL!).origin]); // the per-test guard watches another context
   await page.goto('/e2e/harness/generation.html');
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
 });
 test.afterAll(async () => {
   await page.close();
+  guard.stop();
 });
 
 const generate = (backend: OpenBackendOptions, requests: GenerateRequest[], cancelAtStep?: number): Promise<GenerationRun[]> =>
