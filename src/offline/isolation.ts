@@ -38,7 +38,8 @@ export async function startIsolation(scriptUrl: string, scope: string): Promise<
     location.reload();
     return;
   }
-  sessionStorage.removeItem(RELOAD_MARK);
+  // Kept when isolation failed, so later loads in this tab do not reload again for nothing.
+  if (step.kind === 'isolated') sessionStorage.removeItem(RELOAD_MARK);
   useIsolation.setState({ why: step.kind === 'not-isolated' ? step.why : null });
 }
 
