@@ -22,7 +22,7 @@ import { writeGrid } from '../src/pretrain/imageGrid';
 import { setConfigValue, tensorsOf, writeComponent } from '../src/pretrain/modelWriter';
 import { fastestNodeEp } from '../src/pretrain/nodeSession';
 import { batchIndices } from '../src/pretrain/stepRandom';
-import { trainLoop, warmupConstant } from '../src/pretrain/trainLoop';
+import { commandLineLoop, trainLoop, warmupConstant } from '../src/pretrain/trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from '../src/pretrain/trainRuntimeFor';
 import { measureVae } from '../src/pretrain/vaeQuality';
 import { compileVaeStep, vaeFeeds } from '../src/pretrain/vaeTraining';
@@ -116,12 +116,8 @@ async function vaeStage(): Promise<void> {
     runtime,
     layout: compiled.layout,
     dir,
-    totalSteps: o.steps,
-    minutes: o.minutes,
-    samplesPerStep: o.batch,
-    start: saved?.counters ?? { step: 0, seconds: 0 },
+    ...commandLineLoop(o, saved?.counters),
     ema: null,
-    checkpointMinutes: o.checkpointMinutes,
     learningRate: warmupConstant(o.lr ?? 5e-4, o.warmup),
     maxGradNorm: 1,
     feeds: (s) => vaeFeeds(ds, o.seed, s, batchIndices(o.seed, s, o.batch, train.length).map((i) => train[i]!), step, config.latent_channels, f),
@@ -132,7 +128,6 @@ async function vaeStage(): Promise<void> {
       writeGrid(join(dir, 'reconstructions.png'), q.tiles, ds.manifest.size, 8);
       return { validation_psnr: Number(q.psnr.toFixed(2)), latent_std: Number(q.latentStd.toFixed(4)) };
     },
-    quiet: o.quiet,
   });
   await runtime.dispose();
   if (!existsSync(join(dir, 'latest.json'))) throw new Error('no checkpoint was written');

@@ -35,7 +35,7 @@ describe('loadModelFolder', () => {
     const m = await loadModelFolder(patched({ 'vae/diffusion_pytorch_model.safetensors': null }), { seed: 5 });
     expect(m.vae).toMatchObject({ untrained: true, weights: { kind: 'seeded', seed: 5 } });
     expect(m.unet.untrained).toBe(false);
-    expect(m.untrained).toBe(true);
+    expect(m.untrained).toBe(false);
   });
 
   it('names the file and the problem', async () => {
@@ -55,10 +55,10 @@ describe('loadModelFolder', () => {
 });
 
 describe('built-in model (models/builtin)', () => {
-  it('is a small SD configuration: 64×64 RGB ↔ 4×16×16 latents, text → UNet → VAE end to end', async () => {
+  it('is a small pretrained SD configuration: 64×64 RGB ↔ 4×16×16 latents, text → UNet → VAE end to end', async () => {
     const m = await loadModelFolder(nodeFolderReader(builtinDir));
     expect(m.index?.unet).toEqual(['diffusers', 'UNet2DConditionModel']);
-    expect(m.untrained).toBe(true);
+    expect(m.untrained).toBe(false);
     const { unet, vae, textEncoder } = m;
     expect(unet.config.cross_attention_dim).toBe(textEncoder.config.hidden_size);
 

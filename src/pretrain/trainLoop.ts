@@ -94,5 +94,13 @@ export async function trainLoop(o: LoopOptions): Promise<RunCounters> {
   return { step, seconds };
 }
 
+/** The loop settings every `npm run pretrain` stage takes from its command line. */
+export function commandLineLoop(
+  o: { steps: number; minutes: number; batch: number; checkpointMinutes: number; quiet?: boolean },
+  start: RunCounters | undefined,
+): Pick<LoopOptions, 'totalSteps' | 'minutes' | 'samplesPerStep' | 'start' | 'checkpointMinutes' | 'quiet'> {
+  return { totalSteps: o.steps, minutes: o.minutes, samplesPerStep: o.batch, start: start ?? { step: 0, seconds: 0 }, checkpointMinutes: o.checkpointMinutes, quiet: o.quiet };
+}
+
 /** Linear warm-up, then constant: the run can be stopped and resumed (or continued with a lower --lr) at any point. */
 export const warmupConstant = (lr: number, warmup: number) => (step: number) => (step < warmup ? (lr * (step + 1)) / warmup : lr);

@@ -23,7 +23,7 @@ import { WEIGHT_FILES, tensorsOf, writeComponent, writeJson } from './modelWrite
 import { NodeSession, type NodeEp } from './nodeSession';
 import { PREVIEW_SETTINGS, samplePrompts } from './sampling';
 import { batchIndices } from './stepRandom';
-import { trainLoop, warmupConstant } from './trainLoop';
+import { commandLineLoop, trainLoop, warmupConstant } from './trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from './trainRuntimeFor';
 import { TEXT_PREFIX, UNET_PREFIX, compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
 import { cropBatch } from './vaeTraining';
@@ -157,12 +157,8 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     runtime,
     layout: compiled.layout,
     dir,
-    totalSteps: o.steps,
-    minutes: o.minutes,
-    samplesPerStep: o.batch,
-    start: saved?.counters ?? { step: 0, seconds: 0 },
+    ...commandLineLoop(o, saved?.counters),
     ema: { decay: o.ema, every: 4, values: ema },
-    checkpointMinutes: o.checkpointMinutes,
     learningRate: warmupConstant(lr, o.warmup),
     maxGradNorm: 1,
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption),
@@ -173,7 +169,6 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
       writeGrid(join(dir, `samples-${String(c.counters.step).padStart(7, '0')}.png`), tiles.flat(), ds.manifest.size, 8);
       return { preview: 'samples.png' };
     },
-    quiet: o.quiet,
   });
   await runtime.dispose();
 }
