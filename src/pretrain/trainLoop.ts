@@ -73,7 +73,8 @@ export async function trainLoop(o: LoopOptions): Promise<RunCounters> {
       if (!Number.isFinite(loss!)) throw new Error(`step ${step + 1}: the loss is ${loss}; resume from the last checkpoint with a lower --lr`);
       step++;
       if (o.ema && step % o.ema.every === 0) {
-        const params = (await o.runtime.exportState())[STATE.params]!;
+        // Only the parameters: the moments are not needed every few steps.
+        const params = (await o.runtime.exportState([STATE.params]))[STATE.params]!;
         const d = emaDecay(o.ema.decay, step) ** o.ema.every;
         const e = o.ema.values;
         for (let i = 0; i < e.length; i++) e[i] = d * e[i]! + (1 - d) * params[i]!;

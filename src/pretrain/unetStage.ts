@@ -80,9 +80,10 @@ async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFol
   const vaeBytes = readFileSync(join(o.model, WEIGHT_FILES.vae));
   const key = createHash('sha256').update(vaeBytes).update(JSON.stringify(vae.config)).update(String(ds.manifest.count)).digest('hex').slice(0, 16);
   const cache = join(o.data, `latents-${key}.f32`);
+  const cached = existsSync(cache) ? readFileSync(cache) : null;
   let latents: Float32Array;
-  if (existsSync(cache) && readFileSync(cache).length === items.length * perItem * 4) {
-    latents = new Float32Array(readFileSync(cache).buffer.slice(0));
+  if (cached?.length === items.length * perItem * 4) {
+    latents = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length));
   } else {
     const BATCH = 16;
     const enc = await NodeSession.open(buildVAEEncoderGraph(vae.config, vae.weights, { batch: BATCH, height: size, width: size }).graph, ep, o.threads);

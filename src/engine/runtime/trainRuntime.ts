@@ -179,10 +179,12 @@ export class TrainRuntime {
     return out;
   }
 
-  /** Copies every state tensor to the CPU (for checkpoints). The GPU copies stay in place. */
-  async exportState(): Promise<Record<string, Float32Array>> {
+  /** Copies state tensors (default: all, for checkpoints) to the CPU. The GPU copies stay in place. */
+  async exportState(names: readonly string[] = this.stateNames): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
-    for (const [name, slot] of this.state) {
+    for (const name of names) {
+      const slot = this.state.get(name);
+      if (!slot) throw new Error(`exportState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
       const t = slot.tensor;
       out[name] =
         t.location === 'gpu-buffer'
