@@ -7,6 +7,7 @@ import type {
   UnloadModelsResult,
 } from '../generation/jobTypes';
 import type { PromptLength } from '../text/promptLength';
+import type { GeneratePriorsRequest, PriorsProgress, PriorsResult, TrainProgress, TrainRequest, TrainResult } from '../dreambooth/jobTypes';
 import type { JobSpec } from './jobs';
 
 /** Where heavy work runs, as the worker found it. */
@@ -87,4 +88,10 @@ export type StudioJobs = {
   measurePrompt: JobSpec<string, PromptLength>;
   /** Releases every cached generation session (frees GPU memory, e.g. before training). */
   unloadModels: JobSpec<undefined, UnloadModelsResult>;
+  /** Class-prior images for "a photo of <class>", stored in IndexedDB as made; a re-run reuses what exists. */
+  generatePriors: JobSpec<GeneratePriorsRequest, PriorsResult, PriorsProgress>;
+  /** DreamBooth fine-tuning of one subject with checkpoints in IndexedDB. Types: src/dreambooth/jobTypes.ts. */
+  train: JobSpec<TrainRequest, TrainResult, TrainProgress>;
+  /** Asks the subject's running training to write a checkpoint and stop; false when none runs. */
+  pauseTraining: JobSpec<{ subjectId: string }, { paused: boolean }>;
 };

@@ -33,4 +33,11 @@ serveJobs<StudioJobs>(self, {
     return measurePrompt(ClipTokenizer.shared(), text);
   },
   unloadModels: () => generation.unloadModels(),
+  generatePriors: () => {
+    throw new JobError('failed', 'class priors are being built on this branch');
+  },
+  train: () => {
+    throw new JobError('failed', 'training is being built on this branch');
+  },
+  pauseTraining: () => ({ paused: false }),
 });
