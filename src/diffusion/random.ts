@@ -1,8 +1,15 @@
-import { mersenne } from 'pure-rand/generator/mersenne';
+import { mersenne, mersenneFromState } from 'pure-rand/generator/mersenne';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 
 /** Largest seed accepted: seeds are unsigned 32-bit integers, as in AUTOMATIC1111's UI. */
 export const MAX_SEED = 0xffff_ffff;
+
+/** A NoiseGenerator's position in its stream (plain JSON). */
+export interface NoiseGeneratorState {
+  seed: number;
+  /** pure-rand's MT19937 state: [index, ...624 words]. */
+  mt: number[];
+}
 
 /**
  * Seeded random numbers that reproduce PyTorch's CPU generator: MT19937 seeded like
@@ -14,14 +21,27 @@ export const MAX_SEED = 0xffff_ffff;
  */
 export class NoiseGenerator {
   readonly seed: number;
-  private readonly mt: RandomGenerator;
+  private readonly mt: RandomGenerator & { getState(): readonly number[] };
 
-  constructor(seed: number) {
+  constructor(seed: number, state?: NoiseGeneratorState) {
     if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
       throw new RangeError(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
     }
     this.seed = seed;
-    this.mt = mersenne(seed);
+    this.mt = state ? mersenneFromState(state.mt) : mersenne(seed);
+  }
+
+  /** Where the stream stands (MT19937's 624 words and index), so a checkpoint can continue it exactly. */
+  state(): NoiseGeneratorState {
+    return { seed: this.seed, mt: [...this.mt.getState()] };
+  }
+
+  /** A generator continuing exactly where `state` was taken. @throws when the state is not an MT19937 state. */
+  static fromState(state: NoiseGeneratorState): NoiseGenerator {
+    if (!Array.isArray(state?.mt) || state.mt.length !== 625 || !state.mt.every((v) => Number.isInteger(v))) {
+      throw new RangeError('the random-number state is not an MT19937 state (625 integers)');
+    }
+    return new NoiseGenerator(state.seed, state);
   }
 
   /** Next raw 32-bit output of MT19937, as an unsigned integer. */

@@ -13,9 +13,13 @@ export function weightedMse(g: GraphBuilder, pred: Tensor, target: Tensor, weigh
   if (pred.rank < 2 || !sameShape(weights.shape, [batch!])) {
     throw new Error(`weightedMse: weights ${formatShape(weights.shape)} must be [${batch}] for pred ${formatShape(pred.shape)}`);
   }
+  return g.reduceSum(g.mul(perSampleMse(g, pred, target), weights), [0], false);
+}
+
+/** mean((pred_b − target_b)²) for each sample b: [B]. */
+export function perSampleMse(g: GraphBuilder, pred: Tensor, target: Tensor): Tensor {
   const d = g.sub(pred, target);
-  const perSample = blockedMean(g, g.mul(d, d), 1);
-  return g.reduceSum(g.mul(perSample, weights), [0], false);
+  return blockedMean(g, g.mul(d, d), 1);
 }
 
 /**

@@ -69,6 +69,11 @@ export interface TrainStepOptions {
   clipGradNorm?: boolean;
   /** Also compile the accumulate/apply pair for gradient accumulation. Default false. */
   accumulation?: boolean;
+  /**
+   * Tensors of the source graph read back with the loss (flattened, after [loss, grad norm] in the step's metrics
+   * and after [loss] in accumulate's), e.g. per-sample losses so the CPU can report each term of a weighted loss.
+   */
+  extraMetrics?: readonly Tensor[];
 }
 
 /**
@@ -80,6 +85,9 @@ export interface TrainStepOptions {
 export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainStepOptions = {}): CompiledTrainStep {
   if (loss.graphId !== src.id) throw new Error(`compileTrainStep: loss ${loss.name} belongs to another graph`);
   if (loss.rank !== 0 || loss.dtype !== 'float32') throw new Error(`compileTrainStep: loss must be a float32 scalar, got ${loss}`);
+  for (const t of opts.extraMetrics ?? []) {
+    if (t.graphId !== src.id || t.dtype !== 'float32') throw new Error(`compileTrainStep: extra metric ${t.name} must be a float32 tensor of graph ${src.name}`);
+  }
   const trainable = src.parameters('trainable');
   if (trainable.length === 0) throw new Error(`compileTrainStep: graph ${src.name} has no trainable parameters`);
   const reserved = new Set<string>([...Object.values(STATE), ...Object.values(HYPER)]);
@@ -121,7 +129,8 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
     const l = map(loss);
     if (!flat) throw new Error(`compileTrainStep: the loss of ${src.name} does not depend on any trainable parameter`);
     const grad = gradients(g, l, [flat]).get(flat)!;
-    return { g, loss: l, flat, grad };
+    const extras = (opts.extraMetrics ?? []).map(map);
+    return { g, loss: l, flat, grad, extras };
   };
 
   const optimizerInputs = (g: GraphBuilder) => ({
@@ -139,7 +148,7 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
   s.g.output(sOut.param, nextName(STATE.params));
   s.g.output(sOut.m, nextName(STATE.m));
   s.g.output(sOut.v, nextName(STATE.v));
-  s.g.output(metrics(s.g, [s.loss, sOut.gradNorm]), METRICS);
+  s.g.output(metrics(s.g, [s.loss, sOut.gradNorm, ...s.extras]), METRICS);
   const step = program('step', s.g, [...dataFeeds, ...optFeeds], [STATE.params, STATE.m, STATE.v], []);
 
   if (!opts.accumulation) return { step, layout, initialState };
@@ -149,7 +158,7 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
   const a = forwardBackward('train_accumulate');
   const accIn = a.g.input(STATE.accum, flatSpec.dtype, flatSpec.shape);
   a.g.output(a.g.add(accIn, a.grad), nextName(STATE.accum));
-  a.g.output(metrics(a.g, [a.loss]), METRICS);
+  a.g.output(metrics(a.g, [a.loss, ...a.extras]), METRICS);
   const accumulate = program('accumulate', a.g, dataFeeds, [STATE.accum], [STATE.params]);
 
   // apply: AdamW on the averaged accumulated gradient; the accumulator is zeroed for the next round.
@@ -169,9 +178,9 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
   return { step, accumulate, apply, layout, initialState };
 }
 
-/** Scalars packed into one small vector, so each run reads back one tensor. */
-function metrics(g: GraphBuilder, scalars: readonly Tensor[]): Tensor {
-  return g.concat(scalars.map((t) => g.reshape(t, [1])), 0);
+/** Scalars (and small tensors, flattened) packed into one vector, so each run reads back one tensor. */
+function metrics(g: GraphBuilder, values: readonly Tensor[]): Tensor {
+  return g.concat(values.map((t) => g.reshape(t, [t.size])), 0);
 }
 
 /**
