@@ -1,7 +1,9 @@
 import 'fake-indexeddb/auto';
-import { createStore, entries, type UseStore } from 'idb-keyval';
+import { createStore, entries, set, type UseStore } from 'idb-keyval';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { presetSettings } from '../dreambooth/trainSettings';
 import type { PreparedImage } from '../protocol/studioJobs';
+import { saveCheckpoint, savePriorSelection } from '../storage/dreamboothRecords';
 import { blobKey, loadSubjects } from '../storage/subjectRecords';
 import { blobHashes } from '../subjects/subject';
 import type { StudioClient } from '../worker/studioWorker';
@@ -74,5 +76,29 @@ describe('subjects store', () => {
     // Back to Rex: Twelve's message goes too, and Rex's old problem does not come back.
     await subjects.getState().setActive(subjects.getState().subjects[0]!.id);
     expect(subjects.getState().notices).toEqual([]);
+  });
+  it('deletes a subject’s checkpoints and class-image selection with it, and keeps the prior images', async () => {
+    const subjects = makeStore();
+    await subjects.getState().createSubject({ name: 'Rex', classNoun: 'dog', identifier: 'zorvak' });
+    await subjects.getState().createSubject({ name: 'Tom', classNoun: 'cat', identifier: 'qelmin' });
+    const [rex, tom] = subjects.getState().subjects.map((s) => s.id);
+    for (const subjectId of [rex!, tom!]) {
+      await savePriorSelection(store, {
+        subjectId,
+        classNoun: 'dog',
+        keys: ['k1'],
+        dropped: [],
+        settings: { count: 1, seed: 0, sampler: 'ddim', steps: 2, guidanceScale: 7.5, modelId: 'builtin' },
+      });
+      const info = { id: `${subjectId}-c1`, subjectId, runId: 'r', step: 1, totalSteps: 2, bytes: 1, weightBytes: 1, createdAt: 1, loss: 0 };
+      const trained = { settings: presetSettings('quick'), identifier: 'x', classNoun: 'dog', baseModelId: 'builtin' };
+      await saveCheckpoint(store, { info: { ...info, ...trained }, parts: { state: new Blob(['s']) } }, 3);
+    }
+    await set('prior/k1', { key: 'k1' }, store);
+
+    await subjects.getState().deleteSubject(rex!);
+    const stored = (await entries(store)).map(([k]) => String(k)).filter((k) => !k.startsWith('subject'));
+    expect(stored.sort()).toEqual([`ckpt/${tom}-c1/state`, 'prior/k1', `priors/${tom}`, `training/${tom}`].sort());
+    expect(subjects.getState().notices.filter((n) => n.tone === 'error')).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import { JobError } from '../protocol/jobs';
 import type { PrepareImageStage } from '../protocol/studioJobs';
 import { sha256Hex } from '../storage/contentHash';
+import { deleteSubjectTraining } from '../storage/dreamboothRecords';
 import { createSerializedApply } from '../storage/serializedApply';
 import { StorageFullError } from '../storage/studioDb';
 import { loadSubjects, planSubjectsChange, type SubjectsSnapshot } from '../storage/subjectRecords';
@@ -186,11 +187,18 @@ export function createSubjectsStore(deps: SubjectsDeps) {
       },
 
       async deleteSubject(id) {
-        await apply('The change', (latest) => {
+        const saved = await apply('The change', (latest) => {
           const subjects = latest.subjects.filter((s) => s.id !== id);
           const activeId = latest.activeId === id ? (subjects[0]?.id ?? null) : latest.activeId;
           return { subjects, activeId };
         });
+        if (!saved) return;
+        // Then its checkpoints and class-image selection (the prior images stay: other subjects may use them).
+        try {
+          await inTurn(() => deleteSubjectTraining(deps.store, id));
+        } catch (error) {
+          report(notice('error', `The subject was deleted, but its checkpoints could not be: ${errorText(error)}`));
+        }
       },
 
       async setActive(id) {

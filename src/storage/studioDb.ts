@@ -37,7 +37,8 @@ export async function commit(store: UseStore, batch: Batch): Promise<void> {
   }
 }
 
-async function explainStorageError(error: unknown): Promise<unknown> {
+/** `error` as a StorageFullError (with how to free space) when it is the browser's QuotaExceededError; otherwise unchanged. */
+export async function explainStorageError(error: unknown): Promise<unknown> {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   if (name !== 'QuotaExceededError') return error;
   let usage = '';
