@@ -9,6 +9,14 @@ import { checkGenerateRequest, requestedBackend, requestedModelId, resolveGenera
 import { InferenceBackend } from './inferenceBackend';
 import type { BackendPreference, GenerateProgress, GenerateResult, LoadedModel, LoadModelRequest, UnloadModelsResult } from './jobTypes';
 
+/** Which weights a model id names now, and the image size it makes by default. */
+export interface ModelIdentity {
+  modelId: string;
+  key: string;
+  width: number;
+  height: number;
+}
+
 /**
  * The worker side of the generation jobs: one pipeline per (model, backend setting), created on first use
  * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Jobs run one at a time
@@ -29,6 +37,17 @@ export class GenerationService {
     return this.exclusive(async () => {
       const pipeline = await this.pipeline(requestedModelId(request ?? {}), requestedBackend(request ?? {}));
       return pipeline.warm();
+    });
+  }
+
+  /**
+   * A model's identity and native size, loading it if needed (nothing is compiled): `key` is GenerationModel.key,
+   * which changes whenever the weights do, so what was made with one set of weights is never taken for another's.
+   */
+  describeModel(request: { modelId?: string; backend?: BackendPreference } = {}): Promise<ModelIdentity> {
+    return this.exclusive(async () => {
+      const { model } = await this.pipeline(requestedModelId(request), requestedBackend(request));
+      return { modelId: model.id, key: model.key, width: model.width, height: model.height };
     });
   }
 

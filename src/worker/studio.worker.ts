@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { generateClassPriors } from '../dreambooth/classPriors';
 import { GenerationService } from '../generation/generationService';
 import { JobError } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
@@ -8,6 +9,7 @@ import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
 import { prepareImage } from './imagePreparation';
 import { logCspViolations } from '../security/cspViolations';
+import { openStudioStore } from '../storage/studioDb';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -22,6 +24,8 @@ const backend = probeBackend({
 
 // Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels).
 const generation = new GenerationService(backend);
+// The studio's IndexedDB store, the page's too: the worker writes class images and checkpoints straight into it.
+const store = openStudioStore();
 
 serveJobs<StudioJobs>(self, {
   probeBackend: () => backend,
@@ -33,9 +37,7 @@ serveJobs<StudioJobs>(self, {
     return measurePrompt(ClipTokenizer.shared(), text);
   },
   unloadModels: () => generation.unloadModels(),
-  generatePriors: () => {
-    throw new JobError('failed', 'class priors are being built on this branch');
-  },
+  generatePriors: (request, context) => generateClassPriors(generation, store, request, context),
   train: () => {
     throw new JobError('failed', 'training is being built on this branch');
   },
