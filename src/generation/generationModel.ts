@@ -33,6 +33,8 @@ export interface GenerationModel {
   folder: ModelFolder;
   schedulerConfig: unknown;
   tokenizer: PromptTokenizer;
+  /** The compact vocabulary the tokenizer reads (small models), or null (CLIP's own ids, or none shipped). */
+  vocabulary: CompactVocabulary | null;
   /** Image size the model was made for, and the multiple any size must be. */
   width: number;
   height: number;
@@ -128,6 +130,7 @@ export async function loadGenerationModel(source: ModelSource): Promise<Generati
     folder,
     schedulerConfig,
     tokenizer: promptTokenizerFor(textEncoder.config, vocabulary),
+    vocabulary,
     width: latentSize * vaeFactor,
     height: latentSize * vaeFactor,
     sizeMultiple: vaeFactor * unetFactor,

@@ -76,7 +76,7 @@ export function buildTextEncoderGraph(config: CLIPTextConfig, source: WeightSour
 }
 
 /** Renames a loaded CLIPTextModel state dict to this builder's names (see {@link canonicalCLIPTextName}). */
-function canonicalTextSource(source: WeightSource): WeightSource {
+export function canonicalTextSource(source: WeightSource): WeightSource {
   if (source.kind === 'seeded') return source;
   const tensors = new Map<string, Float32Tensor>();
   for (const [name, t] of source.tensors) {
