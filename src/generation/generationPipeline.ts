@@ -124,8 +124,11 @@ export class GenerationPipeline {
     return this.exclusive(() => this.run(request, ctx));
   }
 
-  /** Releases every session and buffer; the pipeline cannot be used afterwards. */
-  async dispose(): Promise<number> {
+  /**
+   * Releases every session and buffer; the pipeline cannot be used afterwards. `keepBackend`: the backend is shared
+   * with its owner (a training run's validation pipeline), which closes it itself.
+   */
+  async dispose(o: { keepBackend?: boolean } = {}): Promise<number> {
     this.disposed = true;
     await this.queue.catch(() => undefined);
     let released = 0;
@@ -140,7 +143,7 @@ export class GenerationPipeline {
     for (const d of this.decoders.values()) await d.release();
     released += this.decoders.size;
     this.decoders.clear();
-    this.backend.close();
+    if (!o.keepBackend) this.backend.close();
     return released;
   }
 

@@ -3,7 +3,7 @@ import type { JobContext } from '../protocol/server';
 import type { BackendReport } from '../protocol/studioJobs';
 import { chooseBackend } from '../worker/backendChoice';
 import { explainBackendError } from './backendErrors';
-import { BUILTIN_MODEL_ID, builtinModelSource, loadGenerationModel, type ModelSource } from './generationModel';
+import { BUILTIN_MODEL_ID, builtinModelSource, loadGenerationModel, type GenerationModel } from './generationModel';
 import { GenerationPipeline } from './generationPipeline';
 import { checkGenerateRequest, requestedBackend, requestedModelId, resolveGenerateRequest } from './generateRequest';
 import { InferenceBackend } from './inferenceBackend';
@@ -17,23 +17,64 @@ export interface ModelIdentity {
   height: number;
 }
 
+/** Loads the model a non-built-in id names (e.g. a trained checkpoint); undefined when the id names none. */
+export type ModelResolver = (modelId: string, base: (modelId: string) => Promise<GenerationModel>) => Promise<GenerationModel> | undefined;
+
 /**
  * The worker side of the generation jobs: one pipeline per (model, backend setting), created on first use
  * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Jobs run one at a time
  * across all pipelines: they share one ORT instance and one device, so two at once would contend for both.
  * The setting is resolved against the worker's probe with `chooseBackend`, the rule the page's badge shows.
+ *
+ * The queue is the worker's device lease: short jobs (a generation) wait their turn; a long one (training) takes
+ * it with {@link holdDevice}, and jobs arriving meanwhile are refused with a `busy` message instead of waiting.
  */
 export class GenerationService {
-  private readonly sources = new Map<string, ModelSource>();
+  private readonly models = new Map<string, Promise<GenerationModel>>();
   private readonly pipelines = new Map<string, Promise<GenerationPipeline>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private longJob: string | null = null;
 
   /** `probe`: what the worker found to compute on (its wasm thread count included). */
-  constructor(private readonly probe: Promise<BackendReport>) {
-    this.sources.set(BUILTIN_MODEL_ID, builtinModelSource());
+  constructor(
+    private readonly probe: Promise<BackendReport>,
+    private readonly resolve: ModelResolver = () => undefined,
+  ) {}
+
+  /** A model by id, loaded once (nothing is compiled). */
+  model(modelId: string): Promise<GenerationModel> {
+    let m = this.models.get(modelId);
+    if (!m) {
+      const resolved = modelId === BUILTIN_MODEL_ID ? loadGenerationModel(builtinModelSource()) : this.resolve(modelId, (id) => this.model(id));
+      if (!resolved) return Promise.reject(new JobError('bad-input', `there is no model "${modelId}": use "builtin" or a trained checkpoint`, 'modelId'));
+      m = resolved;
+      this.models.set(modelId, m);
+      // A failed load is not cached: the next request tries again.
+      m.catch(() => this.models.get(modelId) === m && this.models.delete(modelId));
+    }
+    return m;
+  }
+
+  /**
+   * Runs a long job (`what`, e.g. "training Rex") with the device to itself: it starts once the jobs queued before
+   * it finish, and until it ends other jobs are refused with a message naming it. Its generation sessions are
+   * released first so their GPU memory is free.
+   */
+  holdDevice<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.refuseIfBusy();
+    this.longJob = what;
+    return this.exclusive(async () => {
+      try {
+        await this.releasePipelines();
+        return await fn();
+      } finally {
+        this.longJob = null;
+      }
+    });
   }
 
   loadModel(request: LoadModelRequest | undefined): Promise<LoadedModel> {
+    this.refuseIfBusy();
     return this.exclusive(async () => {
       const pipeline = await this.pipeline(requestedModelId(request ?? {}), requestedBackend(request ?? {}));
       return pipeline.warm();
@@ -44,15 +85,14 @@ export class GenerationService {
    * A model's identity and native size, loading it if needed (nothing is compiled): `key` is GenerationModel.key,
    * which changes whenever the weights do, so what was made with one set of weights is never taken for another's.
    */
-  describeModel(request: { modelId?: string; backend?: BackendPreference } = {}): Promise<ModelIdentity> {
-    return this.exclusive(async () => {
-      const { model } = await this.pipeline(requestedModelId(request), requestedBackend(request));
-      return { modelId: model.id, key: model.key, width: model.width, height: model.height };
-    });
+  async describeModel(request: { modelId?: string; backend?: BackendPreference } = {}): Promise<ModelIdentity> {
+    const model = await this.model(requestedModelId(request));
+    return { modelId: model.id, key: model.key, width: model.width, height: model.height };
   }
 
   async generate(payload: unknown, ctx: JobContext<GenerateProgress>): Promise<GenerateResult> {
     const checked = checkGenerateRequest(payload);
+    this.refuseIfBusy();
     const modelId = requestedModelId(checked);
     const backend = requestedBackend(checked);
     if (!this.pipelines.has(`${modelId}|${backend}`)) {
@@ -68,20 +108,34 @@ export class GenerationService {
   }
 
   unloadModels(): Promise<UnloadModelsResult> {
-    return this.exclusive(async () => {
-      const pipelines = [...this.pipelines.values()];
-      this.pipelines.clear();
-      let sessionsReleased = 0;
-      for (const p of pipelines) sessionsReleased += (await (await p.catch(() => null))?.dispose()) ?? 0;
-      return { sessionsReleased };
-    });
+    this.refuseIfBusy();
+    return this.exclusive(async () => ({ sessionsReleased: await this.releasePipelines() }));
+  }
+
+  private async releasePipelines(): Promise<number> {
+    const pipelines = [...this.pipelines.values()];
+    this.pipelines.clear();
+    let sessionsReleased = 0;
+    for (const p of pipelines) sessionsReleased += (await (await p.catch(() => null))?.dispose()) ?? 0;
+    return sessionsReleased;
+  }
+
+  private refuseIfBusy(): void {
+    if (this.longJob !== null) {
+      throw new JobError('failed', `The studio is ${this.longJob}, which has the compute device to itself. Pause or cancel it first, then try again.`);
+    }
+  }
+
+  /** The wasm threads onnxruntime uses in this worker. */
+  async wasmThreads(): Promise<number> {
+    return (await this.probe).wasmThreads;
   }
 
   /**
    * The backend for a setting. When 'auto' chose a graphics card that then will not start, it runs on the CPU
    * and says why; a GPU asked for by name fails with the reason instead.
    */
-  private async openBackend(preference: BackendPreference): Promise<InferenceBackend> {
+  async openBackend(preference: BackendPreference): Promise<InferenceBackend> {
     const probe = await this.probe;
     const choice = chooseBackend(preference, probe);
     const threads = probe.wasmThreads;
@@ -109,12 +163,7 @@ export class GenerationService {
     const key = `${modelId}|${preference}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const source = this.sources.get(modelId);
-      if (!source) {
-        const known = [...this.sources.keys()].map((k) => `"${k}"`).join(', ');
-        return Promise.reject(new JobError('bad-input', `there is no model "${modelId}" (known: ${known})`, 'modelId'));
-      }
-      p = Promise.all([loadGenerationModel(source), this.openBackend(preference)]).then(
+      p = Promise.all([this.model(modelId), this.openBackend(preference)]).then(
         ([model, backend]) => new GenerationPipeline(model, backend),
       );
       this.pipelines.set(key, p);

@@ -1,5 +1,7 @@
 /// <reference lib="webworker" />
+import { checkpointModels } from '../dreambooth/checkpointModels';
 import { generateClassPriors } from '../dreambooth/classPriors';
+import { TrainingService } from '../dreambooth/trainingJob';
 import { GenerationService } from '../generation/generationService';
 import { JobError } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
@@ -22,10 +24,12 @@ const backend = probeBackend({
   hardwareConcurrency: self.navigator.hardwareConcurrency,
 });
 
-// Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels).
-const generation = new GenerationService(backend);
 // The studio's IndexedDB store, the page's too: the worker writes class images and checkpoints straight into it.
 const store = openStudioStore();
+// Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels); trained
+// checkpoints are models too, read from the store.
+const generation = new GenerationService(backend, checkpointModels(store));
+const training = new TrainingService(generation, store);
 
 serveJobs<StudioJobs>(self, {
   probeBackend: () => backend,
@@ -38,8 +42,6 @@ serveJobs<StudioJobs>(self, {
   },
   unloadModels: () => generation.unloadModels(),
   generatePriors: (request, context) => generateClassPriors(generation, store, request, context),
-  train: () => {
-    throw new JobError('failed', 'training is being built on this branch');
-  },
-  pauseTraining: () => ({ paused: false }),
+  train: (request, context) => training.train(request, context),
+  pauseTraining: (request) => training.pause(request),
 });

@@ -1,0 +1,118 @@
+import 'fake-indexeddb/auto';
+import { readFileSync } from 'node:fs';
+import { decode as decodePng } from 'fast-png';
+import { createStore, set } from 'idb-keyval';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GenerationService } from '../generation/generationService';
+import { readPngParameters } from '../export/pngImage';
+import { listCheckpoints, loadCheckpoint, putPrior } from '../storage/dreamboothRecords';
+import { blobKey, subjectKey } from '../storage/subjectRecords';
+import type { Subject } from '../subjects/subject';
+import { probeBackend } from '../worker/backendProbe';
+import { checkpointModels } from './checkpointModels';
+import { checkpointModelId, type TrainProgress, type TrainRequest } from './jobTypes';
+import { TrainingService, validationPrompts } from './trainingJob';
+import { presetSettings } from './trainSettings';
+
+// The worker's services as studio.worker.ts wires them, on Node's probe (no WebGPU: wasm), the built-in model and a
+// real (fake-indexeddb) IndexedDB store holding a subject made of the bundled sample cat emoji.
+const store = createStore('training-job-test', 'records');
+const generation = new GenerationService(probeBackend({ gpu: undefined, crossOriginIsolated: false, hardwareConcurrency: 2 }), checkpointModels(store));
+const training = new TrainingService(generation, store);
+afterAll(() => generation.unloadModels());
+
+const png = (code: string) => readFileSync(`node_modules/emoji-datasource-google/img/google/64/${code}.png`);
+const subject: Subject = {
+  id: 'cat-1',
+  name: 'Emoji cat',
+  classNoun: 'cat',
+  identifier: 'zovy',
+  createdAt: 0,
+  photos: ['1f431', '1f638', '1f63a', '1f63b'].map((code) => ({
+    sha256: `photo-${code}`,
+    fileName: `${code}.png`,
+    mime: 'image/png',
+    width: 64,
+    height: 64,
+    cropSha256: `crop-${code}`,
+    cropResolution: 64,
+    thumbnailSha256: `thumb-${code}`,
+  })),
+};
+const priorKeys = ['1f408', '1f63c'].map((c) => `own-${c}`);
+
+async function seedStore() {
+  await set(subjectKey(subject.id), subject, store);
+  for (const p of subject.photos) await set(blobKey(p.cropSha256), new Blob([png(p.fileName.slice(0, -4))]), store);
+  for (const [i, key] of priorKeys.entries()) {
+    const code = key.slice(4);
+    await putPrior(store, { key, png: new Blob([png(code)]), prompt: 'a photo of cat', seed: i, modelKey: 'own', sampler: 'own', steps: 0, guidanceScale: 0, width: 64, height: 64, createdAt: 0, source: 'own' });
+  }
+}
+
+const request = (over: Partial<TrainRequest['settings']> = {}, resume = false): TrainRequest => ({
+  subjectId: subject.id,
+  settings: { ...presetSettings('quick'), steps: 4, checkpointEvery: 2, validationEvery: 4, samplingSteps: 2, keepCheckpoints: 2, classImages: 2, ...over },
+  priorKeys,
+  resume,
+  backend: 'wasm',
+});
+
+function run(payload: unknown, onProgress: (p: TrainProgress) => void = () => {}, signal = new AbortController().signal) {
+  const events: TrainProgress[] = [];
+  const result = training.train(payload, { signal, progress: (p) => (events.push(p), onProgress(p)), transfer: () => undefined });
+  return { result, events };
+}
+
+describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
+  it('trains, validates from the base model on, checkpoints every N steps keeping the last K, and the checkpoint samples', async () => {
+    await seedStore();
+    const { result, events } = run(request());
+    const done = await result;
+    expect(done).toMatchObject({ status: 'finished', step: 4, totalSteps: 4, backend: { ep: 'wasm' } });
+    const steps = events.filter((e) => e.kind === 'step');
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    for (const e of steps) expect(e.loss).toBeCloseTo(e.instanceLoss + e.priorLoss, 5);
+    const validations = events.filter((e) => e.kind === 'validation');
+    expect(validations.map((v) => v.step)).toEqual([0, 4]);
+    expect(validations[0]!.images.map((i) => i.prompt)).toEqual(validationPrompts(subject));
+    for (const img of validations[1]!.images) expect(decodePng(new Uint8Array(img.png))).toMatchObject({ width: 64, height: 64 });
+    const saved = events.filter((e) => e.kind === 'checkpoint').map((e) => e.checkpoint.step);
+    expect(saved).toEqual([2, 4]);
+    const listed = await listCheckpoints(store, subject.id);
+    expect(listed.map((c) => c.step)).toEqual([2, 4]);
+    expect(listed[1]).toMatchObject({ identifier: 'zovy', classNoun: 'cat', baseModelId: 'builtin' });
+
+    // The checkpoint is a model: generate from it, with the identifier in the prompt.
+    const modelId = checkpointModelId(subject.id, done.checkpoint.id);
+    const image = await generation.generate({ modelId, prompt: 'a photo of zovy cat on the beach', sampler: 'ddim', steps: 2, guidanceScale: 5, seed: 3, numImages: 1 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} });
+    expect(image.modelId).toBe(modelId);
+    expect(readPngParameters(new Uint8Array(image.images[0]!.png))).toContain(`Model: "${modelId}"`);
+  }, 600_000);
+
+  it('pause checkpoints and stops within a step; resume continues from there; generation meanwhile is refused as busy', async () => {
+    const { result, events } = run(request({ steps: 6, checkpointEvery: 100, validationEvery: 0 }), (p) => {
+      if (p.kind === 'step' && p.step === 2) training.pause({ subjectId: subject.id });
+    });
+    // While the run holds the device, a generation is refused with a message naming it.
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(generation.generate({ prompt: 'a cat', sampler: 'ddim', steps: 1, guidanceScale: 1, seed: 1, numImages: 1 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toThrow(/training “Emoji cat”/);
+    const paused = await result;
+    expect(paused).toMatchObject({ status: 'paused', step: 2 });
+    expect(events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([1, 2]);
+    expect((await loadCheckpoint(store, subject.id))!.info.step).toBe(2);
+
+    const resumed = run(request({ steps: 6, checkpointEvery: 100, validationEvery: 0 }, true));
+    expect(await resumed.result).toMatchObject({ status: 'finished', step: 6 });
+    expect(resumed.events.find((e) => e.kind === 'stage' && /Resuming at step 2/.test(e.message))).toBeTruthy();
+    expect(resumed.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([3, 4, 5, 6]);
+  }, 600_000);
+
+  it('bad requests are refused naming the field, and nothing is written', async () => {
+    const before = await listCheckpoints(store, subject.id);
+    await expect(training.train({ ...request(), settings: { ...request().settings, loraRank: 0 } }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'settings/loraRank' });
+    await expect(training.train({ ...request(), subjectId: 'nobody' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'subjectId' });
+    await expect(training.train({ ...request(), priorKeys: ['own-missing'] }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys' });
+    expect(await listCheckpoints(store, subject.id)).toEqual(before);
+  }, 120_000);
+});

@@ -1,0 +1,339 @@
+/**
+ * The worker's `train` and `pauseTraining` jobs: a subject's photos and class images (IndexedDB) → VAE latents
+ * (cached by image hash + model key) → DreamBooth steps on the worker's backend, with progress per step, validation
+ * samples, checkpoints written atomically to IndexedDB every N steps, pause (checkpoint, then stop), cancel (stop;
+ * earlier checkpoints stay) and resume from the last checkpoint.
+ *
+ * The run holds the worker's device lease (GenerationService.holdDevice): generation requests meanwhile are refused
+ * with a message naming the run, and the subject's Web Lock, so a second tab cannot train into it at once.
+ */
+import { get, type UseStore } from 'idb-keyval';
+import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
+import { STATE } from '../engine/optim/trainStep';
+import type { GenerationModel } from '../generation/generationModel';
+import { GenerationPipeline } from '../generation/generationPipeline';
+import type { GenerationService } from '../generation/generationService';
+import { resolveGenerateRequest } from '../generation/generateRequest';
+import type { InferenceBackend } from '../generation/inferenceBackend';
+import type { GenerationBackend } from '../generation/jobTypes';
+import { buildTextEncoderGraph } from '../model/graphs';
+import { JobError } from '../protocol/jobs';
+import type { JobContext } from '../protocol/server';
+import { sha256Hex } from '../storage/contentHash';
+import {
+  getLatents,
+  getPriors,
+  listCheckpoints,
+  loadCheckpoint,
+  putLatents,
+  removeOrphanCheckpointParts,
+  saveCheckpoint,
+  withSubjectLock,
+} from '../storage/dreamboothRecords';
+import { loadBlob, subjectKey } from '../storage/subjectRecords';
+import { instancePrompt, type Subject } from '../subjects/subject';
+import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
+import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
+import { LatentEncoder } from './latentEncoder';
+import { personalizedModel, unpack } from './personalizedModel';
+import { classPrompt } from './classPriors';
+import { DreamBoothTrainer, type TrainingData } from './trainer';
+import { mirror, pngToModelInput } from './trainingImages';
+import { checkTrainSettings, type TrainSettings } from './trainSettings';
+
+/** Seed of the validation samples: the same noise at every validation, so the rows compare. */
+export const VALIDATION_SEED = 1234;
+
+/** The prompts validation renders: the subject, the subject somewhere new, and the class alone (drift shows there). */
+export function validationPrompts(subject: Pick<Subject, 'identifier' | 'classNoun'>): string[] {
+  const instance = instancePrompt(subject);
+  return [instance, `${instance} on the beach`, classPrompt(subject.classNoun)];
+}
+
+export class TrainingService {
+  private readonly pauses = new Map<string, () => void>();
+
+  constructor(
+    private readonly generation: GenerationService,
+    private readonly store: UseStore,
+  ) {}
+
+  /** Asks a subject's run to checkpoint and stop after its current step. */
+  pause(payload: unknown): { paused: boolean } {
+    const subjectId = (payload as { subjectId?: unknown } | null)?.subjectId;
+    if (typeof subjectId !== 'string') throw new JobError('bad-input', 'subjectId must be a string', 'subjectId');
+    const pause = this.pauses.get(subjectId);
+    pause?.();
+    return { paused: pause !== undefined };
+  }
+
+  async train(payload: unknown, ctx: JobContext<TrainProgress>): Promise<TrainResult> {
+    const request = checkTrainRequest(payload);
+    const subject = await get<Subject>(subjectKey(request.subjectId), this.store);
+    if (!subject) throw new JobError('bad-input', 'this subject no longer exists; pick or create one on the Subject step', 'subjectId');
+    return withSubjectLock(subject.id, () =>
+      this.generation.holdDevice(`training “${subject.name}”`, async () => {
+        let pauseRequested = false;
+        this.pauses.set(subject.id, () => (pauseRequested = true));
+        try {
+          return await this.run(request, subject, ctx, () => pauseRequested);
+        } finally {
+          this.pauses.delete(subject.id);
+        }
+      }),
+    );
+  }
+
+  private async run(r: TrainRequest, subject: Subject, ctx: JobContext<TrainProgress>, pauseRequested: () => boolean): Promise<TrainResult> {
+    const s = r.settings;
+    const timings = { prepareMs: 0, compileMs: 0, trainMs: 0, validationMs: 0, checkpointMs: 0 };
+    const cancelled = () => {
+      if (ctx.signal.aborted) throw new JobError('cancelled', 'training was cancelled; the checkpoints saved so far are kept');
+    };
+    const stage = (stage: Extract<TrainProgress, { kind: 'stage' }>['stage'], message: string, backend?: GenerationBackend) =>
+      ctx.progress({ kind: 'stage', stage, message, ...(backend ? { backend } : {}) });
+
+    let t0 = performance.now();
+    stage('preparing', 'Reading the photos and class images');
+    // A write killed between its two transactions leaves unlisted parts: clear them while this subject is locked.
+    await removeOrphanCheckpointParts(this.store);
+    const modelId = r.modelId ?? 'builtin';
+    const model = await this.generation.model(modelId);
+    const binding = bindIdentifier(model, subject.identifier);
+    if (s.textEncoder === 'identifier' && binding.rows.length === 0) {
+      throw new JobError('bad-input', 'this model has no vocabulary rows for identifiers, so the identifier’s embedding cannot train; set the text encoder to frozen or full', 'settings/textEncoder');
+    }
+    const backend = await this.generation.openBackend(r.backend ?? 'auto');
+    stage('encoding', 'Encoding the images into latents', backend.report);
+    const images = await this.trainingImages(r, subject);
+    const data = await this.encode(backend, model, binding, subject, images, s, cancelled);
+    timings.prepareMs = performance.now() - t0;
+
+    t0 = performance.now();
+    stage('compiling', 'Building the training step', backend.report);
+    const latentShape = [model.latentChannels, model.height / model.vaeFactor, model.width / model.vaeFactor] as const;
+    const trainer = await DreamBoothTrainer.create({
+      folder: model.folder,
+      schedule: buildNoiseSchedule(model.schedulerConfig as Parameters<typeof buildNoiseSchedule>[0]),
+      settings: s,
+      data,
+      latentShape,
+      identifierRows: binding.rows,
+      ep: backend.ep,
+      threads: await this.generation.wasmThreads(),
+    });
+    timings.compileMs = performance.now() - t0;
+    try {
+      let runId: string = crypto.randomUUID();
+      if (r.resume) {
+        const saved = await loadCheckpoint(this.store, subject.id);
+        if (saved) {
+          try {
+            trainer.restore(new Uint8Array(await saved.parts.state!.arrayBuffer()));
+            runId = saved.info.runId;
+            stage('training', `Resuming at step ${trainer.step}${saved.note ? ` (${saved.note})` : ''}`, backend.report);
+          } catch (e) {
+            stage('training', `Starting over: ${e instanceof Error ? e.message : String(e)}`, backend.report);
+          }
+        }
+      }
+      const report = backend.report;
+      const ctxInfo = { subject, modelId, runId, settings: s };
+      let smoothed = NaN;
+      let lastSaved: CheckpointInfo | null = null;
+      const save = async () => {
+        const c0 = performance.now();
+        stage('checkpointing', `Saving step ${trainer.step}`, report);
+        lastSaved = await this.saveCheckpoint(trainer, ctxInfo, smoothed);
+        timings.checkpointMs += performance.now() - c0;
+        ctx.progress({ kind: 'checkpoint', checkpoint: lastSaved });
+        return lastSaved;
+      };
+      const validate = async () => {
+        const v0 = performance.now();
+        stage('sampling', `Validation samples at step ${trainer.step}`, report);
+        const images = await this.validationImages(trainer, model, binding, subject, backend, s);
+        timings.validationMs += performance.now() - v0;
+        ctx.progress({ kind: 'validation', step: trainer.step, images });
+      };
+
+      // The base model's row first, so "base vs now" has its left side.
+      if (trainer.step === 0 && s.validationEvery > 0) await validate();
+      stage('training', `Training on ${backend.report.ep === 'webgpu' ? 'the GPU' : 'the CPU'}`, report);
+      const started = { at: performance.now(), step: trainer.step };
+      while (trainer.step < s.steps) {
+        cancelled();
+        if (pauseRequested()) {
+          const checkpoint = lastSaved && (lastSaved as CheckpointInfo).step === trainer.step ? (lastSaved as CheckpointInfo) : await save();
+          return { status: 'paused', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
+        }
+        const s0 = performance.now();
+        const m = await trainer.trainStep();
+        timings.trainMs += performance.now() - s0;
+        smoothed = Number.isNaN(smoothed) ? m.loss : 0.95 * smoothed + 0.05 * m.loss;
+        const msPerStep = (performance.now() - started.at) / (m.step - started.step);
+        ctx.progress({ kind: 'step', totalSteps: s.steps, msPerStep, etaMs: msPerStep * (s.steps - m.step), ...m });
+        const last = m.step === s.steps;
+        if (m.step % s.checkpointEvery === 0 || last) await save();
+        if (s.validationEvery > 0 && (m.step % s.validationEvery === 0 || last)) await validate();
+        // Let a pause or cancel message in between steps.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      const checkpoint = lastSaved ?? (await save());
+      return { status: 'finished', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
+    } finally {
+      await trainer.dispose();
+      backend.close();
+    }
+  }
+
+  /** The subject's crops and the class images, as PNG bytes with their identity. */
+  private async trainingImages(r: TrainRequest, subject: Subject) {
+    if (subject.photos.length === 0) throw new JobError('bad-input', 'this subject has no photos; add 3–5 on the Subject step', 'subjectId');
+    const photos = await Promise.all(
+      subject.photos.map(async (p) => {
+        const blob = await loadBlob(this.store, p.cropSha256);
+        if (!blob) throw new JobError('bad-input', `the crop of ${p.fileName} is missing from storage; remove the photo and add it again`, 'subjectId');
+        return { id: p.cropSha256, png: new Uint8Array(await blob.arrayBuffer()), what: p.fileName };
+      }),
+    );
+    const withPriors = r.settings.priorLossWeight > 0;
+    const records = withPriors ? await getPriors(this.store, r.priorKeys) : [];
+    const missing = records.findIndex((p) => !p);
+    if (missing >= 0) throw new JobError('bad-input', `class image ${missing + 1} is missing from storage; generate the class images again`, 'priorKeys');
+    if (withPriors && records.length === 0) throw new JobError('bad-input', 'prior preservation needs class images: generate them on the Class priors step, or set the prior loss weight to 0', 'priorKeys');
+    const priors = await Promise.all(records.map(async (p) => ({ id: p!.key, png: new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` })));
+    return { photos, priors };
+  }
+
+  private async encode(
+    backend: InferenceBackend,
+    model: GenerationModel,
+    binding: IdentifierBinding,
+    subject: Subject,
+    images: Awaited<ReturnType<TrainingService['trainingImages']>>,
+    s: TrainSettings,
+    cancelled: () => void,
+  ): Promise<TrainingData> {
+    const size = model.width;
+    let encoder: LatentEncoder | undefined;
+    const latent = async (img: { id: string; png: Uint8Array; what: string }, flip: boolean) => {
+      const id = flip ? `${img.id}:mirror` : img.id;
+      const cached = await getLatents(this.store, id, model.key);
+      if (cached) return cached;
+      cancelled();
+      encoder ??= await LatentEncoder.create(backend, model.folder, size);
+      const pixels = pngToModelInput(img.png, size, img.what);
+      const z = await encoder.encode(flip ? mirror(pixels, 3, size, size) : pixels);
+      await putLatents(this.store, id, model.key, z);
+      return z;
+    };
+    try {
+      const instances: Float32Array[] = [];
+      for (const p of images.photos) {
+        instances.push(await latent(p, false));
+        if (s.flip) instances.push(await latent(p, true));
+      }
+      const priors: Float32Array[] = [];
+      for (const p of images.priors) priors.push(await latent(p, false));
+      const prompts = [instancePrompt(subject), classPrompt(subject.classNoun)];
+      const ids = prompts.map((p) => BigInt64Array.from(binding.tokenizer.tokenize(p), BigInt));
+      const [instanceText, classText] = s.textEncoder === 'frozen' ? await embed(backend, model, ids) : ids;
+      const dataHash = await sha256Hex(
+        new TextEncoder().encode(JSON.stringify({ model: model.key, prompts, flip: s.flip, photos: images.photos.map((p) => p.id), priors: images.priors.map((p) => p.id) })),
+      );
+      return { instances, priors, instanceText: instanceText!, classText: classText!, dataHash };
+    } finally {
+      await encoder?.release();
+    }
+  }
+
+  private async saveCheckpoint(
+    trainer: DreamBoothTrainer,
+    c: { subject: Subject; modelId: string; runId: string; settings: TrainSettings },
+    loss: number,
+  ): Promise<CheckpointInfo> {
+    const { file, weightBytes } = await trainer.checkpoint();
+    const info: CheckpointInfo = {
+      id: `${c.runId}-${String(trainer.step).padStart(6, '0')}`,
+      subjectId: c.subject.id,
+      runId: c.runId,
+      step: trainer.step,
+      totalSteps: c.settings.steps,
+      bytes: file.byteLength,
+      weightBytes,
+      createdAt: Date.now(),
+      loss,
+      settings: c.settings,
+      identifier: c.subject.identifier,
+      classNoun: c.subject.classNoun,
+      baseModelId: c.modelId,
+    };
+    const existing = await listCheckpoints(this.store, c.subject.id);
+    if (existing.some((e) => e.id === info.id)) return info;
+    await saveCheckpoint(this.store, { info, parts: { state: new Blob([file as Uint8Array<ArrayBuffer>]) } }, c.settings.keepCheckpoints);
+    return info;
+  }
+
+  /** One image per validation prompt from the weights as they are now, with the same seed every time. */
+  private async validationImages(
+    trainer: DreamBoothTrainer,
+    base: GenerationModel,
+    binding: IdentifierBinding,
+    subject: Subject,
+    backend: InferenceBackend,
+    s: TrainSettings,
+  ): Promise<ValidationImage[]> {
+    const params = (await trainer.runtime.exportState([STATE.params]))[STATE.params]!;
+    const values = { tensors: unpack(trainer.layout.entries, params), adapters: trainer.compiled.adapters, identifierRows: binding.rows };
+    const id = `validation:${subject.id}:${trainer.step}`;
+    const model = personalizedModel(base, values, { id, key: id, tokenizer: binding.tokenizer });
+    const pipeline = new GenerationPipeline(model, backend);
+    try {
+      const out: ValidationImage[] = [];
+      for (const prompt of validationPrompts(subject)) {
+        const request = resolveGenerateRequest(
+          { modelId: id, prompt, sampler: s.sampler, steps: s.samplingSteps, guidanceScale: s.guidanceScale, seed: VALIDATION_SEED, numImages: 1, previewEvery: 0 },
+          model,
+        );
+        const result = await pipeline.generate(request);
+        out.push({ prompt, seed: VALIDATION_SEED, png: result.images[0]!.png });
+      }
+      return out;
+    } finally {
+      await pipeline.dispose({ keepBackend: true });
+    }
+  }
+}
+
+/** The frozen text encoder's outputs for each prompt's ids. */
+async function embed(backend: InferenceBackend, model: GenerationModel, ids: BigInt64Array[]): Promise<Float32Array[]> {
+  const { config, weights } = model.folder.textEncoder;
+  const session = await backend.createSession(buildTextEncoderGraph(config, weights, { batch: 1 }).graph);
+  try {
+    const out: Float32Array[] = [];
+    for (const row of ids) {
+      const result = await session.run({ input_ids: new backend.ort.Tensor('int64', row, [1, row.length]) });
+      out.push(((await result.last_hidden_state!.getData()) as Float32Array).slice());
+      backend.throwGpuErrors('the text encoder');
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+function checkTrainRequest(payload: unknown): TrainRequest {
+  if (typeof payload !== 'object' || payload === null) throw new JobError('bad-input', 'the training request must be an object');
+  const p = payload as Record<string, unknown>;
+  const known = ['subjectId', 'settings', 'priorKeys', 'resume', 'modelId', 'backend'];
+  const extra = Object.keys(p).find((k) => !known.includes(k));
+  if (extra) throw new JobError('bad-input', `/${extra} is not a known field`, extra);
+  if (typeof p.subjectId !== 'string' || !p.subjectId) throw new JobError('bad-input', '/subjectId must be a non-empty string', 'subjectId');
+  if (!Array.isArray(p.priorKeys) || !p.priorKeys.every((k) => typeof k === 'string')) throw new JobError('bad-input', '/priorKeys must be an array of strings', 'priorKeys');
+  if (typeof p.resume !== 'boolean') throw new JobError('bad-input', '/resume must be a boolean', 'resume');
+  if (p.modelId !== undefined && (typeof p.modelId !== 'string' || !p.modelId)) throw new JobError('bad-input', '/modelId must be a non-empty string', 'modelId');
+  if (p.backend !== undefined && !['auto', 'webgpu', 'wasm'].includes(p.backend as string)) throw new JobError('bad-input', '/backend must be one of "auto", "webgpu", "wasm"', 'backend');
+  checkTrainSettings(p.settings, '/settings');
+  return p as unknown as TrainRequest;
+}
