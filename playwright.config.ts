@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-const port = 4173;
+// E2E_PORT: a second checkout (git worktree) can run its browser tests beside this one's server.
+const port = Number(process.env.E2E_PORT ?? 4173);
 
 /**
  * Browser tests against the production build (`vite build --mode test`, which also builds e2e/harness pages),

@@ -125,12 +125,14 @@ export class TrainingService {
     timings.compileMs = performance.now() - t0;
     try {
       let runId: string = crypto.randomUUID();
+      let lastSaved: CheckpointInfo | null = null;
       if (r.resume) {
         const saved = await loadCheckpoint(this.store, subject.id);
         if (saved) {
           try {
             trainer.restore(new Uint8Array(await saved.parts.state!.arrayBuffer()));
             runId = saved.info.runId;
+            lastSaved = saved.info;
             stage('training', `Resuming at step ${trainer.step}${saved.note ? ` (${saved.note})` : ''}`, backend.report);
           } catch (e) {
             stage('training', `Starting over: ${e instanceof Error ? e.message : String(e)}`, backend.report);
@@ -140,7 +142,6 @@ export class TrainingService {
       const report = backend.report;
       const ctxInfo = { subject, modelId, runId, settings: s };
       let smoothed = NaN;
-      let lastSaved: CheckpointInfo | null = null;
       const save = async () => {
         const c0 = performance.now();
         stage('checkpointing', `Saving step ${trainer.step}`, report);
@@ -168,7 +169,9 @@ export class TrainingService {
           return { status: 'paused', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
         }
         const s0 = performance.now();
-        const m = await trainer.trainStep();
+        const m = await trainer.trainStep().catch((e: unknown) => {
+          throw stoppedAt(e, trainer.step, lastSaved as CheckpointInfo | null);
+        });
         timings.trainMs += performance.now() - s0;
         smoothed = Number.isNaN(smoothed) ? m.loss : 0.95 * smoothed + 0.05 * m.loss;
         const msPerStep = (performance.now() - started.at) / (m.step - started.step);
@@ -304,6 +307,16 @@ export class TrainingService {
       await pipeline.dispose({ keepBackend: true });
     }
   }
+}
+
+/**
+ * A failed step (a lost GPU device, a GPU error, a loss that blew up) as the person needs it: what happened, where the
+ * run stopped, and that Resume continues from the last checkpoint.
+ */
+function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
+  const what = error instanceof Error ? error.message : String(error);
+  const resume = saved ? `the checkpoint of step ${saved.step} is saved: Resume continues from it` : 'no checkpoint was saved yet: Start runs again from the beginning';
+  return new JobError('failed', `Training stopped after step ${step}: ${what.replace(/\.$/, '')}. Nothing is lost beyond the last checkpoint; ${resume}.`);
 }
 
 /** The frozen text encoder's outputs for each prompt's ids. */
