@@ -13,7 +13,7 @@
  *   are allowed: they vanish from the bundle. What it may import from those folders is the CONTRACTS below.
  * - Contracts and shared modules are what the page imports, so they hold to the same rule.
  * - Each worker-side layer imports only layers below it; src/engine imports nothing from src outside itself.
- * - Nothing in src imports bench/, e2e/ or scripts/; only src/pretrain, scripts/ and bench/ import src/pretrain.
+ * - Nothing in src imports bench/, e2e/ or scripts/, and the app (page and worker) never imports src/pretrain.
  * - Tests (`*.test.ts`, `testing/` folders) may import across layers; only the bench/e2e/scripts rule holds there.
  *
  * Files are classified by folder, so a new file in an existing folder needs no edit here; a new contract (a module
@@ -154,7 +154,10 @@ export default defineConfig(
       pretrain,
       outsideSrc,
       notThePage('model, diffusion and text'),
-      folder('(?:worker|generation|dreambooth|protocol)', 'src/model, src/diffusion and src/text sit below the worker, generation, training and the job protocol'),
+      folder(
+        '(?:worker|generation|dreambooth|protocol)',
+        'src/model, src/diffusion and src/text sit below the worker, generation, training and the job protocol',
+      ),
     ],
     { ignores: contractFiles },
   ),
