@@ -16,7 +16,10 @@ const opts = new Command('dataset')
 const bar = new SingleBar({ format: 'images {bar} {value}/{total} | {eta_formatted} left' });
 let started = false;
 const m = buildDataset(opts.out, (done, total) => {
-  if (!started) bar.start(total, 0), (started = true);
+  if (!started) {
+    bar.start(total, 0);
+    started = true;
+  }
   bar.update(done);
 });
 bar.stop();

@@ -1,7 +1,7 @@
 import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
 import type { BackendReport } from '../protocol/studioJobs';
-import { chooseBackend } from '../worker/backendChoice';
+import { chooseBackend } from './backendChoice';
 import { explainBackendError } from './backendErrors';
 import { BUILTIN_MODEL_ID, builtinModelSource, loadGenerationModel, type GenerationModel } from './generationModel';
 import { GenerationPipeline } from './generationPipeline';

@@ -14,7 +14,7 @@ import type { SamplerName } from '../diffusion/schedulerConfig';
 
 /**
  * Which compute backend to ask for (the header's Auto / GPU / CPU setting). 'auto' picks by expected speed:
- * a hardware GPU, else wasm — never a software adapter (see chooseBackend in src/worker/backendChoice.ts).
+ * a hardware GPU, else wasm — never a software adapter (see chooseBackend in src/generation/backendChoice.ts).
  */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 

@@ -53,7 +53,10 @@ export async function measureVae(config: VAEConfig, source: WeightSource, ds: Lo
       const orig = ds.pixels.subarray(img * per, (img + 1) * per);
       const out = toRgb8(rec!, size, b * per);
       for (let i = 0; i < per; i++) sqErr += (out[i]! - orig[i]!) ** 2;
-      for (let i = b * lat; i < (b + 1) * lat; i++) (sum += mean![i]!), (sumSq += mean![i]! ** 2);
+      for (let i = b * lat; i < (b + 1) * lat; i++) {
+        sum += mean![i]!;
+        sumSq += mean![i]! ** 2;
+      }
       if (tiles.length < 2 * tilesWanted) tiles.push(orig, out);
     });
     count += chunk.length;

@@ -12,8 +12,8 @@ export interface JobSpec<Payload, Result, Progress = never> {
   progress: Progress;
 }
 
-// `any` only constrains the map's shape; every use site is typed through a concrete map.
-export type JobMap = { [type: string]: JobSpec<any, any, any> };
+// Only the map's shape is constrained here; every use site is typed through a concrete map.
+export type JobMap = { [type: string]: JobSpec<unknown, unknown, unknown> };
 
 /** Why a job failed, so the UI can tell a cancelled job or bad input from a crash. */
 export type JobErrorCode = 'cancelled' | 'bad-input' | 'unknown-job' | 'failed';

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { BackendPreference } from '../generation/jobTypes';
 import type { BackendReport } from '../protocol/studioJobs';
-import { chooseBackend, type BackendChoice } from '../worker/backendChoice';
+import { chooseBackend, type BackendChoice } from '../generation/backendChoice';
 import type { StudioClient } from '../worker/studioWorker';
 
 /** Where the backend setting is remembered (per browser profile, so per device). */

@@ -1,7 +1,7 @@
 import type { BackendPreference } from '../generation/jobTypes';
 import { useIsolation } from '../offline/isolation';
 import { useBackend } from '../state/studio';
-import { BACKEND_SETTING_LABEL } from '../worker/backendChoice';
+import { BACKEND_SETTING_LABEL } from '../generation/backendChoice';
 import { choiceLabel, speedNote } from './backendText';
 import { TechnicalDetail } from './TechnicalDetail';
 

@@ -1,5 +1,5 @@
 import type { BackendReport } from '../protocol/studioJobs';
-import type { BackendChoice } from '../worker/backendChoice';
+import type { BackendChoice } from '../generation/backendChoice';
 
 /** "1 thread", "2 threads". */
 export const threadsText = (n: number) => (n === 1 ? '1 thread' : `${n} threads`);

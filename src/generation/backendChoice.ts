@@ -1,4 +1,8 @@
-import type { BackendPreference } from '../generation/jobTypes';
+/**
+ * The backend rule shared by the page (the header's badge and setting) and the worker (every job that runs a model).
+ * Imports no model code, so the page can use it. It lives beside the `BackendPreference` it reads (./jobTypes).
+ */
+import type { BackendPreference } from './jobTypes';
 import type { BackendReport } from '../protocol/studioJobs';
 
 /** Where heavy work runs for a backend setting on this device, and why, in plain words. */

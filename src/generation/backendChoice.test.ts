@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendReport } from '../protocol/studioJobs';
 import { chooseBackend } from './backendChoice';
-import { probeBackend } from './backendProbe';
+import { probeBackend } from '../worker/backendProbe';
 
 const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
 const adapter = (vendor: string, architecture: string, isFallbackAdapter: boolean) =>
