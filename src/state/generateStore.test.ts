@@ -39,7 +39,7 @@ afterEach(() => {
 });
 
 let dbCounter = 0;
-function setup() {
+function setup(options: { busy?: () => string | null } = {}) {
   const requests: GenerateRequest[] = [];
   const waiters: { step: number; resolve(): void }[] = [];
   async function fakeGenerate(request: GenerateRequest, { progress, signal }: JobContext<StudioJobs['generate']['progress']>): Promise<GenerateResult> {
@@ -77,7 +77,7 @@ function setup() {
 
   const store = createStore(`generate-test-${dbCounter++}`, 'records');
   const gallery = createGalleryStore({ store });
-  const generate = createGenerateStore({ worker: client, gallery, backendSetting: () => 'webgpu' });
+  const generate = createGenerateStore({ worker: client, gallery, backendSetting: () => 'webgpu', ...(options.busy ? { busy: options.busy } : {}) });
   const batch = createBatchStore({ generate });
   const worker: Worker = { requests, reached: (step) => new Promise((resolve) => waiters.push({ step, resolve })) };
   return { store, gallery, generate, batch, worker };
@@ -213,6 +213,25 @@ describe('generate store', () => {
     expect(gallery.getState().items).toEqual([]);
     expect(await keys(store)).toEqual([]); // the item records put before the index were rolled back too
     expect(gallery.getState().notices[0]?.text).toMatch(/^The 2 new images were not saved to the gallery\. Browser storage is full/);
+  });
+
+  it('renders with the chosen checkpoint, fills its instance prompt, and the gallery names the checkpoint', async () => {
+    const { store, gallery, generate, worker } = setup();
+    generate.getState().chooseModel({ modelId: 'checkpoint:rex:c1', label: 'Rex · step 400' }, 'a photo of zoqu dog');
+    generate.getState().setField('steps', '1');
+    await generate.getState().generate();
+    expect(worker.requests[0]).toMatchObject({ modelId: 'checkpoint:rex:c1', prompt: 'a photo of zoqu dog' });
+    expect(gallery.getState().items[0]?.model).toEqual({ id: 'checkpoint:rex:c1', untrained: true, label: 'Rex · step 400' });
+    expect((await loadGallery(store))[0]?.model.label).toBe('Rex · step 400');
+    expect(generate.getState().batchDefaults()?.modelId).toBe('checkpoint:rex:c1');
+  });
+
+  it('runs nothing while training runs, and says why', async () => {
+    const { generate, worker } = setup({ busy: () => 'Training Rex is running (step 4 of 400).' });
+    await generate.getState().generate();
+    expect(worker.requests).toEqual([]);
+    expect(generate.getState().failure?.reason).toBe('Training Rex is running (step 4 of 400).');
+    expect(generate.getState().running).toBeNull();
   });
 
   it('reports the loaded model, untrained and with the backend that runs it', async () => {

@@ -25,8 +25,17 @@ import {
 } from './generateForm';
 import type { GalleryStore } from './galleryStore';
 
-/** The model the Generate step uses: the app's own small SD configuration. */
+/** The base model: the app's own small SD configuration. A checkpoint is picked by its `checkpointModelId`. */
 export const MODEL_ID = 'builtin';
+
+/** The model images are rendered with: the base model or a trained checkpoint. */
+export interface ModelChoice {
+  modelId: string;
+  /** "Base model", or "<subject name> · step N" for a checkpoint. */
+  label: string;
+}
+
+export const BASE_MODEL: ModelChoice = { modelId: MODEL_ID, label: 'Base model' };
 
 /** A generation in flight, as the run panel shows it. */
 export interface RunProgress extends Pick<GenerateProgress, 'stage' | 'step' | 'totalSteps' | 'imageIndex' | 'imageCount' | 'numImages'> {
@@ -83,8 +92,12 @@ export interface GenerateState {
   stopped: string | null;
   /** The first seed of the last finished run ("reuse last seed"). */
   lastSeed: number | null;
+  /** The model every request of this step renders with (form, batch lines, recontextualization grid). */
+  chosenModel: ModelChoice;
 
   setField<K extends keyof GenerateFormValues>(key: K, value: GenerateFormValues[K]): void;
+  /** Renders with another model from now on; a checkpoint also puts its instance prompt into the form. */
+  chooseModel(choice: ModelChoice, prompt?: string): void;
   /** Fixes the seed to a freshly drawn one (the dice), so a good result can be made again. */
   rollSeed(): void;
   reuseLastSeed(): void;
@@ -106,7 +119,13 @@ export interface GenerateState {
 export type GenerateStore = ReturnType<typeof createGenerateStore>;
 
 /** The Generate step's settings and its one running job; heavy work happens in the worker. */
-export function createGenerateStore(deps: { worker: StudioClient; gallery: GalleryStore; backendSetting(): BackendPreference }) {
+export function createGenerateStore(deps: {
+  worker: StudioClient;
+  gallery: GalleryStore;
+  backendSetting(): BackendPreference;
+  /** What else runs on the page now (training, class images), or null: generation waits for it. */
+  busy?(): string | null;
+}) {
   let controller: AbortController | null = null;
   let modelLoads = 0;
 
@@ -138,6 +157,8 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
 
     async function keep(result: GenerateResult, request: GenerateRequest, options: ExecuteOptions): Promise<LastRun> {
       const share = result.images.length;
+      const chosen = get().chosenModel;
+      const label = request.modelId === chosen.modelId && chosen.modelId !== MODEL_ID ? chosen.label : undefined;
       const saved = await deps.gallery.getState().addImages(
         result.images.map((image) => ({
           png: new Uint8Array(image.png),
@@ -151,7 +172,8 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
             width: result.width,
             height: result.height,
           },
-          model: { id: result.modelId, untrained: result.untrained },
+          // The model asked for (a checkpoint id), with its label: the gallery names it even once the checkpoint is deleted.
+          model: { id: request.modelId ?? result.modelId, untrained: result.untrained, ...(label ? { label } : {}) },
           backend: result.backend,
           // Images of one request are denoised together; each carries an equal share of the cost.
           usage: { unetEvaluations: result.usage.unetEvaluations / share, modelMs: result.usage.modelMs / share },
@@ -182,6 +204,11 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
       failure: null,
       stopped: null,
       lastSeed: null,
+      chosenModel: BASE_MODEL,
+
+      chooseModel(choice, prompt) {
+        set((s) => ({ chosenModel: choice, ...(prompt !== undefined ? { form: { ...s.form, prompt }, problems: { ...s.problems, prompt: undefined } } : {}) }));
+      },
 
       setField(key, value) {
         // Choosing "Random each time" leaves no seed to be wrong: its problem goes with it.
@@ -229,7 +256,7 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           return;
         }
         set({ problems: {} });
-        const request = requestFrom(checked.settings, checked.settings.seed ?? randomSeed(), deps.backendSetting());
+        const request = requestFrom(checked.settings, checked.settings.seed ?? randomSeed(), deps.backendSetting(), get().chosenModel.modelId);
         const count = request.numImages;
         await get()
           .execute(request, { label: count === 1 ? '1 image' : `${count} images` })
@@ -238,6 +265,12 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
 
       async execute(request, options) {
         if (controller) throw new Error('a generation is already running');
+        const busy = deps.busy?.();
+        if (busy) {
+          // One activity at a time: the worker's device is busy, and a run now would only slow both down.
+          set({ failure: { reason: busy, fix: 'Generate once it is done, or pause it on the Train step (training resumes from its checkpoint).' }, stopped: null });
+          throw new JobError('failed', busy);
+        }
         const own = new AbortController();
         controller = own;
         const stop = () => own.abort();
@@ -303,16 +336,16 @@ export function createGenerateStore(deps: { worker: StudioClient; gallery: Galle
           return null;
         }
         const { negativePrompt, sampler, steps, guidanceScale, seed, numImages } = checked.settings;
-        return { modelId: MODEL_ID, negativePrompt, sampler, steps, guidanceScale, seed, numImages, backend: deps.backendSetting() };
+        return { modelId: get().chosenModel.modelId, negativePrompt, sampler, steps, guidanceScale, seed, numImages, backend: deps.backendSetting() };
       },
     };
   });
 }
 
 /** The `generate` payload for checked settings. Previews come about twenty times per run, at most every step. */
-function requestFrom(settings: GenerateSettings, seed: number, backend: BackendPreference): GenerateRequest {
+function requestFrom(settings: GenerateSettings, seed: number, backend: BackendPreference, modelId: string): GenerateRequest {
   return {
-    modelId: MODEL_ID,
+    modelId,
     backend,
     prompt: settings.prompt,
     negativePrompt: settings.negativePrompt,

@@ -33,7 +33,12 @@ export interface GalleryItem {
   imageSha256: string;
   params: GalleryParams;
   createdAt: number;
-  model: { id: string; untrained: boolean };
+  /**
+   * The model that made it: `id` is the generate request's modelId ('builtin', or `checkpoint:<subject>:<checkpoint>`);
+   * `label` ("Rex · step 400") is stored for checkpoints so the gallery names them after they are deleted. Records
+   * saved before checkpoints existed have no label and are base-model images.
+   */
+  model: { id: string; untrained: boolean; label?: string };
   /** What really ran the model. */
   backend: GenerationBackend;
   /** What this image cost: UNet evaluations and model time (wall time of the model runs), its share of the job that made it. */
