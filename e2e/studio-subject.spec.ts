@@ -109,23 +109,32 @@ test('EXIF orientation is applied before cropping', async ({ page }) => {
   expect(isRed(cropPixels[1]!.bottomLeft)).toBe(true);
 });
 
-test('the sample subject loads its four photos and the next steps say honestly they are not built', async ({ page }) => {
+test('the sample subject loads its four photos; the next steps say what they need and keep it after a reload', async ({ page }) => {
   await openStudio(page);
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
   await expect(photoCards(page)).toHaveCount(4);
   await expect(page.getByRole('radio', { name: /Emoji cat \(sample\)/ })).toBeChecked();
+  await expect(page.getByTestId('stepper-subject')).toHaveAttribute('data-state', 'done');
 
   await page.getByRole('button', { name: 'Continue to Class priors' }).click();
   await expect(page).toHaveURL(/#priors$/);
-  await expect(page.getByTestId('step-priors')).toContainText('Not available yet');
-  for (const step of ['Train']) {
-    await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: step }).click();
-    await expect(page.getByRole('heading', { name: step, level: 2 })).toBeVisible();
-    await expect(page.getByText('Not available yet')).toBeVisible();
-  }
+  const priors = page.getByTestId('step-priors');
+  await expect(priors.getByRole('heading', { name: 'Class priors', level: 2 })).toBeVisible();
+  await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('priors-class')).toContainText('a photo of cat');
+  await expect(page.getByTestId('priors-empty')).toBeVisible();
+  await expect(priors.getByRole('textbox', { name: 'Number of class images' })).toHaveValue('100'); // the default preset's class images
+  await expect(page.getByTestId('priors-generate')).toBeEnabled();
+
+  await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: 'Train' }).click();
+  await expect(page.getByRole('heading', { name: 'Train', level: 2 })).toBeVisible();
+  await expect(page.getByTestId('train-state')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('train-start')).toBeDisabled();
+  await expect(page.getByTestId('train-why')).toHaveText('Make class images on step 2 first, or set the prior loss weight to 0 under Advanced settings.');
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Train', level: 2 })).toBeVisible();
+  await expect(page.getByTestId('train-why')).toBeVisible();
 });
 
 test('photos can be added with the keyboard through the file picker', async ({ page }) => {

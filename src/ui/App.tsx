@@ -1,12 +1,14 @@
 import { useCallback, useEffect } from 'react';
+import { usePriors } from '../state/dreamboothStudio';
 import { useBatch } from '../state/generateStudio';
 import { useNavigation } from '../state/navigationStore';
 import { useBackend, useSubjects } from '../state/studio';
 import { BackendBadge } from './BackendBadge';
 import { GenerateStep } from './generate/GenerateStep';
+import { PriorsStep } from './priors/PriorsStep';
 import { Stepper } from './Stepper';
 import { SubjectStep } from './SubjectStep';
-import { UnavailableStep } from './UnavailableStep';
+import { TrainStep } from './train/TrainStep';
 import { usePageFileDrop } from './usePageFileDrop';
 
 export function App() {
@@ -19,11 +21,16 @@ export function App() {
     void useSubjects.getState().load();
   }, []);
 
-  // On the Generate step a dropped file is a batch job; anywhere else, photos of the subject.
+  // On the Generate step a dropped file is a batch job; on Class priors, the person's own class photos;
+  // anywhere else, photos of the subject.
   const onDrop = useCallback(
     (files: File[]) => {
       if (step === 'generate') {
         void useBatch.getState().importFile(files[0]!);
+        return;
+      }
+      if (step === 'priors') {
+        void usePriors.getState().addOwnFiles(files);
         return;
       }
       goTo('subject');
@@ -41,11 +48,15 @@ export function App() {
       </header>
       <Stepper />
       <main>
-        {step === 'subject' ? <SubjectStep /> : step === 'generate' ? <GenerateStep /> : <UnavailableStep step={step} />}
+        {step === 'subject' ? <SubjectStep /> : step === 'priors' ? <PriorsStep /> : step === 'train' ? <TrainStep /> : <GenerateStep />}
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          {step === 'generate' ? 'Drop a JSONL batch file to import it' : 'Drop photos to add them to the active subject'}
+          {step === 'generate'
+            ? 'Drop a JSONL batch file to import it'
+            : step === 'priors'
+              ? 'Drop photos of the class to use them as class images'
+              : 'Drop photos to add them to the active subject'}
         </div>
       )}
     </div>

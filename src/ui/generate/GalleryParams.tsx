@@ -2,6 +2,9 @@ import { A1111_SAMPLER_NAMES } from '../../export/infotext';
 import type { GalleryItem } from '../../storage/galleryRecords';
 import { generationBackendLabel } from './backendText';
 
+/** The model that made an image: the checkpoint's stored label, else the base model (older records have no label). */
+export const galleryModelLabel = (item: GalleryItem) => item.model.label ?? (item.model.id === 'builtin' ? 'Base model (built-in)' : item.model.id);
+
 /** Every setting and fact stored with an image. */
 export function GalleryParams({ item }: { item: GalleryItem }) {
   const { params, usage } = item;
@@ -22,7 +25,10 @@ export function GalleryParams({ item }: { item: GalleryItem }) {
       <dt>Size</dt>
       <dd>{params.width}×{params.height}</dd>
       <dt>Model</dt>
-      <dd>{item.model.id}{item.model.untrained ? ' (untrained: seeded random weights)' : ''}</dd>
+      <dd data-testid="param-model" data-model-id={item.model.id}>
+        {galleryModelLabel(item)}
+        {item.model.untrained ? ' (untrained: seeded random weights)' : ''}
+      </dd>
       <dt>Ran on</dt>
       <dd data-testid="param-backend" data-ep={item.backend.ep}>{generationBackendLabel(item.backend)}</dd>
       <dt>Cost</dt>

@@ -1,6 +1,8 @@
 import { useId, type FormEvent, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { useBatch, useGenerate } from '../../state/generateStudio';
+import { ModelPicker } from './ModelPicker';
 import { PromptLengthNote } from './PromptLengthNote';
+import { useDreamboothBlock } from './useDreamboothBlock';
 import { GENERATE_LIMITS, SAMPLER_OPTIONS, type GenerateField, type GenerateFormValues } from '../../state/generateForm';
 
 const { steps, guidanceScale, numImages } = GENERATE_LIMITS;
@@ -12,7 +14,9 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
   const id = useId();
   // While the model is being prepared a run would only wait behind it, unseen: the button waits visibly instead.
   const preparing = model.status === 'loading';
-  const busy = running !== null || batchRunning || preparing;
+  // One activity at a time: training or class images hold the worker's device.
+  const blockedBy = useDreamboothBlock();
+  const busy = running !== null || batchRunning || preparing || blockedBy !== null;
 
   // A fixed seed needs a number: the last one used, else a fresh one.
   function fixSeed() {
@@ -58,6 +62,7 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
 
   return (
     <form className="generate-form panel" onSubmit={submit} noValidate aria-label="Generate settings">
+      <ModelPicker />
       <div className="field">
         <label htmlFor={`${id}-prompt`}>Prompt</label>
         <textarea
@@ -149,9 +154,14 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
 
       <div className="actions">
         <button type="submit" disabled={busy} data-testid="generate-button">
-          {running ? 'Generating…' : batchRunning ? 'A batch is running' : preparing ? 'Preparing the model…' : 'Generate'}
+          {running ? 'Generating…' : batchRunning ? 'A batch is running' : blockedBy ? 'Waiting: the worker is busy' : preparing ? 'Preparing the model…' : 'Generate'}
         </button>
       </div>
+      {blockedBy && !running && (
+        <p className="hint" role="status" data-testid="generate-blocked">
+          {blockedBy}
+        </p>
+      )}
     </form>
   );
 }

@@ -5,10 +5,11 @@ import { BatchPanel } from './BatchPanel';
 import { Gallery } from './Gallery';
 import { GenerateForm } from './GenerateForm';
 import { ModelStatus } from './ModelStatus';
+import { RecontextPanel } from './RecontextPanel';
 import { RunPanel } from './RunPanel';
 import './generate.css';
 
-/** Step 4: prompts to pictures with the base model (personalised ones once training exists), a gallery and batch jobs. */
+/** Step 4: prompts to pictures with the base model or a trained checkpoint, a recontextualization grid, a gallery and batch jobs. */
 export function GenerateStep() {
   const prompt = useRef<HTMLTextAreaElement>(null);
 
@@ -30,12 +31,15 @@ export function GenerateStep() {
   return (
     <section aria-labelledby="step-heading" className="step generate-step" data-testid="step-generate">
       <h2 id="step-heading">Generate</h2>
-      <p className="lead">Write a prompt and render it with the model in this browser. No subject is needed.</p>
+      <p className="lead">
+        Write a prompt and render it with the base model — no subject is needed — or with a checkpoint trained on step 3.
+      </p>
       <ModelStatus />
       <div className="generate-layout">
         <GenerateForm promptRef={prompt} />
         <RunPanel />
       </div>
+      <RecontextPanel />
       <BatchPanel />
       <Gallery onRerun={rerun} />
     </section>

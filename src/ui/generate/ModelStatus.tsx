@@ -7,7 +7,7 @@ const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
 
 /** Which model renders, whether it was ever trained, and what really runs it. */
 export function ModelStatus() {
-  const { model, lastRun, loadModel } = useGenerate();
+  const { model, lastRun, loadModel, chosenModel } = useGenerate();
   const info = model.info;
   // Each run updates the model's info, so it is the freshest word on the backend — the last run's only when the
   // model is not loaded; while it is prepared again (a new backend setting) there is no word yet.
@@ -32,7 +32,8 @@ export function ModelStatus() {
         {model.status === 'idle' && !backend && 'The model is prepared on first use.'}
         {info && (
           <>
-            Model: <strong>built-in</strong> ({info.width}×{info.height},{' '}
+            Model: <strong data-testid="model-label">{chosenModel.modelId === info.modelId ? 'built-in' : chosenModel.label}</strong>
+            {chosenModel.modelId === info.modelId ? '' : ' on the built-in model'} ({info.width}×{info.height},{' '}
             {millions(info.components.reduce((sum, c) => sum + c.parameters, 0))} parameters)
           </>
         )}

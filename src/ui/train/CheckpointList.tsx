@@ -1,0 +1,44 @@
+import { useTrain } from '../../state/dreamboothStudio';
+import { bytesText } from '../etaText';
+
+/** The subject's saved checkpoints (newest first), their size, and how much room the browser leaves. */
+export function CheckpointList({ locked }: { locked: boolean }) {
+  const { checkpoints, checkpointError, storage, deleteCheckpoint } = useTrain();
+  return (
+    <section aria-labelledby="checkpoints-heading" className="panel checkpoints" data-testid="checkpoint-list">
+      <h3 id="checkpoints-heading">
+        Checkpoints <span className="count">{checkpoints.length} saved</span>
+      </h3>
+      {checkpointError && <p className="notice notice-error" role="alert" data-testid="checkpoint-error">{checkpointError}</p>}
+      {checkpoints.length === 0 ? (
+        <p className="muted">None yet. Training saves one every few steps (Advanced settings) and at the end.</p>
+      ) : (
+        <ul className="checkpoint-items">
+          {checkpoints.map((c) => (
+            <li key={c.id} data-testid="checkpoint" data-step={c.step} data-id={c.id}>
+              <span>
+                <strong>Step {c.step}</strong> of {c.totalSteps} · {bytesText(c.bytes)} · loss {c.loss.toFixed(4)} ·{' '}
+                <time dateTime={new Date(c.createdAt).toISOString()}>{new Date(c.createdAt).toLocaleString()}</time>
+              </span>
+              <button
+                type="button"
+                className="secondary small danger-text"
+                disabled={locked}
+                onClick={() => {
+                  if (confirm(`Delete the checkpoint at step ${c.step}?`)) void deleteCheckpoint(c.id);
+                }}
+              >
+                Delete<span className="visually-hidden"> checkpoint at step {c.step}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="hint" data-testid="storage-free">
+        {storage
+          ? `This site stores ${bytesText(storage.usage)} of ${bytesText(storage.quota)} the browser allows (${bytesText(Math.max(0, storage.quota - storage.usage))} free).`
+          : 'This browser does not say how much storage is left.'}
+      </p>
+    </section>
+  );
+}
