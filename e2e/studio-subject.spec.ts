@@ -129,7 +129,7 @@ test('the sample subject loads its four photos; the next steps say what they nee
 
   await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: 'Train' }).click();
   await expect(page.getByRole('heading', { name: 'Train', level: 2 })).toBeVisible();
-  await expect(page.getByTestId('train-state')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('train-state')).toHaveAttribute('data-state', 'empty');
   await expect(page.getByTestId('train-start')).toBeDisabled();
   await expect(page.getByTestId('train-why')).toHaveText('Make class images on step 2 first, or set the prior loss weight to 0 under Advanced settings.');
   await page.reload();

@@ -17,6 +17,9 @@ export function useStepStates(): Record<StepId, StepStateName> {
   const latest = useTrain((s) => (s.checkpointsFor === subject?.id ? s.checkpoints[0] : undefined));
   const generating = useGenerate((s) => s.running !== null);
   const batch = useBatch((s) => s.running);
+  const withPriors = useTrain((s) => Number(s.form.priorLossWeight) > 0);
+  // Training can start once the subject has its photos and (with prior preservation) class images.
+  const trainReady = subject !== undefined && subject.photos.length >= SUBJECT_IMAGE_COUNT.min && (!withPriors || priorsSelected > 0);
   const trainFailed = run?.status === 'failed';
   return {
     subject: !subject ? 'empty' : subject.photos.length >= SUBJECT_IMAGE_COUNT.min ? 'done' : 'ready',
@@ -29,7 +32,7 @@ export function useStepStates(): Record<StepId, StepStateName> {
           ? latest.step >= latest.totalSteps
             ? 'done'
             : 'paused'
-          : subject
+          : trainReady
             ? 'ready'
             : 'empty',
     generate: generating || batch ? 'running' : 'ready',

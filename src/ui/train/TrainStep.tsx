@@ -55,7 +55,7 @@ export function TrainStep() {
         ? 'done'
         : latest
           ? 'paused'
-          : subject
+          : subject && !notReady
             ? 'ready'
             : 'empty';
 
@@ -67,7 +67,13 @@ export function TrainStep() {
         when to stop; checkpoints are saved as it goes.
       </p>
       <StepState state={state} testId="train-state">
-        {state === 'paused' && latest ? `Paused at step ${latest.step} of ${latest.totalSteps}` : state === 'done' ? 'Trained' : undefined}
+        {state === 'paused' && latest
+          ? `Paused at step ${latest.step} of ${latest.totalSteps}`
+          : state === 'done'
+            ? 'Trained'
+            : state === 'empty'
+              ? 'Not ready yet'
+              : undefined}
       </StepState>
 
       {!subject ? (
