@@ -7,16 +7,22 @@ import { GenerateForm } from './GenerateForm';
 import { ModelStatus } from './ModelStatus';
 import { RecontextPanel } from './RecontextPanel';
 import { RunPanel } from './RunPanel';
+import { useDreamboothBlock } from './useDreamboothBlock';
 import './generate.css';
 
 /** Step 4: prompts to pictures with the base model or a trained checkpoint, a recontextualization grid, a gallery and batch jobs. */
 export function GenerateStep() {
   const prompt = useRef<HTMLTextAreaElement>(null);
 
+  const blockedBy = useDreamboothBlock();
   useEffect(() => {
     if (!useGallery.getState().loaded) void useGallery.getState().load();
-    if (useGenerate.getState().model.status === 'idle') void useGenerate.getState().loadModel();
   }, []);
+  // Preparing the model compiles sessions in the worker: not while training or class images use it (it would slow
+  // them down and, on a GPU, compete for memory) — once they are done.
+  useEffect(() => {
+    if (!blockedBy && useGenerate.getState().model.status === 'idle') void useGenerate.getState().loadModel();
+  }, [blockedBy]);
 
   // Re-run: the form takes the image's settings, and the prompt comes into view with focus — on the next
   // frame, after a closing dialog has handed focus back to its opener.

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { LossSeries } from '../../state/trainRun';
 
 const HEIGHT = 220;
+const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000];
 const darkQuery = () => globalThis.matchMedia?.('(prefers-color-scheme: dark)');
 const subscribeScheme = (notify: () => void) => {
   const query = darkQuery();
@@ -34,11 +35,12 @@ export function LossChart({ loss }: { loss: LossSeries }) {
       width: Math.max(200, el.clientWidth),
       height: HEIGHT,
       scales: { x: { time: false } },
-      axes: [{ ...axis, label: 'step' }, { ...axis, label: 'loss', size: 60 }],
+      // Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50 … never 2.5.
+      axes: [{ ...axis, label: 'step', incrs: STEP_TICKS }, { ...axis, label: 'loss', size: 60 }],
       series: [
         { label: 'step' },
-        { label: 'loss', stroke: color('--muted'), width: 1, alpha: 0.6 },
-        { label: 'smoothed', stroke: color('--accent'), width: 2 },
+        { label: 'loss', stroke: color('--muted'), width: 1, alpha: 0.6, points: { show: false } },
+        { label: 'smoothed', stroke: color('--accent'), width: 2, points: { show: false } },
       ],
       cursor: { drag: { x: false, y: false } },
     };
