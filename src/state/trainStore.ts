@@ -7,7 +7,7 @@ import { JobError } from '../protocol/jobs';
 import { deleteCheckpoints, listCheckpoints, storageEstimate } from '../storage/dreamboothRecords';
 import type { Subject } from '../subjects/subject';
 import type { StudioClient } from '../worker/studioWorker';
-import { explainTrainFailure, isStorageFull, STORAGE_FULL_FIX, type TrainFailure } from './trainErrors';
+import { explainTrainFailure, type TrainFailure } from './trainErrors';
 import { checkTrainForm, formFromSettings, matchingPreset, type TrainField, type TrainFormValues, type TrainProblems } from './trainForm';
 import { applyProgress, newRun, type TrainRun } from './trainRun';
 
@@ -216,11 +216,14 @@ export function createTrainStore(deps: TrainDeps) {
       async pause() {
         const run = get().run;
         if (!isActive(run) || run.status === 'pausing' || run.status === 'cancelling') return;
-        set({ run: { ...run, status: 'pausing' } });
+        set({ run: { ...run, status: 'pausing' }, refused: null });
         try {
           const { paused } = await deps.worker.request('pauseTraining', { subjectId: run.subjectId });
-          // Not paused: the run had already ended (its result is on its way) — nothing else to do.
-          if (!paused && get().run?.status === 'pausing' && !controller) set((s) => ({ run: s.run && { ...s.run, status: 'paused' } }));
+          // Not paused: the run has ended (its result is on its way), or the worker has not begun it yet — then it
+          // goes on, and Pause can be pressed again.
+          if (!paused && controller && get().run?.status === 'pausing') {
+            set((s) => ({ run: s.run && { ...s.run, status: 'running' }, refused: 'The run could not be paused yet (it is still starting). Try again in a moment, or Cancel.' }));
+          }
         } catch (error) {
           // The pause request itself failed; the run goes on, and says so.
           set((s) => ({ run: s.run && s.run.status === 'pausing' ? { ...s.run, status: 'running' } : s.run, refused: `Pausing did not work: ${errorText(error)}. Cancel stops the run at once.` }));
@@ -256,5 +259,3 @@ function readSavedForm(storage: TrainDeps['storage']): TrainFormValues | null {
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-export { isStorageFull, STORAGE_FULL_FIX };

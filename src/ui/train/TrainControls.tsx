@@ -38,7 +38,7 @@ export function TrainControls({ blockedBy, notReady }: { blockedBy: string | nul
       {!active && why && (
         <p id="train-why" className="hint" role="status" data-testid="train-why">{why}</p>
       )}
-      {refused && !active && <p className="notice notice-error" role="alert" data-testid="train-refused">{refused}</p>}
+      {refused && <p className="notice notice-error" role="alert" data-testid="train-refused">{refused}</p>}
       <p className="hint">
         {active
           ? 'Training goes on in the background while you look at other steps. Pause saves a checkpoint first; Cancel stops at once and keeps the checkpoints already saved.'
