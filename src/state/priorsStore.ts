@@ -205,10 +205,10 @@ export function createPriorsStore(deps: PriorsDeps) {
           set({ failure: { reason: busy, fix: 'Class images can be made once it is done, or after you pause or cancel it.' } });
           return;
         }
-        if (get().subjectId !== subject.id) await get().load();
         const { settings } = checked;
         const own = new AbortController();
-        controller = own;
+        controller = own; // before any await: a second click finds this run
+        if (get().subjectId !== subject.id) await get().load();
         const subjectId = subject.id;
         const classNoun = subject.classNoun;
         // Dropped stays dropped when a re-run finds the same image again.
