@@ -56,7 +56,16 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
       const first = new Uint8Array(bytes)[0] ?? 0;
       if (first === 0) throw new JobError('bad-input', 'is empty (0 bytes)');
       const sha256 = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-      return { sha256, mime: 'image/png', width: resolution, height: resolution, crop: pngBytes(first), thumbnail: pngBytes(first + 1), transparent: false, animated: false };
+      return {
+        sha256,
+        mime: 'image/png',
+        width: resolution,
+        height: resolution,
+        crop: pngBytes(first),
+        thumbnail: pngBytes(first + 1),
+        transparent: false,
+        animated: false,
+      };
     },
     async generatePriors(request, { progress, signal }) {
       priorRequests.push(request);
@@ -69,12 +78,28 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
           cancelled.push('generatePriors');
           throw new JobError('cancelled', 'cancelled');
         }
-        const recipe = { modelKey: request.modelId ?? 'builtin', prompt: `a photo of ${request.classNoun}`, seed: request.seed + i, sampler: request.sampler, steps: request.steps, guidanceScale: request.guidanceScale, width: 64, height: 64 };
+        const recipe = {
+          modelKey: request.modelId ?? 'builtin',
+          prompt: `a photo of ${request.classNoun}`,
+          seed: request.seed + i,
+          sampler: request.sampler,
+          steps: request.steps,
+          guidanceScale: request.guidanceScale,
+          width: 64,
+          height: 64,
+        };
         const key = await priorKey(recipe);
         if ((await getPriors(store, [key]))[0]) reused++;
         else await putPrior(store, { ...recipe, key, png: new Blob([pngBytes(i)], { type: 'image/png' }), createdAt: Date.now(), source: 'generated' });
         keys.push(key);
-        progress({ done: i + 1, total: request.count, reused, latest: { key, png: pngBytes(i) }, etaMs: stepMs * (request.count - i - 1), backend: testBackend });
+        progress({
+          done: i + 1,
+          total: request.count,
+          reused,
+          latest: { key, png: pngBytes(i) },
+          etaMs: stepMs * (request.count - i - 1),
+          backend: testBackend,
+        });
         for (const w of priorWaiters.filter((w) => w.done === i + 1)) w.resolve();
       }
       return { keys, generated: request.count - reused, reused, ms: Date.now() - started, backend: testBackend };
@@ -90,8 +115,19 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
       let checkpoint: CheckpointInfo | undefined;
       const save = async (step: number) => {
         checkpoint = {
-          id: `${runId}-${step}`, subjectId, runId, step, totalSteps: settings.steps, bytes: 1000 * step, weightBytes: 400 * step,
-          createdAt: Date.now(), loss: 0.1, settings, identifier: 'zoqu', classNoun: 'cat', baseModelId: 'builtin',
+          id: `${runId}-${step}`,
+          subjectId,
+          runId,
+          step,
+          totalSteps: settings.steps,
+          bytes: 1000 * step,
+          weightBytes: 400 * step,
+          createdAt: Date.now(),
+          loss: 0.1,
+          settings,
+          identifier: 'zoqu',
+          classNoun: 'cat',
+          baseModelId: 'builtin',
         };
         await saveCheckpoint(store, { info: checkpoint, parts: { state: new Blob([new Uint8Array(8)]) } }, settings.keepCheckpoints);
         progress({ kind: 'checkpoint', checkpoint });
@@ -109,19 +145,51 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
           throw error;
         }
         const loss = 1 / step;
-        progress({ kind: 'step', step, totalSteps: settings.steps, loss, instanceLoss: loss / 2, priorLoss: loss / 2, learningRate: settings.learningRate, gradNorm: 1, msPerStep: 250, etaMs: 250 * (settings.steps - step) });
+        progress({
+          kind: 'step',
+          step,
+          totalSteps: settings.steps,
+          loss,
+          instanceLoss: loss / 2,
+          priorLoss: loss / 2,
+          learningRate: settings.learningRate,
+          gradNorm: 1,
+          msPerStep: 250,
+          etaMs: 250 * (settings.steps - step),
+        });
         for (const w of stepWaiters.filter((w) => w.step === step)) w.resolve();
         if (settings.validationEvery > 0 && step % settings.validationEvery === 0) {
-          progress({ kind: 'validation', step, images: [{ prompt: 'a photo of zoqu cat', seed: 1, png: pngBytes(step) }, { prompt: 'a photo of cat', seed: 1, png: pngBytes(step + 1) }] });
+          progress({
+            kind: 'validation',
+            step,
+            images: [
+              { prompt: 'a photo of zoqu cat', seed: 1, png: pngBytes(step) },
+              { prompt: 'a photo of cat', seed: 1, png: pngBytes(step + 1) },
+            ],
+          });
         }
         if (pauseAsked.delete(subjectId)) {
           const saved = await save(step);
-          return { status: 'paused', step, totalSteps: settings.steps, checkpoint: saved, backend: testBackend, timings: { prepareMs: 1, compileMs: 1, trainMs: 1, validationMs: 0, checkpointMs: 1 } };
+          return {
+            status: 'paused',
+            step,
+            totalSteps: settings.steps,
+            checkpoint: saved,
+            backend: testBackend,
+            timings: { prepareMs: 1, compileMs: 1, trainMs: 1, validationMs: 0, checkpointMs: 1 },
+          };
         }
         if (step % settings.checkpointEvery === 0 && step < settings.steps) await save(step);
       }
       const saved = await save(settings.steps);
-      return { status: 'finished', step: settings.steps, totalSteps: settings.steps, checkpoint: checkpoint ?? saved, backend: testBackend, timings: { prepareMs: 1, compileMs: 1, trainMs: 1, validationMs: 0, checkpointMs: 1 } };
+      return {
+        status: 'finished',
+        step: settings.steps,
+        totalSteps: settings.steps,
+        checkpoint: checkpoint ?? saved,
+        backend: testBackend,
+        timings: { prepareMs: 1, compileMs: 1, trainMs: 1, validationMs: 0, checkpointMs: 1 },
+      };
     },
     pauseTraining({ subjectId }) {
       const running = trainRequests.some((r) => r.subjectId === subjectId);

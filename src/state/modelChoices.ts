@@ -42,7 +42,12 @@ export function createModelChoicesStore(deps: { store: UseStore; subjects(): rea
         const options: ModelOption[] = [BASE_MODEL];
         subjects.forEach((subject, i) => {
           for (const checkpoint of [...lists[i]!].reverse()) {
-            options.push({ modelId: checkpointModelId(subject.id, checkpoint.id), label: checkpointLabel(subject.name, checkpoint), checkpoint, subjectName: subject.name });
+            options.push({
+              modelId: checkpointModelId(subject.id, checkpoint.id),
+              label: checkpointLabel(subject.name, checkpoint),
+              checkpoint,
+              subjectName: subject.name,
+            });
           }
         });
         if (load === loads) set({ options, loading: false, error: null });

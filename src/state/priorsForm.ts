@@ -2,7 +2,6 @@
  * The Class priors step's settings: how many class images, from which seed, with which sampler settings. Numbers stay
  * text until checked, so a bad entry is shown beside its field rather than silently coerced.
  */
-import { MAX_SEED } from '../diffusion/random';
 import type { SamplerName } from '../diffusion/schedulerConfig';
 import { GENERATE_LIMITS } from '../generation/generateLimits';
 import { TRAIN_SETTINGS_SCHEMA } from '../dreambooth/trainSettings';
@@ -29,7 +28,7 @@ export type PriorsProblems = Partial<Record<PriorsField, string>>;
 /** The same ranges training checks (class images, sampling steps) and generation allows (guidance). */
 export const PRIORS_LIMITS = {
   count: { min: 1, max: TRAIN_SETTINGS_SCHEMA.properties.classImages.maximum },
-  seed: { min: 0, max: MAX_SEED },
+  seed: GENERATE_LIMITS.seed,
   steps: { min: 1, max: TRAIN_SETTINGS_SCHEMA.properties.samplingSteps.maximum },
   guidanceScale: GENERATE_LIMITS.guidanceScale,
 } as const;
@@ -58,7 +57,8 @@ export function checkPriorsForm(values: PriorsFormValues): { settings: PriorsSet
     const value = Number(text);
     const label = LABELS[field];
     const kind = integer ? 'a whole number' : 'a number';
-    if (text === '' || !Number.isFinite(value)) problems[field] = `${label} must be ${kind} from ${min} to ${max}${text === '' ? '; it is empty' : `, not “${text}”`}.`;
+    if (text === '' || !Number.isFinite(value))
+      problems[field] = `${label} must be ${kind} from ${min} to ${max}${text === '' ? '; it is empty' : `, not “${text}”`}.`;
     else if (integer && !Number.isInteger(value)) problems[field] = `${label} must be a whole number from ${min} to ${max}, not ${text}.`;
     else if (value < min || value > max) problems[field] = `${label} must be from ${min} to ${max}; ${text} is ${value < min ? 'too small' : 'too large'}.`;
     return value;

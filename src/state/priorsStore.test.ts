@@ -31,7 +31,12 @@ describe('priors store', () => {
   it('starts from the training preset’s count and sampling, and fills the grid as images arrive', async () => {
     const { store, worker, priors } = setup();
     await priors.getState().load();
-    expect(priors.getState()).toMatchObject({ subjectId: 'dog-1', classNoun: 'dog', images: [], form: { count: '6', seed: '0', sampler: 'dpmpp_2m', steps: '20', guidanceScale: '7.5' } });
+    expect(priors.getState()).toMatchObject({
+      subjectId: 'dog-1',
+      classNoun: 'dog',
+      images: [],
+      form: { count: '6', seed: '0', sampler: 'dpmpp_2m', steps: '20', guidanceScale: '7.5' },
+    });
 
     const seen: number[] = [];
     const unsubscribe = priors.subscribe((s) => s.running && seen.push(s.images.length));
@@ -40,13 +45,21 @@ describe('priors store', () => {
     // The grid grew image by image while the run went on.
     expect([...new Set(seen)]).toEqual([0, 1, 2, 3, 4, 5, 6]);
 
-    expect(worker.priorRequests).toEqual([{ classNoun: 'dog', count: 6, seed: 0, sampler: 'dpmpp_2m', steps: 20, guidanceScale: 7.5, modelId: 'builtin', backend: 'wasm' }]);
+    expect(worker.priorRequests).toEqual([
+      { classNoun: 'dog', count: 6, seed: 0, sampler: 'dpmpp_2m', steps: 20, guidanceScale: 7.5, modelId: 'builtin', backend: 'wasm' },
+    ]);
     const s = priors.getState();
     expect(s.running).toBeNull();
     expect(s.lastRun).toMatchObject({ generated: 6, reused: 0, backend: testBackend });
     expect(s.images).toHaveLength(6);
     const selection = await loadPriorSelection(store, 'dog-1');
-    expect(selection).toEqual({ subjectId: 'dog-1', classNoun: 'dog', keys: s.images.map((i) => i.key), dropped: [], settings: { count: 6, seed: 0, sampler: 'dpmpp_2m', steps: 20, guidanceScale: 7.5, modelId: 'builtin' } });
+    expect(selection).toEqual({
+      subjectId: 'dog-1',
+      classNoun: 'dog',
+      keys: s.images.map((i) => i.key),
+      dropped: [],
+      settings: { count: 6, seed: 0, sampler: 'dpmpp_2m', steps: 20, guidanceScale: 7.5, modelId: 'builtin' },
+    });
   });
 
   it('a second run reuses what exists and says so; a larger count makes only the new ones', async () => {
@@ -126,7 +139,10 @@ describe('priors store', () => {
     priors.getState().setField('count', '4');
     expect(priors.getState().problems.count).toBeUndefined();
     await priors.getState().generate();
-    expect(priors.getState().failure).toEqual({ reason: 'Training Rex is running (step 4 of 400).', fix: 'Class images can be made once it is done, or after you pause or cancel it.' });
+    expect(priors.getState().failure).toEqual({
+      reason: 'Training Rex is running (step 4 of 400).',
+      fix: 'Class images can be made once it is done, or after you pause or cancel it.',
+    });
     expect(worker.priorRequests).toEqual([]);
   });
 

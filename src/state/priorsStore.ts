@@ -180,7 +180,8 @@ export function createPriorsStore(deps: PriorsDeps) {
             lastRun: get().subjectId === subject.id ? get().lastRun : null,
           });
         } catch (error) {
-          if (load === loads) set({ subjectId: subject.id, classNoun: subject.classNoun, loaded: true, loadError: `The class images could not be read: ${errorText(error)}` });
+          if (load === loads)
+            set({ subjectId: subject.id, classNoun: subject.classNoun, loaded: true, loadError: `The class images could not be read: ${errorText(error)}` });
         }
       },
 
@@ -212,7 +213,11 @@ export function createPriorsStore(deps: PriorsDeps) {
         const subjectId = subject.id;
         const classNoun = subject.classNoun;
         // Dropped stays dropped when a re-run finds the same image again.
-        const dropped = new Set(get().images.filter((image) => image.dropped).map((image) => image.key));
+        const dropped = new Set(
+          get()
+            .images.filter((image) => image.dropped)
+            .map((image) => image.key),
+        );
         // The grid refills from the run: own photos stay, generated images come back as they are made or found.
         const kept = get().images.filter((image) => image.source === 'own');
         revoke(get().images.filter((image) => image.source !== 'own'));
@@ -229,12 +234,22 @@ export function createPriorsStore(deps: PriorsDeps) {
           const running = get().running;
           if (!running || controller !== own) return;
           const reusedNow = progress.reused > running.reused;
-          set({ running: { ...running, done: progress.done, total: progress.total, reused: progress.reused, etaMs: progress.etaMs ?? running.etaMs, backend: progress.backend ?? running.backend } });
+          set({
+            running: {
+              ...running,
+              done: progress.done,
+              total: progress.total,
+              reused: progress.reused,
+              etaMs: progress.etaMs ?? running.etaMs,
+              backend: progress.backend ?? running.backend,
+            },
+          });
           const latest = progress.latest;
           if (!latest || received.some((image) => image.key === latest.key)) return;
           const image: PriorImage = { key: latest.key, url: toUrl(latest.png), source: 'generated', reused: reusedNow, dropped: dropped.has(latest.key) };
           received.push(image);
-          if (get().subjectId === subjectId) set((s) => ({ images: [...s.images.filter((i) => i.source !== 'own'), image, ...s.images.filter((i) => i.source === 'own')] }));
+          if (get().subjectId === subjectId)
+            set((s) => ({ images: [...s.images.filter((i) => i.source !== 'own'), image, ...s.images.filter((i) => i.source === 'own')] }));
         };
         /** Saves what the run produced: the generated images in seed order, then the own photos. */
         const keep = async (keys: readonly string[]) => {
@@ -246,7 +261,10 @@ export function createPriorsStore(deps: PriorsDeps) {
             // Keys whose bytes never arrived (none in practice) are read back from storage.
             const missing = generated.filter((image) => image.url === '');
             if (missing.length > 0) {
-              const records = await getPriors(deps.store, missing.map((image) => image.key));
+              const records = await getPriors(
+                deps.store,
+                missing.map((image) => image.key),
+              );
               missing.forEach((image, i) => (image.url = records[i] ? toUrl(records[i].png) : ''));
             }
             set({ images: images.filter((image) => image.url !== '') });
@@ -255,7 +273,16 @@ export function createPriorsStore(deps: PriorsDeps) {
         try {
           const result = await deps.worker.request(
             'generatePriors',
-            { classNoun, count: settings.count, seed: settings.seed, sampler: settings.sampler, steps: settings.steps, guidanceScale: settings.guidanceScale, modelId, backend: deps.backendSetting() },
+            {
+              classNoun,
+              count: settings.count,
+              seed: settings.seed,
+              sampler: settings.sampler,
+              steps: settings.steps,
+              guidanceScale: settings.guidanceScale,
+              modelId,
+              backend: deps.backendSetting(),
+            },
             { signal: own.signal, onProgress },
           );
           await keep(result.keys);
@@ -267,7 +294,10 @@ export function createPriorsStore(deps: PriorsDeps) {
           if (error instanceof JobError && error.code === 'cancelled') {
             set({ outcome: `Cancelled after ${made} of ${total} class images. The ${made} made are kept; Generate again makes the rest and reuses these.` });
           } else {
-            set({ failure: explainGenerateFailure(error), outcome: made > 0 ? `${made} of ${total} class images were made before it failed; they are kept.` : null });
+            set({
+              failure: explainGenerateFailure(error),
+              outcome: made > 0 ? `${made} of ${total} class images were made before it failed; they are kept.` : null,
+            });
           }
         } finally {
           if (controller === own) controller = null;
@@ -310,7 +340,11 @@ export function createPriorsStore(deps: PriorsDeps) {
             }
             try {
               const bytes = await file.arrayBuffer();
-              const prepared = await deps.worker.request('prepareImage', { bytes, resolution: deps.resolution, thumbnailSize: deps.resolution }, { transfer: [bytes] });
+              const prepared = await deps.worker.request(
+                'prepareImage',
+                { bytes, resolution: deps.resolution, thumbnailSize: deps.resolution },
+                { transfer: [bytes] },
+              );
               // `own-<sha256 of the file>` (ownPriorKey): the same photo added twice is one class image.
               const key = `own-${prepared.sha256}`;
               if (get().images.some((image) => image.key === key)) {
@@ -319,8 +353,18 @@ export function createPriorsStore(deps: PriorsDeps) {
               }
               const png = new Blob([prepared.crop], { type: 'image/png' });
               await putPrior(deps.store, {
-                key, png, prompt: `a photo of ${subject.classNoun}`, seed: 0, modelKey: 'own', sampler: '', steps: 0, guidanceScale: 0,
-                width: deps.resolution, height: deps.resolution, createdAt: now(), source: 'own',
+                key,
+                png,
+                prompt: `a photo of ${subject.classNoun}`,
+                seed: 0,
+                modelKey: 'own',
+                sampler: '',
+                steps: 0,
+                guidanceScale: 0,
+                width: deps.resolution,
+                height: deps.resolution,
+                createdAt: now(),
+                source: 'own',
               });
               const images = [...get().images, { key, url: toUrl(png), source: 'own' as const, reused: false, dropped: false }];
               if (await save(selectionOf(subject.id, images, currentSettings(), subject.classNoun), `${file.name} was not added.`)) {
@@ -337,7 +381,8 @@ export function createPriorsStore(deps: PriorsDeps) {
               report(notice('error', `${file.name} ${text}`, subject.id));
             }
           }
-          if (added.length > 0) report(notice('success', `Added ${added.length} of your own class photo${added.length === 1 ? '' : 's'}: ${added.join(', ')}.`, subject.id));
+          if (added.length > 0)
+            report(notice('success', `Added ${added.length} of your own class photo${added.length === 1 ? '' : 's'}: ${added.join(', ')}.`, subject.id));
         } finally {
           set({ importing: null });
         }

@@ -21,8 +21,19 @@ afterEach(() => ports.splice(0).forEach((p) => p.close()));
 
 const subject = (id: string, name: string): Subject => ({ id, name, classNoun: 'dog', identifier: 'zoqu', photos: [], createdAt: 0 });
 const checkpoint = (subjectId: string, step: number): CheckpointInfo => ({
-  id: `${subjectId}-${step}`, subjectId, runId: 'r', step, totalSteps: 400, bytes: 10, weightBytes: 4, createdAt: step, loss: 0.1,
-  settings: presetSettings('object'), identifier: 'zoqu', classNoun: 'dog', baseModelId: 'builtin',
+  id: `${subjectId}-${step}`,
+  subjectId,
+  runId: 'r',
+  step,
+  totalSteps: 400,
+  bytes: 10,
+  weightBytes: 4,
+  createdAt: step,
+  loss: 0.1,
+  settings: presetSettings('object'),
+  identifier: 'zoqu',
+  classNoun: 'dog',
+  baseModelId: 'builtin',
 });
 
 let dbCounter = 0;
@@ -35,13 +46,26 @@ function setup() {
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
   serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
-    probeBackend: fail, prepareImage: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, loadModel: fail,
+    probeBackend: fail,
+    prepareImage: fail,
+    measurePrompt: fail,
+    unloadModels: fail,
+    generatePriors: fail,
+    train: fail,
+    pauseTraining: fail,
+    loadModel: fail,
     generate: (request): GenerateResult => {
       requests.push(request);
       return {
-        modelId: request.modelId ?? 'builtin', untrained: false, images: [{ png: pngBytes(requests.length), seed: request.seed, parameters: '' }], seeds: [request.seed],
-        width: 64, height: 64, usage: { unetEvaluations: 2, modelMs: 1, textCache: { hits: 0, misses: 1 } },
-        timings: { compileMs: 0, textEncodeMs: 0, denoiseMs: 0, decodeMs: 0, totalMs: 1 }, backend: testBackend,
+        modelId: request.modelId ?? 'builtin',
+        untrained: false,
+        images: [{ png: pngBytes(requests.length), seed: request.seed, parameters: '' }],
+        seeds: [request.seed],
+        width: 64,
+        height: 64,
+        usage: { unetEvaluations: 2, modelMs: 1, textCache: { hits: 0, misses: 1 } },
+        timings: { compileMs: 0, textEncodeMs: 0, denoiseMs: 0, decodeMs: 0, totalMs: 1 },
+        backend: testBackend,
       };
     },
   });

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { RECONTEXT_SEED, recontextPrompts } from '../dreambooth/recontextPrompts';
+import { RECONTEXT_SEED, recontextPrompts } from './recontextPrompts';
 import { JobError } from '../protocol/jobs';
 import type { GenerateStore } from './generateStore';
 
@@ -43,7 +43,11 @@ export function createRecontextStore(deps: { generate: GenerateStore }) {
         controller = own;
         get().cells.forEach((c) => c.url && URL.revokeObjectURL(c.url));
         const prompts = recontextPrompts(identifier, classNoun);
-        set({ running: true, modelLabel: deps.generate.getState().chosenModel.label, cells: prompts.map((prompt) => ({ prompt, seed: RECONTEXT_SEED, status: 'waiting' })) });
+        set({
+          running: true,
+          modelLabel: deps.generate.getState().chosenModel.label,
+          cells: prompts.map((prompt) => ({ prompt, seed: RECONTEXT_SEED, status: 'waiting' })),
+        });
         try {
           for (const [i, prompt] of prompts.entries()) {
             if (own.signal.aborted) {
@@ -52,10 +56,12 @@ export function createRecontextStore(deps: { generate: GenerateStore }) {
             }
             setCell(i, { status: 'running' });
             try {
-              const result = await deps.generate.getState().execute(
-                { ...defaults, prompt, seed: RECONTEXT_SEED, numImages: 1 },
-                { label: `recontextualization ${i + 1} of ${prompts.length}`, signal: own.signal },
-              );
+              const result = await deps.generate
+                .getState()
+                .execute(
+                  { ...defaults, prompt, seed: RECONTEXT_SEED, numImages: 1 },
+                  { label: `recontextualization ${i + 1} of ${prompts.length}`, signal: own.signal },
+                );
               const png = result.images[0]?.png;
               setCell(i, { status: 'done', ...(png ? { url: URL.createObjectURL(new Blob([png], { type: 'image/png' })) } : {}) });
             } catch (error) {

@@ -14,9 +14,7 @@ export type TrainFormValues = { [K in TrainField]: K extends NumberField ? strin
 
 export type TrainProblems = Partial<Record<TrainField, string>>;
 
-const NUMBER_FIELDS = new Set<TrainField>(
-  (Object.keys(PRESETS[0]!.settings) as TrainField[]).filter((k) => typeof PRESETS[0]!.settings[k] === 'number'),
-);
+const NUMBER_FIELDS = new Set<TrainField>((Object.keys(PRESETS[0]!.settings) as TrainField[]).filter((k) => typeof PRESETS[0]!.settings[k] === 'number'));
 
 export const isNumberField = (field: TrainField): field is NumberField => NUMBER_FIELDS.has(field);
 

@@ -45,7 +45,14 @@ describe('train store', () => {
     await train.getState().start();
     const s = train.getState();
     expect(worker.trainRequests).toEqual([
-      { subjectId: 'cat-1', settings: { ...presetSettings('object'), steps: 12, checkpointEvery: 5, validationEvery: 4, keepCheckpoints: 3 }, priorKeys: ['p1', 'p2'], resume: false, modelId: 'builtin', backend: 'auto' },
+      {
+        subjectId: 'cat-1',
+        settings: { ...presetSettings('object'), steps: 12, checkpointEvery: 5, validationEvery: 4, keepCheckpoints: 3 },
+        priorKeys: ['p1', 'p2'],
+        resume: false,
+        modelId: 'builtin',
+        backend: 'auto',
+      },
     ]);
     expect(s.run).toMatchObject({ status: 'finished', step: 12, totalSteps: 12, backend: testBackend, msPerStep: 250, lastCheckpointStep: 12 });
     expect(s.run!.loss.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -106,7 +113,10 @@ describe('train store', () => {
     worker.failNextTrain(new JobError('failed', 'Browser storage is full (this site uses 990 MB of 1000 MB allowed). Free space …'));
     await train.getState().start();
     expect(train.getState().run?.status).toBe('failed');
-    expect(train.getState().failure).toMatchObject({ reason: 'Browser storage is full, so the checkpoint could not be saved.', fix: expect.stringMatching(/^Delete checkpoints you no longer need/) });
+    expect(train.getState().failure).toMatchObject({
+      reason: 'Browser storage is full, so the checkpoint could not be saved.',
+      fix: expect.stringMatching(/^Delete checkpoints you no longer need/),
+    });
   });
 
   it('shows the contract’s message beside each bad field as it is typed, and Start runs nothing then', async () => {

@@ -161,7 +161,9 @@ export function createTrainStore(deps: TrainDeps) {
         const { settings } = form;
         const priorKeys = settings.priorLossWeight > 0 ? await deps.priorKeys(subject.id) : [];
         if (settings.priorLossWeight > 0 && priorKeys.length === 0) {
-          return refuse('There are no class images for this subject yet. Make them on step 2 (Class priors), or set the prior loss weight to 0 under Advanced settings to train without them.');
+          return refuse(
+            'There are no class images for this subject yet. Make them on step 2 (Class priors), or set the prior loss weight to 0 under Advanced settings to train without them.',
+          );
         }
         if (controller) return; // a second click while the class images were read
 
@@ -222,11 +224,17 @@ export function createTrainStore(deps: TrainDeps) {
           // Not paused: the run has ended (its result is on its way), or the worker has not begun it yet — then it
           // goes on, and Pause can be pressed again.
           if (!paused && controller && get().run?.status === 'pausing') {
-            set((s) => ({ run: s.run && { ...s.run, status: 'running' }, refused: 'The run could not be paused yet (it is still starting). Try again in a moment, or Cancel.' }));
+            set((s) => ({
+              run: s.run && { ...s.run, status: 'running' },
+              refused: 'The run could not be paused yet (it is still starting). Try again in a moment, or Cancel.',
+            }));
           }
         } catch (error) {
           // The pause request itself failed; the run goes on, and says so.
-          set((s) => ({ run: s.run && s.run.status === 'pausing' ? { ...s.run, status: 'running' } : s.run, refused: `Pausing did not work: ${errorText(error)}. Cancel stops the run at once.` }));
+          set((s) => ({
+            run: s.run && s.run.status === 'pausing' ? { ...s.run, status: 'running' } : s.run,
+            refused: `Pausing did not work: ${errorText(error)}. Cancel stops the run at once.`,
+          }));
         }
       },
 

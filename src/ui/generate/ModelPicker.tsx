@@ -43,13 +43,21 @@ export function ModelPicker() {
         }}
       >
         {options.map((option) => (
-          <option key={option.modelId} value={option.modelId}>{option.label}</option>
+          <option key={option.modelId} value={option.modelId}>
+            {option.label}
+          </option>
         ))}
       </select>
       <p id={`${id}-hint`} className="hint">
-        {options.length > 1 ? 'A checkpoint renders your subject: its prompt goes into the form.' : 'Checkpoints appear here once a subject is trained (step 3).'}
+        {options.length > 1
+          ? 'A checkpoint renders your subject: its prompt goes into the form.'
+          : 'Checkpoints appear here once a subject is trained (step 3).'}
       </p>
-      {error && <p className="field-error" role="alert">{error}</p>}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -15,12 +15,14 @@ export function RecontextPanel() {
     <section className="panel recontext" aria-labelledby="recontext-heading" data-testid="recontext">
       <h3 id="recontext-heading">Recontextualization{modelLabel ? ` · ${modelLabel}` : ''}</h3>
       <p className="hint">
-        Your subject in new places and with new properties — the DreamBooth paper’s prompts, each with the same seed, so two
-        checkpoints’ grids differ only by their training. Each image also goes to the gallery.
+        Your subject in new places and with new properties — the DreamBooth paper’s prompts, each with the same seed, so two checkpoints’ grids differ only by
+        their training. Each image also goes to the gallery.
       </p>
       <div className="actions">
         {running ? (
-          <button type="button" className="danger-solid" onClick={cancel} data-testid="recontext-cancel">Cancel grid</button>
+          <button type="button" className="danger-solid" onClick={cancel} data-testid="recontext-cancel">
+            Cancel grid
+          </button>
         ) : (
           checkpoint && (
             <button
@@ -34,7 +36,11 @@ export function RecontextPanel() {
           )
         )}
       </div>
-      {blockedBy && !running && <p className="hint" role="status">{blockedBy}</p>}
+      {blockedBy && !running && (
+        <p className="hint" role="status">
+          {blockedBy}
+        </p>
+      )}
       {cells.length > 0 && (
         <ul className="recontext-grid" aria-label="Recontextualization grid" data-testid="recontext-grid">
           {cells.map((cell) => (

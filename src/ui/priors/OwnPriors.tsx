@@ -9,7 +9,13 @@ export function OwnPriors({ classNoun }: { classNoun: string }) {
     <div className="drop-hint own-priors">
       <p>
         Have photos of other {classNoun ? `${classNoun}s` : 'members of the class'}? Drop them on this page, or{' '}
-        <button type="button" className="secondary" onClick={() => input.current?.click()} disabled={importing !== null || running !== null} data-testid="priors-add-own">
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => input.current?.click()}
+          disabled={importing !== null || running !== null}
+          data-testid="priors-add-own"
+        >
           Add your own class photos…
         </button>
       </p>
@@ -30,7 +36,8 @@ export function OwnPriors({ classNoun }: { classNoun: string }) {
       />
       {importing && (
         <p className="preparing" role="status">
-          Adding {importing.fileName}{importing.remaining > 1 ? `, ${importing.remaining - 1} more waiting` : ''}…
+          Adding {importing.fileName}
+          {importing.remaining > 1 ? `, ${importing.remaining - 1} more waiting` : ''}…
         </p>
       )}
     </div>

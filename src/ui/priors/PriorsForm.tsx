@@ -29,7 +29,9 @@ export function PriorsForm({ blockedBy }: { blockedBy: string | null }) {
         aria-describedby={`${id}-${field}-hint${problems[field] ? ` ${id}-${field}-error` : ''}`}
         onChange={(e) => setField(field, e.target.value)}
       />
-      <p id={`${id}-${field}-hint`} className="hint">{hint}</p>
+      <p id={`${id}-${field}-hint`} className="hint">
+        {hint}
+      </p>
       {problems[field] && (
         <p id={`${id}-${field}-error`} className="field-error" role="alert" data-testid={`priors-error-${field}`}>
           {problems[field]}
@@ -47,7 +49,9 @@ export function PriorsForm({ blockedBy }: { blockedBy: string | null }) {
           <label htmlFor={`${id}-sampler`}>Sampler</label>
           <select id={`${id}-sampler`} name="sampler" value={form.sampler} onChange={(e) => setField('sampler', e.target.value as typeof form.sampler)}>
             {SAMPLER_OPTIONS.map((option) => (
-              <option key={option.id} value={option.id}>{option.label}</option>
+              <option key={option.id} value={option.id}>
+                {option.label}
+              </option>
             ))}
           </select>
         </div>

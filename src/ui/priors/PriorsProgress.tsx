@@ -12,12 +12,7 @@ export function PriorsProgress() {
   const made = running.done - running.reused;
   return (
     <div className="panel run-progress" data-testid="priors-running">
-      <progress
-        max={running.total}
-        value={running.done > 0 ? running.done : undefined}
-        aria-label="Class image progress"
-        data-testid="priors-progress"
-      />
+      <progress max={running.total} value={running.done > 0 ? running.done : undefined} aria-label="Class image progress" data-testid="priors-progress" />
       <p aria-live="polite" data-testid="priors-progress-text">
         {running.done} of {running.total} class images · {made} made, {running.reused} reused
         <span className="muted">

@@ -33,22 +33,14 @@ export function PriorsStep() {
   const selected = selectedCount(priors.images);
   const dropped = priors.images.length - selected;
   const own = priors.images.filter((i) => i.source === 'own').length;
-  const state: StepStateName = !subject
-    ? 'empty'
-    : priors.running
-      ? 'running'
-      : priors.failure
-        ? 'failed'
-        : selected > 0
-          ? 'done'
-          : 'ready';
+  const state: StepStateName = !subject ? 'empty' : priors.running ? 'running' : priors.failure ? 'failed' : selected > 0 ? 'done' : 'ready';
 
   return (
     <section aria-labelledby="step-heading" className="step priors-step" data-testid="step-priors">
       <h2 id="step-heading">Class priors</h2>
       <p className="lead">
-        Images of the class in general — “a photo of a {subject?.classNoun || 'dog'}” — made with the base model. Training on them
-        beside your photos keeps the model from forgetting what the class looks like (prior preservation).
+        Images of the class in general — “a photo of a {subject?.classNoun || 'dog'}” — made with the base model. Training on them beside your photos keeps the
+        model from forgetting what the class looks like (prior preservation).
       </p>
       <StepState state={state} testId="priors-state">
         {state === 'empty'
@@ -66,7 +58,9 @@ export function PriorsStep() {
         subjectsLoaded && (
           <div className="panel">
             <p>Class images are made for a subject’s class noun (e.g. “dog”). Create a subject first.</p>
-            <button type="button" onClick={() => goTo('subject')}>Go to step 1: Subject</button>
+            <button type="button" onClick={() => goTo('subject')}>
+              Go to step 1: Subject
+            </button>
           </div>
         )
       ) : (
@@ -74,26 +68,36 @@ export function PriorsStep() {
           <p data-testid="priors-class">
             For <strong>{subject.name}</strong>: <q>a photo of {subject.classNoun}</q>
           </p>
-          {priors.loadError && <p className="notice notice-error" role="alert">{priors.loadError}</p>}
+          {priors.loadError && (
+            <p className="notice notice-error" role="alert">
+              {priors.loadError}
+            </p>
+          )}
           {priors.staleClass && (
             <p className="notice notice-error" role="alert" data-testid="priors-stale">
-              These class images show “{priors.staleClass}”, but the subject’s class is now “{subject.classNoun}”. Generate again to
-              make images of “{subject.classNoun}”.
+              These class images show “{priors.staleClass}”, but the subject’s class is now “{subject.classNoun}”. Generate again to make images of “
+              {subject.classNoun}”.
             </p>
           )}
           {priors.missing > 0 && (
             <p className="notice notice-info" role="status">
-              {priors.missing} saved class image{priors.missing === 1 ? ' is' : 's are'} gone from this browser’s storage. Generate
-              again to make {priors.missing === 1 ? 'it' : 'them'} anew.
+              {priors.missing} saved class image{priors.missing === 1 ? ' is' : 's are'} gone from this browser’s storage. Generate again to make{' '}
+              {priors.missing === 1 ? 'it' : 'them'} anew.
             </p>
           )}
           <PriorsForm blockedBy={blockedBy} />
           <PriorsProgress />
-          {priors.outcome && <p className="notice notice-info" role="status" data-testid="priors-outcome">{priors.outcome}</p>}
+          {priors.outcome && (
+            <p className="notice notice-info" role="status" data-testid="priors-outcome">
+              {priors.outcome}
+            </p>
+          )}
           {priors.failure && (
             <div className="notice notice-error" role="alert" data-testid="priors-failure">
               <div>
-                <p><strong>Making class images failed:</strong> {priors.failure.reason}</p>
+                <p>
+                  <strong>Making class images failed:</strong> {priors.failure.reason}
+                </p>
                 <p>{priors.failure.fix}</p>
                 <TechnicalDetail detail={priors.failure.detail} />
               </div>
@@ -103,8 +107,10 @@ export function PriorsStep() {
 
           <section aria-labelledby="prior-grid-heading">
             <h3 id="prior-grid-heading">
-              Class images <span className="count" data-testid="priors-summary">
-                {selected} selected for training{dropped > 0 ? ` · ${dropped} dropped` : ''}{own > 0 ? ` · ${own} your own` : ''}
+              Class images{' '}
+              <span className="count" data-testid="priors-summary">
+                {selected} selected for training{dropped > 0 ? ` · ${dropped} dropped` : ''}
+                {own > 0 ? ` · ${own} your own` : ''}
               </span>
             </h3>
             {priors.lastRun && !priors.running && (
@@ -115,15 +121,17 @@ export function PriorsStep() {
             )}
             {priors.loaded && priors.images.length === 0 && !priors.running && (
               <p className="muted" data-testid="priors-empty">
-                None yet. Generate them above, or add your own photos of the class below. Drop any that do not look like a{' '}
-                {subject.classNoun}: they would teach the model the wrong thing.
+                None yet. Generate them above, or add your own photos of the class below. Drop any that do not look like a {subject.classNoun}: they would teach
+                the model the wrong thing.
               </p>
             )}
             <PriorGrid />
           </section>
           <OwnPriors classNoun={subject.classNoun} />
           <div className="actions">
-            <button type="button" onClick={() => goTo('train')} data-testid="priors-continue">Continue to Train</button>
+            <button type="button" onClick={() => goTo('train')} data-testid="priors-continue">
+              Continue to Train
+            </button>
           </div>
         </>
       )}

@@ -9,9 +9,7 @@ export function AdvancedSettings({ disabled }: { disabled: boolean }) {
   const count = Object.keys(problems).length;
   return (
     <details className="panel advanced" data-testid="train-advanced" open={count > 0 ? true : undefined}>
-      <summary>
-        Advanced settings{count > 0 && <span className="field-error"> — {count} to fix</span>}
-      </summary>
+      <summary>Advanced settings{count > 0 && <span className="field-error"> — {count} to fix</span>}</summary>
       <fieldset className="advanced-body" disabled={disabled}>
         <legend className="visually-hidden">Training settings</legend>
         {TRAIN_FIELD_GROUPS.map((group) => (
@@ -53,11 +51,15 @@ function SettingField({ spec }: { spec: FieldSpec }) {
       {control.kind === 'select' && (
         <select {...common} value={String(value)} onChange={(e) => set(e.target.value)}>
           {control.options.map((option) => (
-            <option key={option.id} value={option.id}>{option.label}</option>
+            <option key={option.id} value={option.id}>
+              {option.label}
+            </option>
           ))}
         </select>
       )}
-      <p id={`${id}-hint`} className="hint">{hint}</p>
+      <p id={`${id}-hint`} className="hint">
+        {hint}
+      </p>
       {problem && (
         <p id={`${id}-error`} className="field-error" role="alert" data-testid={`train-error-${field}`}>
           {problem}

@@ -9,7 +9,11 @@ export function CheckpointList({ locked }: { locked: boolean }) {
       <h3 id="checkpoints-heading">
         Checkpoints <span className="count">{checkpoints.length} saved</span>
       </h3>
-      {checkpointError && <p className="notice notice-error" role="alert" data-testid="checkpoint-error">{checkpointError}</p>}
+      {checkpointError && (
+        <p className="notice notice-error" role="alert" data-testid="checkpoint-error">
+          {checkpointError}
+        </p>
+      )}
       {checkpoints.length === 0 ? (
         <p className="muted">None yet. Training saves one every few steps (Advanced settings) and at the end.</p>
       ) : (

@@ -36,7 +36,10 @@ export function LossChart({ loss }: { loss: LossSeries }) {
       height: HEIGHT,
       scales: { x: { time: false } },
       // Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50 … never 2.5.
-      axes: [{ ...axis, label: 'step', incrs: STEP_TICKS }, { ...axis, label: 'loss', size: 60 }],
+      axes: [
+        { ...axis, label: 'step', incrs: STEP_TICKS },
+        { ...axis, label: 'loss', size: 60 },
+      ],
       series: [
         { label: 'step' },
         { label: 'loss', stroke: color('--muted'), width: 1, alpha: 0.6, points: { show: false } },
@@ -68,8 +71,7 @@ export function LossChart({ loss }: { loss: LossSeries }) {
     <figure className="loss-chart" data-testid="loss-chart" data-points={n}>
       <div ref={host} role="img" aria-label={summary} />
       <figcaption className="hint">
-        {n === 0 ? 'The loss appears here from the first step.' : summary.replace('Loss chart: ', '')} Lower is better; the
-        smoothed line shows the trend.
+        {n === 0 ? 'The loss appears here from the first step.' : summary.replace('Loss chart: ', '')} Lower is better; the smoothed line shows the trend.
       </figcaption>
     </figure>
   );

@@ -14,7 +14,10 @@ export function PresetPicker({ disabled }: { disabled: boolean }) {
         <label key={preset.id} className="preset" data-testid={`preset-${preset.id}`}>
           <input type="radio" name={name} value={preset.id} checked={presetId === preset.id} onChange={() => choose(preset.id)} />
           <span>
-            <strong>{preset.title}</strong> <span className="muted">· {preset.settings.steps} steps, {preset.settings.classImages} class images</span>
+            <strong>{preset.title}</strong>{' '}
+            <span className="muted">
+              · {preset.settings.steps} steps, {preset.settings.classImages} class images
+            </span>
             <span className="hint preset-description">{preset.description}</span>
           </span>
         </label>

@@ -15,7 +15,13 @@ export function TrainControls({ blockedBy, notReady }: { blockedBy: string | nul
     <div className="panel train-controls">
       <div className="actions">
         {!active && (
-          <button type="button" onClick={() => void start(false)} disabled={cannotStart} data-testid="train-start" aria-describedby={why ? 'train-why' : undefined}>
+          <button
+            type="button"
+            onClick={() => void start(false)}
+            disabled={cannotStart}
+            data-testid="train-start"
+            aria-describedby={why ? 'train-why' : undefined}
+          >
             {latest ? 'Start over' : 'Start training'}
           </button>
         )}
@@ -36,9 +42,15 @@ export function TrainControls({ blockedBy, notReady }: { blockedBy: string | nul
         )}
       </div>
       {!active && why && (
-        <p id="train-why" className="hint" role="status" data-testid="train-why">{why}</p>
+        <p id="train-why" className="hint" role="status" data-testid="train-why">
+          {why}
+        </p>
       )}
-      {refused && <p className="notice notice-error" role="alert" data-testid="train-refused">{refused}</p>}
+      {refused && (
+        <p className="notice notice-error" role="alert" data-testid="train-refused">
+          {refused}
+        </p>
+      )}
       <p className="hint">
         {active
           ? 'Training goes on in the background while you look at other steps. Pause saves a checkpoint first; Cancel stops at once and keeps the checkpoints already saved.'

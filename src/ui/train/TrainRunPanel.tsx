@@ -37,11 +37,17 @@ export function TrainRunPanel() {
     <section aria-labelledby="run-heading" className="panel train-progress" data-testid="train-run" data-status={run?.status ?? 'none'}>
       <h3 id="run-heading">{run ? `${run.resumed ? 'Resumed run' : 'Run'}: ${STATUS_TEXT[run.status]}` : 'Last run'}</h3>
       {run && <Progress run={run} />}
-      {outcome && <p className="notice notice-info" role="status" data-testid="train-outcome">{outcome}</p>}
+      {outcome && (
+        <p className="notice notice-info" role="status" data-testid="train-outcome">
+          {outcome}
+        </p>
+      )}
       {failure && (
         <div className="notice notice-error" role="alert" data-testid="train-failure">
           <div>
-            <p><strong>Training stopped:</strong> {failure.reason}</p>
+            <p>
+              <strong>Training stopped:</strong> {failure.reason}
+            </p>
             <p>{failure.fix}</p>
             <TechnicalDetail detail={failure.detail} />
           </div>
@@ -73,12 +79,7 @@ function Progress({ run }: { run: TrainRun }) {
   const stepping = run.step > 0;
   return (
     <>
-      <progress
-        max={run.totalSteps}
-        value={stepping || !active ? run.step : undefined}
-        aria-label="Training progress"
-        data-testid="train-progress"
-      />
+      <progress max={run.totalSteps} value={stepping || !active ? run.step : undefined} aria-label="Training progress" data-testid="train-progress" />
       <p aria-live="polite" data-testid="train-stage">
         Step {run.step} of {run.totalSteps}
         {active && run.stage && run.stage !== 'training' && (

@@ -63,8 +63,8 @@ export function TrainStep() {
     <section aria-labelledby="step-heading" className="step train-step" data-testid="step-train">
       <h2 id="step-heading">Train</h2>
       <p className="lead">
-        Fine-tune the model on your photos and the class images, in this browser. The loss chart and preview samples show
-        when to stop; checkpoints are saved as it goes.
+        Fine-tune the model on your photos and the class images, in this browser. The loss chart and preview samples show when to stop; checkpoints are saved as
+        it goes.
       </p>
       <StepState state={state} testId="train-state">
         {state === 'paused' && latest
@@ -80,18 +80,25 @@ export function TrainStep() {
         subjectsLoaded && (
           <div className="panel">
             <p>Training personalises the model to a subject. Create one and add its photos first.</p>
-            <button type="button" onClick={() => goTo('subject')}>Go to step 1: Subject</button>
+            <button type="button" onClick={() => goTo('subject')}>
+              Go to step 1: Subject
+            </button>
           </div>
         )
       ) : (
         <>
           <p data-testid="train-subject">
             <strong>{subject.name}</strong>: {subject.photos.length} photo{subject.photos.length === 1 ? '' : 's'} of{' '}
-            <q>a photo of {subject.identifier} {subject.classNoun}</q> ·{' '}
+            <q>
+              a photo of {subject.identifier} {subject.classNoun}
+            </q>{' '}
+            ·{' '}
             {withPriors ? (
               <>
                 {classImages} class image{classImages === 1 ? '' : 's'} of <q>a photo of {subject.classNoun}</q>{' '}
-                <button type="button" className="link-button" onClick={() => goTo('priors')}>change</button>
+                <button type="button" className="link-button" onClick={() => goTo('priors')}>
+                  change
+                </button>
               </>
             ) : (
               'no class images (prior loss weight 0)'

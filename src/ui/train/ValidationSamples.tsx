@@ -6,7 +6,11 @@ import type { ValidationRow } from '../../state/trainRun';
  */
 export function ValidationSamples({ rows }: { rows: readonly ValidationRow[] }) {
   if (rows.length === 0) {
-    return <p className="muted" data-testid="validation-empty">Preview samples appear here at every validation step (see Advanced settings).</p>;
+    return (
+      <p className="muted" data-testid="validation-empty">
+        Preview samples appear here at every validation step (see Advanced settings).
+      </p>
+    );
   }
   const first = rows[0]!;
   const newest = rows.at(-1)!;
