@@ -1,6 +1,14 @@
 import { buildNoiseSchedule, type NoiseSchedule } from './noiseSchedule';
 import { randnForBatch } from './random';
-import { checkSameLength, type Scheduler, type StepOptions, type StepResult } from './scheduler';
+import {
+  applyCoefficients,
+  checkSameLength,
+  NonlinearStepError,
+  type Scheduler,
+  type StepCoefficients,
+  type StepOptions,
+  type StepResult,
+} from './scheduler';
 import type { SchedulerConfig } from './schedulerConfig';
 import { ddimTimesteps } from './timesteps';
 
@@ -42,6 +50,18 @@ export class DdimScheduler implements Scheduler {
     return sample;
   }
 
+  get stochastic(): boolean {
+    return this.eta > 0;
+  }
+
+  coefficients(index: number): StepCoefficients {
+    if (this.config.clip_sample) {
+      throw new NonlinearStepError('ddim', 'clip_sample', 'DDIM with clip_sample clamps x0, which the linear step form cannot express (Stable Diffusion does not use it)');
+    }
+    if (!(index >= 0 && index < this.timesteps.length)) throw new RangeError(`step index ${index} is outside the schedule of ${this.timesteps.length}`);
+    return this.linearStep(this.timesteps[index]);
+  }
+
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options: StepOptions = {}): StepResult {
     if (this.numInferenceSteps === 0) throw new Error('call setTimesteps() before step()');
     checkSameLength(modelOutput, sample);
@@ -49,8 +69,19 @@ export class DdimScheduler implements Scheduler {
     if (!Number.isInteger(timestep) || timestep < 0 || timestep >= N) {
       throw new RangeError(`DDIM timestep must be an integer in [0, ${N}), got ${timestep}`);
     }
+    let noise: Float32Array | null = null;
+    if (this.eta > 0) {
+      if (!options.generator) throw new Error('DDIM with eta > 0 needs a generator for its noise');
+      noise = randnForBatch(sample.length, options.generator);
+    }
+    const clipX0 = this.config.clip_sample ? this.config.clip_sample_range : Infinity;
+    return applyCoefficients(this.linearStep(timestep), modelOutput, sample, { noise, clipX0 });
+  }
+
+  /** The step from `timestep` (any training timestep; `clip_sample` is the caller's): eq. 12 with σ_t(η) of eq. 16. */
+  private linearStep(timestep: number): StepCoefficients {
     // diffusers steps back by N // n whatever the spacing.
-    const prevTimestep = timestep - Math.floor(N / this.numInferenceSteps);
+    const prevTimestep = timestep - Math.floor(this.config.num_train_timesteps / this.numInferenceSteps);
     const alphaProd = this.schedule.alphasCumprod[timestep];
     const alphaProdPrev = prevTimestep >= 0 ? this.schedule.alphasCumprod[prevTimestep] : this.finalAlphaCumprod;
     const betaProd = 1 - alphaProd;
@@ -59,25 +90,20 @@ export class DdimScheduler implements Scheduler {
     const directionScale = Math.sqrt(Math.max(1 - alphaProdPrev - stdDev * stdDev, 0));
     const sqrtA = Math.sqrt(alphaProd);
     const sqrtB = Math.sqrt(betaProd);
-    const clip = this.config.clip_sample ? this.config.clip_sample_range : Infinity;
     const isV = this.config.prediction_type === 'v_prediction';
-
-    const x0 = new Float32Array(sample.length);
-    const prev = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) {
-      const x = sample[i];
-      const out = modelOutput[i];
-      let predX0 = isV ? sqrtA * x - sqrtB * out : (x - sqrtB * out) / sqrtA;
-      const predEps = isV ? sqrtA * out + sqrtB * x : out;
-      predX0 = Math.min(Math.max(predX0, -clip), clip);
-      x0[i] = predX0;
-      prev[i] = Math.sqrt(alphaProdPrev) * predX0 + directionScale * predEps;
-    }
-    if (this.eta > 0) {
-      if (!options.generator) throw new Error('DDIM with eta > 0 needs a generator for its noise');
-      const noise = randnForBatch(sample.length, options.generator);
-      for (let i = 0; i < prev.length; i++) prev[i] += stdDev * noise[i];
-    }
-    return { prevSample: prev, predOriginalSample: x0 };
+    // x0 from ε: (x − √(1−ᾱ)·out)/√ᾱ, from v: √ᾱ·x − √(1−ᾱ)·v; the ε estimate is `out` itself, or √ᾱ·v + √(1−ᾱ)·x.
+    const [p, q] = isV ? [sqrtA, -sqrtB] : [1 / sqrtA, -sqrtB / sqrtA];
+    const [epsFromX, epsFromOut] = isV ? [sqrtB, sqrtA] : [0, 1];
+    return {
+      timestep,
+      cin: 1,
+      p,
+      q,
+      a: directionScale * epsFromX,
+      b: Math.sqrt(alphaProdPrev),
+      c: 0,
+      e: directionScale * epsFromOut,
+      s: stdDev,
+    };
   }
 }

@@ -1,5 +1,5 @@
 import { buildNoiseSchedule, sigmaFromAlphaCumprod } from './noiseSchedule';
-import { checkSameLength, StepCounter, type Scheduler, type StepResult } from './scheduler';
+import { applyCoefficients, checkSameLength, StepCounter, type Scheduler, type StepCoefficients, type StepResult } from './scheduler';
 import type { SchedulerConfig } from './schedulerConfig';
 import { dpmSolverTimesteps } from './timesteps';
 
@@ -15,14 +15,14 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   readonly sampler = 'dpmpp_2m' as const;
   readonly config: Readonly<SchedulerConfig>;
   readonly initNoiseSigma = 1;
+  readonly stochastic = false;
   timesteps: readonly number[] = [];
   /** σ = sqrt((1 − ᾱ)/ᾱ) for each timestep, then the final σ (0, or σ at t = 0). */
   sigmas: Float64Array = new Float64Array(0);
   private readonly trainSigmas: Float64Array;
   private readonly counter = new StepCounter();
-  /** Data predictions of earlier steps, newest last. */
-  private history: Float32Array[] = [];
-  private lowerOrderNums = 0;
+  /** The previous step's data prediction x0 (null before the first step). */
+  private prevX0: Float32Array | null = null;
 
   constructor(config: SchedulerConfig) {
     this.config = config;
@@ -38,8 +38,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     });
     const last = this.config.final_sigmas_type === 'zero' ? 0 : this.trainSigmas[0];
     this.sigmas = Float64Array.from([...this.timesteps.map((t) => this.trainSigmas[t]), last]);
-    this.history = [];
-    this.lowerOrderNums = 0;
+    this.prevX0 = null;
     this.counter.reset();
   }
 
@@ -47,67 +46,39 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array): StepResult {
-    checkSameLength(modelOutput, sample);
-    const index = this.counter.advance(this.timesteps, timestep);
-    const { lower_order_final, euler_at_final, final_sigmas_type, solver_order } = this.config;
-    const short = lower_order_final && this.timesteps.length < 15;
-    const lowerOrderFinal =
-      index === this.timesteps.length - 1 && (euler_at_final || short || final_sigmas_type === 'zero');
-
-    const x0 = this.dataPrediction(modelOutput, sample, this.sigmas[index]);
-    this.history = [...this.history, x0].slice(-solver_order);
-
-    const prevSample =
-      solver_order === 1 || this.lowerOrderNums < 1 || lowerOrderFinal
-        ? this.firstOrderUpdate(x0, sample, index)
-        : this.secondOrderUpdate(this.history, sample, index);
-    this.lowerOrderNums = Math.min(this.lowerOrderNums + 1, solver_order);
-    return { prevSample, predOriginalSample: x0 };
-  }
-
-  /** x0 from ε (or v) at noise level σ, with α_t = 1/sqrt(σ²+1), σ_t = σ α_t. */
-  private dataPrediction(modelOutput: Float32Array, sample: Float32Array, sigma: number): Float32Array {
-    const { alpha, sigmaT } = alphaSigma(sigma);
-    const x0 = new Float32Array(sample.length);
-    if (this.config.prediction_type === 'v_prediction') {
-      for (let i = 0; i < x0.length; i++) x0[i] = alpha * sample[i] - sigmaT * modelOutput[i];
-    } else {
-      for (let i = 0; i < x0.length; i++) x0[i] = (sample[i] - sigmaT * modelOutput[i]) / alpha;
-    }
-    return x0;
-  }
-
-  /** DPM-Solver++(1), which is DDIM: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x0, h = λ_t − λ_s. */
-  private firstOrderUpdate(x0: Float32Array, sample: Float32Array, index: number): Float32Array {
-    const s = alphaSigma(this.sigmas[index]);
-    const t = alphaSigma(this.sigmas[index + 1]);
-    const h = t.lambda - s.lambda;
-    const sampleScale = t.sigmaT / s.sigmaT;
-    const x0Scale = -t.alpha * Math.expm1(-h);
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) out[i] = sampleScale * sample[i] + x0Scale * x0[i];
-    return out;
-  }
-
-  /** DPM-Solver++(2M): D0 = m0, D1 = (m0 − m1)/r0 with r0 = h_0/h, midpoint or Heun weighting of D1. */
-  private secondOrderUpdate(history: Float32Array[], sample: Float32Array, index: number): Float32Array {
-    const [m1, m0] = history;
-    const s1 = alphaSigma(this.sigmas[index - 1]);
+  /**
+   * @param hasHistory whether the previous step's x0 is at hand: not on the first step of a run, which is
+   * first order (diffusers' `lower_order_nums`); a run may start midway, as img2img does.
+   */
+  coefficients(index: number, hasHistory = index > 0): StepCoefficients {
+    if (!(index >= 0 && index < this.timesteps.length)) throw new RangeError(`step index ${index} is outside the schedule of ${this.timesteps.length}`);
+    const { lower_order_final, euler_at_final, final_sigmas_type, solver_order, solver_type, prediction_type } = this.config;
     const s0 = alphaSigma(this.sigmas[index]);
     const t = alphaSigma(this.sigmas[index + 1]);
+    // x0 from ε (or v) at noise level σ: (x − σ_t·ε)/α_t, or α_t·x − σ_t·v.
+    const [p, q] = prediction_type === 'v_prediction' ? [s0.alpha, -s0.sigmaT] : [1 / s0.alpha, -s0.sigmaT / s0.alpha];
+    const short = lower_order_final && this.timesteps.length < 15;
+    const lowerOrderFinal = index === this.timesteps.length - 1 && (euler_at_final || short || final_sigmas_type === 'zero');
     const h = t.lambda - s0.lambda;
-    const r0 = (s0.lambda - s1.lambda) / h;
     const phi = Math.expm1(-h); // e^{−h} − 1
     const sampleScale = t.sigmaT / s0.sigmaT;
     const d0Scale = -t.alpha * phi;
-    const d1Scale = this.config.solver_type === 'midpoint' ? -0.5 * t.alpha * phi : t.alpha * (phi / h + 1);
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) {
-      const d1 = (m0[i] - m1[i]) / r0;
-      out[i] = sampleScale * sample[i] + d0Scale * m0[i] + d1Scale * d1;
-    }
-    return out;
+    const first = { timestep: this.timesteps[index], cin: 1, p, q, a: sampleScale, b: d0Scale, c: 0, e: 0, s: 0 };
+    // DPM-Solver++(1), which is DDIM: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x0, h = λ_t − λ_s.
+    if (solver_order === 1 || !hasHistory || lowerOrderFinal) return first;
+    // DPM-Solver++(2M): D0 = x0, D1 = (x0 − x0_prev)/r0 with r0 = h_0/h, midpoint or Heun weighting of D1.
+    const s1 = alphaSigma(this.sigmas[index - 1]);
+    const r0 = (s0.lambda - s1.lambda) / h;
+    const d1Scale = solver_type === 'midpoint' ? -0.5 * t.alpha * phi : t.alpha * (phi / h + 1);
+    return { ...first, b: d0Scale + d1Scale / r0, c: -d1Scale / r0 };
+  }
+
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array): StepResult {
+    checkSameLength(modelOutput, sample);
+    const index = this.counter.advance(this.timesteps, timestep);
+    const result = applyCoefficients(this.coefficients(index, this.prevX0 !== null), modelOutput, sample, { prevX0: this.prevX0 });
+    this.prevX0 = result.predOriginalSample;
+    return result;
   }
 }
 

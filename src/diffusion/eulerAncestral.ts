@@ -1,6 +1,6 @@
 import { buildNoiseSchedule, sigmaFromAlphaCumprod } from './noiseSchedule';
 import { randnForBatch } from './random';
-import { checkSameLength, StepCounter, type Scheduler, type StepOptions, type StepResult } from './scheduler';
+import { applyCoefficients, checkSameLength, StepCounter, type Scheduler, type StepCoefficients, type StepOptions, type StepResult } from './scheduler';
 import type { SchedulerConfig } from './schedulerConfig';
 import { eulerTimesteps } from './timesteps';
 
@@ -13,6 +13,7 @@ import { eulerTimesteps } from './timesteps';
 export class EulerAncestralScheduler implements Scheduler {
   readonly sampler = 'euler_a' as const;
   readonly config: Readonly<SchedulerConfig>;
+  readonly stochastic = true;
   timesteps: readonly number[] = [];
   /** σ for each timestep, then 0 for the end of sampling. */
   sigmas: Float64Array = new Float64Array(0);
@@ -43,36 +44,30 @@ export class EulerAncestralScheduler implements Scheduler {
   }
 
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    const sigma = this.sigmas[this.counter.peek(this.timesteps, timestep)];
-    const scale = 1 / Math.sqrt(sigma * sigma + 1);
-    return sample.map((v) => v * scale);
+    const { cin } = this.coefficients(this.counter.peek(this.timesteps, timestep));
+    return sample.map((v) => v * cin);
+  }
+
+  coefficients(index: number): StepCoefficients {
+    if (!(index >= 0 && index < this.timesteps.length)) throw new RangeError(`step index ${index} is outside the schedule of ${this.timesteps.length}`);
+    const sigma = this.sigmas[index];
+    const sigmaTo = this.sigmas[index + 1];
+    const sigmaUp = Math.sqrt((sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo)) / (sigma * sigma));
+    const sigmaDown = Math.sqrt(sigmaTo * sigmaTo - sigmaUp * sigmaUp);
+    // x' = x + (x − x0)/σ · (σ_down − σ) + σ_up · noise
+    const k = (sigmaDown - sigma) / sigma;
+    const isV = this.config.prediction_type === 'v_prediction';
+    const [p, q] = isV ? [1 / (sigma * sigma + 1), -sigma / Math.sqrt(sigma * sigma + 1)] : [1, -sigma];
+    return { timestep: this.timesteps[index], cin: 1 / Math.sqrt(sigma * sigma + 1), p, q, a: 1 + k, b: -k, c: 0, e: 0, s: sigmaUp };
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options: StepOptions = {}): StepResult {
     checkSameLength(modelOutput, sample);
     if (!options.generator) throw new Error('Euler ancestral needs a generator for its noise');
     const index = this.counter.advance(this.timesteps, timestep);
-    const sigma = this.sigmas[index];
-    const sigmaTo = this.sigmas[index + 1];
-    const sigmaUp = Math.sqrt((sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo)) / (sigma * sigma));
-    const sigmaDown = Math.sqrt(sigmaTo * sigmaTo - sigmaUp * sigmaUp);
-    const dt = sigmaDown - sigma;
-    const isV = this.config.prediction_type === 'v_prediction';
-    const vScaleOut = -sigma / Math.sqrt(sigma * sigma + 1);
-    const vScaleIn = 1 / (sigma * sigma + 1);
     // diffusers draws the noise on every step, the last included, so the generator stream stays aligned.
     const noise = randnForBatch(sample.length, options.generator);
-
-    const x0 = new Float32Array(sample.length);
-    const prev = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) {
-      const x = sample[i];
-      const predX0 = isV ? modelOutput[i] * vScaleOut + x * vScaleIn : x - sigma * modelOutput[i];
-      const derivative = (x - predX0) / sigma;
-      x0[i] = predX0;
-      prev[i] = x + derivative * dt + noise[i] * sigmaUp;
-    }
-    return { prevSample: prev, predOriginalSample: x0 };
+    return applyCoefficients(this.coefficients(index), modelOutput, sample, { noise });
   }
 }
 

@@ -6,7 +6,16 @@ export { EulerAncestralScheduler } from './eulerAncestral';
 export { buildGuidedInputs, combineGuidedOutput, usesGuidance, type GuidedModelInputs } from './guidance';
 export { buildNoiseSchedule, type NoiseSchedule } from './noiseSchedule';
 export { MAX_SEED, NoiseGenerator, randnForBatch } from './random';
-export type { Scheduler, StepOptions, StepResult } from './scheduler';
+export {
+  applyCoefficients,
+  COEFFICIENT_ORDER,
+  NonlinearStepError,
+  type Scheduler,
+  type StepCoefficients,
+  type StepInputs,
+  type StepOptions,
+  type StepResult,
+} from './scheduler';
 export {
   parseSchedulerConfigJson,
   resolveNoiseScheduleConfig,

@@ -7,7 +7,7 @@ import type { UNetConfig, VAEConfig } from '../model/config';
 import { ModelParams, type WeightSource } from '../model/params';
 import { unetForward } from '../model/unet';
 import { vaeDecode } from '../model/vae';
-import { COEFFICIENT_ORDER } from './stepCoefficients';
+import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 
 /** Names of the step graph's inputs and outputs. */
 export const STEP_IO = {
@@ -42,7 +42,7 @@ export interface DenoiseStepGraphOptions {
  *   pred_x0      = p · latents + q · out
  *   next_latents = a · latents + b · pred_x0 + c · prev_x0 + e · out + s · noise
  *
- * with the coefficients of src/generation/stepCoefficients.ts in `step_params`. Unguided graphs run the
+ * with a scheduler's coefficients (src/diffusion/scheduler.ts, planned by stepCoefficients.ts) in `step_params`. Unguided graphs run the
  * UNet on the conditional batch only (guidance scale ≤ 1, as diffusers does).
  */
 export function buildDenoiseStepGraph(config: UNetConfig, weights: WeightSource, o: DenoiseStepGraphOptions): GraphBuilder {

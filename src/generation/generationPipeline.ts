@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
+import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 import { usesGuidance } from '../diffusion/guidance';
 import type { GraphBuilder } from '../engine/graph';
 import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from '../engine/runtime/gpuBuffers';
@@ -13,7 +14,7 @@ import { imageSeed, type ResolvedGenerateRequest } from './generateRequest';
 import { InferenceBackend, type OpenBackendOptions } from './inferenceBackend';
 import type { GeneratedImage, GenerateProgress, GenerateResult, GenerateStage, LoadedModel, ModelComponentInfo } from './jobTypes';
 import { latentPreviewPngs } from './latentPreview';
-import { COEFFICIENT_ORDER, planDenoising, type DenoisePlan } from './stepCoefficients';
+import { planDenoising, type DenoisePlan } from './stepCoefficients';
 import { TextEmbeddingCache } from './textEmbeddingCache';
 
 export interface RunContext {

@@ -4,7 +4,8 @@ import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import type { SamplerName } from '../diffusion/schedulerConfig';
 import builtinScheduler from '../../models/builtin/scheduler/scheduler_config.json';
-import { planDenoising, type StepCoefficients } from './stepCoefficients';
+import type { StepCoefficients } from '../diffusion/scheduler';
+import { planDenoising } from './stepCoefficients';
 import { SD1_SCHEDULER_CONFIG as sd1 } from '../diffusion/testing/sd1';
 import { maxAbsDiff } from '../testing/numeric';
 
