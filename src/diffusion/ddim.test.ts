@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DdimScheduler } from './ddim';
 import { NoiseGenerator } from './random';
+import { NonlinearStepError } from './scheduler';
 import { resolveSchedulerConfig } from './schedulerConfig';
 import { maxAbsDiff } from '../testing/numeric';
 import { SD1_SCHEDULER_CONFIG as sd1, sd1AlphaBar as alphaBar } from './testing/sd1';
@@ -82,6 +83,11 @@ describe('DDIM step formula', () => {
     const x = new Float32Array(8).fill(3);
     const { predOriginalSample } = scheduler.step(new Float32Array(8), t, x);
     expect(Array.from(predOriginalSample)).toEqual(new Array(8).fill(0.5));
+  });
+
+  it('says clip_sample is outside the linear step form: coefficients() throws a NonlinearStepError', () => {
+    expect(() => ddim({ clip_sample: true }).coefficients(0)).toThrow(NonlinearStepError);
+    expect(ddim().coefficients(0)).toMatchObject({ timestep: 961, cin: 1, c: 0, s: 0 });
   });
 
   it('needs setTimesteps first, a generator when eta > 0, and matching sizes', () => {

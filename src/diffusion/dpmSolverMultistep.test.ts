@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DdimScheduler } from './ddim';
 import { DpmSolverMultistepScheduler } from './dpmSolverMultistep';
 import { NoiseGenerator } from './random';
-import type { Scheduler } from './scheduler';
+import { applyCoefficients, type Scheduler } from './scheduler';
 import { resolveSchedulerConfig } from './schedulerConfig';
 import { maxAbsDiff } from '../testing/numeric';
 import { SD1_SCHEDULER_CONFIG, sd1AlphaBar } from './testing/sd1';
@@ -143,5 +143,15 @@ describe('DPM-Solver++(2M)', () => {
     scheduler.setTimesteps(6);
     const second = runScheduler(scheduler, start);
     expect(Array.from(second[5])).toEqual(Array.from(first[5]));
+  });
+
+  it('a run that starts midway (img2img) takes a first-order first step: no x0 history yet', () => {
+    const scheduler = dpm(10);
+    const t = scheduler.timesteps[3];
+    expect(scheduler.coefficients(3).c).not.toBe(0);
+    const first = scheduler.coefficients(3, false);
+    expect(first.c).toBe(0);
+    const { prevSample } = scheduler.step(toyModel(start, t), t, start);
+    expect(Array.from(prevSample)).toEqual(Array.from(applyCoefficients(first, toyModel(start, t), start).prevSample));
   });
 });
