@@ -1,0 +1,61 @@
+import { expect, test, type Page } from './support/fixtures';
+import { field, galleryItems, generateAndWait } from './support/generate';
+import { openStudio, waitForIdle } from './support/studio';
+
+// The whole DreamBooth flow as a person runs it, on the real worker jobs and IndexedDB, on the CPU (Auto picks wasm
+// over SwiftShader; the WebGPU train step is e2e/dreambooth-webgpu.spec.ts): sample subject → 2 class images →
+// 4 training steps with checkpoints every 2 and previews → reload mid-run → resume → a sample from the checkpoint.
+
+const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
+const setting = (page: Page, name: string) => page.getByTestId('train-advanced').getByRole('textbox', { name, exact: true });
+
+test('priors → train with loss chart and previews → reload mid-run → resume from the checkpoint → personalized sample', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openStudio(page);
+  await page.getByRole('button', { name: 'Try the sample subject' }).click();
+  await waitForIdle(page);
+  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
+  const priors = page.getByRole('form', { name: 'Class image settings' });
+  await priors.getByRole('textbox', { name: 'Number of class images' }).fill('2');
+  await priors.getByRole('textbox', { name: 'Steps' }).fill('2');
+  await page.getByTestId('priors-generate').click();
+  await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(page.getByTestId('prior-image')).toHaveCount(2);
+
+  await stepsNav(page, 'Train');
+  await page.getByTestId('preset-quick').click();
+  await page.getByTestId('train-advanced').locator('summary').click();
+  await setting(page, 'Steps').fill('6');
+  await setting(page, 'Checkpoint every (steps)').fill('2');
+  await setting(page, 'Preview samples every (steps)').fill('2');
+  await setting(page, 'Sampling steps').fill('2');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', /running/);
+  await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 120_000 });
+  // The first checkpoint (step 2) and its preview row beside the base model's.
+  await expect(page.locator('[data-testid=checkpoint][data-step="2"]')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('validation-row').first()).toBeVisible();
+  await expect(page.getByTestId('loss-chart')).not.toHaveAttribute('data-points', '0');
+
+  // Closing the tab mid-run (the worker dies with it) loses at most the steps since the last checkpoint.
+  await page.reload();
+  await stepsNav(page, 'Train');
+  const resume = page.getByTestId('train-resume');
+  await expect(resume).toBeVisible({ timeout: 30_000 });
+  const resumedFrom = Number((await resume.textContent())!.match(/step (\d+)/)![1]);
+  expect(resumedFrom).toBeGreaterThanOrEqual(2);
+  await resume.click();
+  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 300_000 });
+  await expect(page.locator('[data-testid=checkpoint][data-step="6"]')).toBeVisible();
+  await expect(page.getByTestId('stepper-train')).toHaveAttribute('data-state', 'done');
+
+  // Generate from the trained checkpoint: the prompt names the identifier, the gallery names the checkpoint.
+  await stepsNav(page, 'Generate');
+  const picker = page.getByRole('combobox', { name: 'Model' });
+  await expect(picker.locator('option', { hasText: 'step 6' })).toHaveCount(1);
+  await picker.selectOption({ label: (await picker.locator('option', { hasText: 'step 6' }).textContent())! });
+  await expect(field(page, 'Prompt')).toHaveValue(/^a photo of \S+ cat/);
+  await field(page, 'Steps').fill('2');
+  await generateAndWait(page, 240_000);
+  await expect(galleryItems(page).first()).toHaveAttribute('data-model-id', /^checkpoint:/);
+});
