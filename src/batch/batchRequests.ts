@@ -1,8 +1,7 @@
-import Ajv from 'ajv';
 import { describeSchemaErrors } from '../validation/schemaMessages';
 import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
 import { A1111_SAMPLER_NAMES } from '../export/infotext';
-import { GENERATE_LIMIT_SCHEMAS as limits } from '../generation/generateLimits';
+import { validateBatchRequest } from '../validation/validators.generated.js';
 
 /**
  * Batch job files: JSON Lines, one generation request per line, in the spirit of batch APIs
@@ -42,25 +41,6 @@ export interface BatchLineError {
   message: string;
 }
 
-const requestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['custom_id', 'prompt'],
-  properties: {
-    custom_id: { type: 'string', minLength: 1, maxLength: 200 },
-    prompt: limits.prompt,
-    negative_prompt: limits.negativePrompt,
-    steps: limits.steps,
-    guidance_scale: limits.guidanceScale,
-    sampler: { enum: [...SAMPLER_NAMES] },
-    seed: limits.seed,
-    num_images: limits.numImages,
-    width: limits.width,
-    height: limits.height,
-  },
-} as const;
-let validate: ReturnType<Ajv['compile']> | undefined;
-
 /** Sampler ids by every name a line may use for them, lower-cased. */
 const SAMPLER_BY_NAME = new Map<string, SamplerName>(
   SAMPLER_NAMES.flatMap((id) => [[id, id] as const, [A1111_SAMPLER_NAMES[id].toLowerCase(), id] as const]),
@@ -89,7 +69,6 @@ function describeJsonError(error: unknown): string {
  * reported as a duplicate and its later line dropped.
  */
 export function parseBatchJsonl(text: string): { entries: BatchEntry[]; errors: BatchLineError[] } {
-  validate ??= new Ajv({ allErrors: true }).compile(requestSchema);
   const entries: BatchEntry[] = [];
   const errors: BatchLineError[] = [];
   const firstLineOf = new Map<string, number>();
@@ -106,8 +85,8 @@ export function parseBatchJsonl(text: string): { entries: BatchEntry[]; errors: 
         errors.push({ line, message: `line ${line}: ${describeJsonError(e)}` });
         return;
       }
-      if (!validate!(value)) {
-        for (const issue of describeSchemaErrors(validate!.errors)) {
+      if (!validateBatchRequest(value)) {
+        for (const issue of describeSchemaErrors(validateBatchRequest.errors)) {
           const message =
             issue.field === ''
               ? `line ${line}: the request must be a JSON object`

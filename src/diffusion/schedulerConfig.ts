@@ -1,5 +1,6 @@
-import Ajv from 'ajv';
+import { validateSchedulerConfig } from '../validation/validators.generated.js';
 import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessages';
+import { SAMPLER_NAMES, type SamplerName } from './schedulerConfigSchema';
 
 /**
  * Reading diffusers' `scheduler_config.json`. The rules follow diffusers' `from_config`: a class
@@ -9,9 +10,7 @@ import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessa
  * name: values of the wrong type, and values asking for a feature these samplers do not implement.
  */
 
-/** The samplers implemented here, by the short names the app uses. */
-export const SAMPLER_NAMES = ['ddim', 'euler_a', 'dpmpp_2m'] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerName } from './schedulerConfigSchema';
 
 /** diffusers class implemented by each sampler. */
 export const SAMPLER_CLASS_NAMES: Readonly<Record<SamplerName, string>> = {
@@ -104,51 +103,6 @@ const CLASS_KEYS: Record<SamplerName | 'noise', readonly string[]> = {
     'dynamic_thresholding_ratio', 'sample_max_value', 'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas',
     'use_lu_lambdas', 'use_flow_sigmas', 'flow_shift'],
 };
-
-const positiveNumber = { type: 'number', exclusiveMinimum: 0 };
-const flag = { type: 'boolean' };
-
-/** Types of every key the implemented classes read; other keys pass untouched (and are then ignored). */
-const configSchema = {
-  type: 'object',
-  properties: {
-    _class_name: { type: 'string' },
-    _use_default_values: { type: 'array', items: { type: 'string' } },
-    num_train_timesteps: { type: 'integer', minimum: 2 },
-    beta_start: positiveNumber,
-    beta_end: positiveNumber,
-    beta_schedule: { enum: ['linear', 'scaled_linear', 'squaredcos_cap_v2'] },
-    trained_betas: {
-      anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } }],
-    },
-    prediction_type: { enum: ['epsilon', 'v_prediction', 'sample'] },
-    rescale_betas_zero_snr: flag,
-    timestep_spacing: { enum: ['leading', 'trailing', 'linspace'] },
-    steps_offset: { type: 'integer', minimum: 0 },
-    clip_sample: flag,
-    clip_sample_range: positiveNumber,
-    set_alpha_to_one: flag,
-    thresholding: flag,
-    dynamic_thresholding_ratio: { type: 'number' },
-    sample_max_value: { type: 'number' },
-    solver_order: { enum: [1, 2, 3] },
-    solver_type: { enum: ['midpoint', 'heun'] },
-    algorithm_type: { enum: ['dpmsolver', 'dpmsolver++', 'sde-dpmsolver', 'sde-dpmsolver++'] },
-    lower_order_final: flag,
-    euler_at_final: flag,
-    final_sigmas_type: { enum: ['zero', 'sigma_min'] },
-    // diffusers' default is -Infinity, which ajv's number type rejects: checked as unsupported below instead.
-    lambda_min_clipped: {},
-    variance_type: { anyOf: [{ type: 'null' }, { type: 'string' }] },
-    use_karras_sigmas: flag,
-    use_exponential_sigmas: flag,
-    use_beta_sigmas: flag,
-    use_lu_lambdas: flag,
-    use_flow_sigmas: flag,
-  },
-} as const;
-
-let validateConfig: ReturnType<Ajv['compile']> | undefined;
 
 /** Values that are well-formed but ask for something not implemented here. */
 const UNSUPPORTED: Record<string, { isSupported: (v: unknown) => boolean; why: string }> = {
@@ -251,8 +205,7 @@ function asObject(raw: unknown): Record<string, unknown> {
 /** Type-checks, drops `_use_default_values`, keeps the class's keys and overlays them on its defaults. */
 function resolve<C extends NoiseScheduleConfig>(raw: unknown, keys: readonly string[], defaults: C): ResolvedConfig<C> {
   const source = { ...asObject(raw) };
-  validateConfig ??= new Ajv({ allErrors: true }).compile(configSchema);
-  const issues = validateConfig(source) ? [] : describeSchemaErrors(validateConfig.errors);
+  const issues = validateSchedulerConfig(source) ? [] : describeSchemaErrors(validateSchedulerConfig.errors);
   const mistyped = new Set(issues.map((issue) => issue.field.split('/')[1]));
   for (const key of mistyped.has('_use_default_values') ? [] : ((source._use_default_values as string[] | undefined) ?? [])) {
     delete source[key];

@@ -7,11 +7,10 @@
  * training for faces. The built-in model is tiny and 64 px, so step counts and class images are scaled down
  * where a CPU run would otherwise take an hour; a person can raise any of them.
  */
-import Ajv from 'ajv';
-import { MAX_SEED } from '../diffusion/random';
-import { SAMPLER_NAMES, type SamplerName } from '../diffusion/schedulerConfig';
+import type { SamplerName } from '../diffusion/schedulerConfig';
 import { JobError } from '../protocol/jobs';
 import { describeSchemaErrors } from '../validation/schemaMessages';
+import { validateTrainSettings } from '../validation/validators.generated.js';
 
 export type LearningRateSchedule = 'constant' | 'warmup' | 'cosine';
 /** What the fine-tuning changes: LoRA adapters on the UNet's attention projections, or every UNet weight. */
@@ -119,48 +118,13 @@ export function presetSettings(id: PresetId): TrainSettings {
   return { ...PRESETS.find((p) => p.id === id)!.settings };
 }
 
-const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
-
-export const TRAIN_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: Object.keys(COMMON),
-  properties: {
-    steps: int(1, 20_000),
-    learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 0.01 },
-    schedule: { enum: ['constant', 'warmup', 'cosine'] },
-    warmupSteps: int(0, 20_000),
-    batchSize: int(1, 16),
-    gradientAccumulation: int(1, 64),
-    priorLossWeight: { type: 'number', minimum: 0, maximum: 10 },
-    classImages: int(0, 1000),
-    unet: { enum: ['lora', 'full'] },
-    loraRank: int(1, 128),
-    loraAlpha: { type: 'number', exclusiveMinimum: 0, maximum: 1024 },
-    textEncoder: { enum: ['frozen', 'identifier', 'full'] },
-    flip: { type: 'boolean' },
-    maxGradNorm: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
-    weightDecay: { type: 'number', minimum: 0, maximum: 1 },
-    seed: int(0, MAX_SEED),
-    checkpointEvery: int(1, 20_000),
-    keepCheckpoints: int(1, 20),
-    validationEvery: int(0, 20_000),
-    sampler: { enum: [...SAMPLER_NAMES] },
-    samplingSteps: int(1, 200),
-    guidanceScale: { type: 'number', minimum: 0, maximum: 100 },
-  },
-} as const;
-
-let validate: ReturnType<Ajv['compile']> | undefined;
-
 /**
  * Checks training settings (from the form, a saved checkpoint or the wire).
  * @throws JobError 'bad-input' naming the exact field, e.g. `/loraRank must be ≤ 128`.
  */
 export function checkTrainSettings(value: unknown, at = ''): TrainSettings {
-  validate ??= new Ajv({ allErrors: true }).compile(TRAIN_SETTINGS_SCHEMA);
-  if (!validate(value)) {
-    const [issue] = describeSchemaErrors(validate.errors);
+  if (!validateTrainSettings(value)) {
+    const [issue] = describeSchemaErrors(validateTrainSettings.errors);
     const field = `${at}${issue?.field ?? ''}`;
     throw new JobError('bad-input', issue ? `${at}${issue.message}` : 'the training settings are invalid', field.replace(/^\//, '') || undefined);
   }

@@ -1,9 +1,7 @@
-import Ajv from 'ajv';
 import { MAX_SEED } from '../diffusion/random';
-import { SAMPLER_NAMES } from '../diffusion/schedulerConfig';
 import { describeSchemaErrors } from '../validation/schemaMessages';
 import { JobError } from '../protocol/jobs';
-import { GENERATE_LIMITS, GENERATE_LIMIT_SCHEMAS } from './generateLimits';
+import { validateGenerateRequest } from '../validation/validators.generated.js';
 import type { BackendPreference, GenerateRequest } from './jobTypes';
 
 /** A checked request with every default filled in. */
@@ -16,21 +14,6 @@ export interface ModelGeometry {
   sizeMultiple: number;
 }
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['prompt', 'sampler', 'steps', 'guidanceScale', 'seed', 'numImages'],
-  properties: {
-    modelId: { type: 'string', minLength: 1 },
-    ...GENERATE_LIMIT_SCHEMAS,
-    sampler: { enum: [...SAMPLER_NAMES] },
-    eta: { type: 'number', minimum: 0, maximum: 1 },
-    previewEvery: { type: 'integer', minimum: 0, maximum: GENERATE_LIMITS.steps.max },
-    maxBatch: { type: 'integer', minimum: 1, maximum: GENERATE_LIMITS.numImages.max },
-    backend: { enum: ['auto', 'webgpu', 'wasm'] },
-  },
-} as const;
-let validate: ReturnType<Ajv['compile']> | undefined;
 
 /** The id of the model a request names (before the model is loaded). */
 export function requestedModelId(request: { modelId?: string }): string {
@@ -47,9 +30,8 @@ export function requestedBackend(request: { backend?: BackendPreference }): Back
  * @throws JobError 'bad-input' naming the first bad field, e.g. `steps must be ≥ 1`.
  */
 export function checkGenerateRequest(payload: unknown): GenerateRequest {
-  validate ??= new Ajv({ allErrors: true }).compile(schema);
-  if (!validate(payload)) {
-    const [issue] = describeSchemaErrors(validate.errors);
+  if (!validateGenerateRequest(payload)) {
+    const [issue] = describeSchemaErrors(validateGenerateRequest.errors);
     const field = issue?.field.replace(/^\//, '') || undefined;
     throw new JobError('bad-input', issue ? issue.message.replace(/^\//, '') : 'the request is invalid', field);
   }

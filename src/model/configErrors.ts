@@ -1,11 +1,11 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 /**
  * Turns JSON Schema validation of a component config into one readable error per problem,
  * naming the file, the key and the offending value, e.g.
  * `unet/config.json: "attention_type": "gated" is not supported (supported: "default")`.
+ * The validators are compiled at build time (configSchemas.ts, src/validation/schemaRegistry.ts).
  */
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
 
 export class ConfigError extends Error {
   constructor(
@@ -60,12 +60,15 @@ function describe(e: ErrorObject, data: unknown, known: Set<string>, unknownKeyH
   }
 }
 
-/** Compiles a schema into a checker that fills defaults into a copy and throws {@link ConfigError}. */
+/**
+ * A checker that runs `validate` (compiled from `schema` with defaults on) on a copy, so the defaults fill the copy,
+ * and throws {@link ConfigError}.
+ */
 export function configChecker<T>(
+  validate: ValidateFunction,
   schema: { properties: Record<string, unknown> },
   unknownKeyHint: string,
 ): (json: unknown, source: string) => T {
-  const validate: ValidateFunction = ajv.compile(schema);
   const known = new Set(Object.keys(schema.properties));
   return (json, source) => {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(source, ['is not a JSON object']);

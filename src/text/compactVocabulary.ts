@@ -1,5 +1,6 @@
-import Ajv from 'ajv';
 import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessages';
+import { validateCompactVocabulary } from '../validation/validators.generated.js';
+import { IDENTIFIER_PATTERN } from './compactVocabularySchema';
 import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, type ClipTokenizer, type TokenizedText } from './clipTokenizer';
 
 /**
@@ -32,21 +33,6 @@ export const END_ROW = 1;
 export const UNK_ROW = 2;
 /** Rows before the first known id. */
 const FIXED_ROWS = 3;
-const IDENTIFIER_PATTERN = '^[\\p{L}\\p{N}_<>-]{1,32}$';
-
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['format', 'version', 'clipIds', 'reservedRows', 'identifiers'],
-  properties: {
-    format: { enum: ['clip-compact-vocabulary'] },
-    version: { enum: [1] },
-    clipIds: { type: 'array', items: { type: 'integer', minimum: 0, maximum: END_OF_TEXT_ID } },
-    reservedRows: { type: 'integer', minimum: 0 },
-    identifiers: { type: 'array', items: { type: 'string', pattern: IDENTIFIER_PATTERN } },
-  },
-} as const;
-let validate: ReturnType<Ajv['compile']> | undefined;
 
 /** Invalid vocabulary data or a refused identifier, with the offending field(s). */
 export class CompactVocabularyError extends Error {
@@ -90,8 +76,7 @@ export class CompactVocabulary {
 
   /** Checks and loads saved vocabulary JSON. @throws CompactVocabularyError naming each bad field. */
   static fromJSON(json: unknown): CompactVocabulary {
-    validate ??= new Ajv({ allErrors: true, unicodeRegExp: true }).compile(schema);
-    if (!validate(json)) throw new CompactVocabularyError(describeSchemaErrors(validate.errors));
+    if (!validateCompactVocabulary(json)) throw new CompactVocabularyError(describeSchemaErrors(validateCompactVocabulary.errors));
     const data = json as CompactVocabularyJson;
     const issues: FieldIssue[] = [];
     const seen = new Set<number>();
