@@ -7,13 +7,13 @@
 /**
  * The studio reaches only its own origin: this is what makes "photos never leave the machine" a property of the app.
  * `blob:`/`data:` are local (object URLs of photos and results, inline images); `'wasm-unsafe-eval'` lets
- * onnxruntime compile its WebAssembly. `'unsafe-eval'` is there only because ajv compiles its validators (form,
- * batch, config and vocabulary checks, page and worker) with `new Function`; it runs text the app already holds and
- * reaches nothing. No `frame-ancestors` or `report-uri`: a `<meta>` policy cannot carry them.
+ * onnxruntime compile its WebAssembly, and is the only exception to "scripts are the app's own files": no `eval` or
+ * `new Function` (the JSON Schema validators are compiled at build time, src/validation/schemaRegistry.ts).
+ * No `frame-ancestors` or `report-uri`: a `<meta>` policy cannot carry them.
  */
 export const contentSecurityPolicy = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
   "connect-src 'self' blob: data:",
   "img-src 'self' blob: data:",
