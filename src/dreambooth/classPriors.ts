@@ -4,10 +4,7 @@
  * hashes how it was made (model weights, prompt, seed, sampler settings, size), so a run cut short resumes where
  * it stopped and a second subject of the same class reuses the images instead of making them again.
  */
-import Ajv from 'ajv';
 import type { UseStore } from 'idb-keyval';
-import { SAMPLER_NAMES } from '../diffusion/schedulerConfig';
-import { GENERATE_LIMIT_SCHEMAS } from '../generation/generateLimits';
 import { imageSeed } from '../generation/generateRequest';
 import type { GenerationService } from '../generation/generationService';
 import type { GenerationBackend } from '../generation/jobTypes';
@@ -16,38 +13,19 @@ import type { JobContext } from '../protocol/server';
 import { getPriors, hasPriors, priorKey, putPrior, type PriorRecord } from '../storage/dreamboothRecords';
 import { checkClassNoun } from '../subjects/subjectRules';
 import { describeSchemaErrors } from '../validation/schemaMessages';
+import { validatePriorsRequest } from '../validation/validators.generated.js';
 import type { GeneratePriorsRequest, PriorsProgress, PriorsResult } from './jobTypes';
 
-/** Most class images one request may ask for (the training settings' `classImages` limit). */
-export const MAX_CLASS_IMAGES = 1000;
 /** Images per `generate` call: one UNet batch, and how much work a cancel or a closed tab can lose. */
 export const PRIOR_BATCH = 4;
-
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['classNoun', 'count', 'seed', 'sampler', 'steps', 'guidanceScale'],
-  properties: {
-    classNoun: { type: 'string', maxLength: 100 },
-    count: { type: 'integer', minimum: 1, maximum: MAX_CLASS_IMAGES },
-    seed: GENERATE_LIMIT_SCHEMAS.seed,
-    sampler: { enum: [...SAMPLER_NAMES] },
-    steps: GENERATE_LIMIT_SCHEMAS.steps,
-    guidanceScale: GENERATE_LIMIT_SCHEMAS.guidanceScale,
-    modelId: { type: 'string', minLength: 1 },
-    backend: { enum: ['auto', 'webgpu', 'wasm'] },
-  },
-} as const;
-let validate: ReturnType<Ajv['compile']> | undefined;
 
 /**
  * Checks a `generatePriors` payload (structured-cloned from the page, so anything may arrive).
  * @throws JobError 'bad-input' naming the first bad field, e.g. `count must be ≤ 1000`.
  */
 export function checkPriorsRequest(payload: unknown): GeneratePriorsRequest {
-  validate ??= new Ajv({ allErrors: true }).compile(schema);
-  if (!validate(payload)) {
-    const [issue] = describeSchemaErrors(validate.errors);
+  if (!validatePriorsRequest(payload)) {
+    const [issue] = describeSchemaErrors(validatePriorsRequest.errors);
     const field = issue?.field.replace(/^\//, '') || undefined;
     throw new JobError('bad-input', issue ? issue.message.replace(/^\//, '') : 'the request is invalid', field);
   }

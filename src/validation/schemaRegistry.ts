@@ -1,6 +1,7 @@
 import type { Options } from 'ajv';
 import { BATCH_REQUEST_SCHEMA } from '../batch/batchRequestSchema';
 import { SCHEDULER_CONFIG_SCHEMA } from '../diffusion/schedulerConfigSchema';
+import { PRIORS_REQUEST_SCHEMA } from '../dreambooth/classPriorsSchema';
 import { TRAIN_SETTINGS_SCHEMA } from '../dreambooth/trainSettingsSchema';
 import { GENERATE_REQUEST_SCHEMA } from '../generation/generateRequestSchema';
 import { CLIP_TEXT_CONFIG_SCHEMA, MODEL_CONFIG_OPTIONS, MODEL_INDEX_SCHEMA, UNET_CONFIG_SCHEMA, VAE_CONFIG_SCHEMA } from '../model/configSchemas';
@@ -26,6 +27,7 @@ export const SCHEMA_REGISTRY = {
   validateGenerateRequest: { schema: GENERATE_REQUEST_SCHEMA, options: { allErrors: true } },
   validateBatchRequest: { schema: BATCH_REQUEST_SCHEMA, options: { allErrors: true } },
   validateTrainSettings: { schema: TRAIN_SETTINGS_SCHEMA, options: { allErrors: true } },
+  validatePriorsRequest: { schema: PRIORS_REQUEST_SCHEMA, options: { allErrors: true } },
   validateSchedulerConfig: { schema: SCHEDULER_CONFIG_SCHEMA, options: { allErrors: true } },
   validateCompactVocabulary: { schema: COMPACT_VOCABULARY_SCHEMA, options: { allErrors: true, unicodeRegExp: true } },
   validateUNetConfig: { schema: UNET_CONFIG_SCHEMA, options: MODEL_CONFIG_OPTIONS },

@@ -4,6 +4,7 @@ import type { ValidateFunction } from 'ajv';
 export declare const validateGenerateRequest: ValidateFunction;
 export declare const validateBatchRequest: ValidateFunction;
 export declare const validateTrainSettings: ValidateFunction;
+export declare const validatePriorsRequest: ValidateFunction;
 export declare const validateSchedulerConfig: ValidateFunction;
 export declare const validateCompactVocabulary: ValidateFunction;
 export declare const validateUNetConfig: ValidateFunction;
