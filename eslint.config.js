@@ -31,7 +31,7 @@ import tseslint from 'typescript-eslint';
 const CONTRACTS = {
   generation: ['jobTypes', 'generateLimits', 'batchAdapter', 'backendErrors', 'backendChoice'],
   dreambooth: ['jobTypes', 'trainSettings'],
-  diffusion: ['schedulerConfig'],
+  diffusion: ['schedulerConfig', 'schedulerConfigSchema'],
   worker: ['studioWorker'], // the page's one connection to the worker; it starts studio.worker.ts by URL
 };
 
@@ -103,6 +103,8 @@ const noHeavyDynamicImport = {
 
 export default defineConfig(
   { ignores: ['dist/**', 'data/**', 'checkpoints/**', 'models/**', 'fixtures/**', 'public/**', 'bench/gpu-kit/**', 'test-results/**', 'playwright-report/**'] },
+  // ajv's standalone code, written by `npm run validators` (scripts/schemaRegistry.ts).
+  { ignores: ['src/validation/validators.generated.js'] },
   {
     files: TS,
     extends: [tseslint.configs.recommended],

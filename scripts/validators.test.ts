@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as generated from '../src/validation/validators.generated.js';
-import { SCHEMA_REGISTRY } from '../src/validation/schemaRegistry';
+import { SCHEMA_REGISTRY } from './schemaRegistry';
 import { GENERATED_DTS, GENERATED_JS, compileValidators } from './compileValidators';
 
 const root = resolve(import.meta.dirname, '..');
@@ -13,7 +13,13 @@ function probes(schema: { properties?: Record<string, unknown> }): unknown[] {
   const keys = Object.keys(schema.properties ?? {});
   const values = [null, true, -1, 0, 0.5, 3, 1e12, '', 'x'.repeat(300), 'gated', [], [1, 2], ['a'], [{}], {}];
   return [
-    null, 'text', 42, [], {}, { unknown_key: 1 }, { _private: 'x' },
+    null,
+    'text',
+    42,
+    [],
+    {},
+    { unknown_key: 1 },
+    { _private: 'x' },
     ...values.map((v) => Object.fromEntries(keys.map((k) => [k, v]))),
     ...keys.flatMap((k) => values.map((v) => ({ [k]: v }))),
   ];

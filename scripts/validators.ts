@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SCHEMA_REGISTRY } from '../src/validation/schemaRegistry';
+import { SCHEMA_REGISTRY } from './schemaRegistry';
 import { GENERATED_DTS, GENERATED_JS, compileValidators } from './compileValidators';
 
 const root = resolve(import.meta.dirname, '..');

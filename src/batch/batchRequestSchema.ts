@@ -1,7 +1,7 @@
 import { SAMPLER_NAMES } from '../diffusion/schedulerConfigSchema';
 import { GENERATE_LIMIT_SCHEMAS as limits } from '../generation/generateLimits';
 
-/** The JSON Schema of one batch file line (batchRequests.ts checks it; compiled at build time, see schemaRegistry.ts). */
+/** The JSON Schema of one batch file line (batchRequests.ts checks it; compiled at build time, see scripts/schemaRegistry.ts). */
 export const BATCH_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,

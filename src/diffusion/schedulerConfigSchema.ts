@@ -1,7 +1,7 @@
 /**
- * The JSON Schema of diffusers' `scheduler_config.json` as the samplers read it (schedulerConfig.ts applies it).
- * Imports nothing that uses the generated validators: scripts/validators.ts compiles it at build time
- * (src/validation/schemaRegistry.ts).
+ * The sampler names and the JSON Schema of diffusers' `scheduler_config.json` as the samplers read it
+ * (schedulerConfig.ts applies it; compiled at build time, see scripts/schemaRegistry.ts). Imports nothing, so no
+ * model code: the page may import it (batch files name samplers).
  */
 
 /** The samplers implemented here, by the short names the app uses. */

@@ -4,7 +4,7 @@ import { GENERATE_LIMIT_SCHEMAS } from '../generation/generateLimits';
 /** Most class images one request may ask for (the training settings' `classImages` limit). */
 export const MAX_CLASS_IMAGES = 1000;
 
-/** The JSON Schema of a `generatePriors` payload (classPriors.ts checks it; compiled at build time, see schemaRegistry.ts). */
+/** The JSON Schema of a `generatePriors` payload (classPriors.ts checks it; compiled at build time, see scripts/schemaRegistry.ts). */
 export const PRIORS_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,

@@ -30,7 +30,7 @@ const properties = {
 
 /**
  * The JSON Schema of training settings (`TrainSettings` in trainSettings.ts, which checks it; compiled at build time,
- * see schemaRegistry.ts). Every setting is required; trainSettings.test.ts checks the keys are the presets' own.
+ * see scripts/schemaRegistry.ts). Every setting is required; trainSettings.test.ts checks the keys are the presets' own.
  */
 export const TRAIN_SETTINGS_SCHEMA = {
   type: 'object',

@@ -1,7 +1,7 @@
 import { SAMPLER_NAMES } from '../diffusion/schedulerConfigSchema';
 import { GENERATE_LIMITS, GENERATE_LIMIT_SCHEMAS } from './generateLimits';
 
-/** The JSON Schema of a `generate` payload (generateRequest.ts checks it; compiled at build time, see schemaRegistry.ts). */
+/** The JSON Schema of a `generate` payload (generateRequest.ts checks it; compiled at build time, see scripts/schemaRegistry.ts). */
 export const GENERATE_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,

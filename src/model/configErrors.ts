@@ -4,7 +4,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
  * Turns JSON Schema validation of a component config into one readable error per problem,
  * naming the file, the key and the offending value, e.g.
  * `unet/config.json: "attention_type": "gated" is not supported (supported: "default")`.
- * The validators are compiled at build time (configSchemas.ts, src/validation/schemaRegistry.ts).
+ * The validators are compiled at build time (configSchemas.ts, scripts/schemaRegistry.ts).
  */
 
 export class ConfigError extends Error {

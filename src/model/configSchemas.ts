@@ -1,7 +1,7 @@
 /**
  * JSON Schemas of the component configs (config.ts applies them through configErrors.ts): the subset of diffusers'
  * and transformers' options the graph builders implement, with the libraries' defaults. Compiled at build time with
- * the options in MODEL_CONFIG_OPTIONS (see src/validation/schemaRegistry.ts); imports nothing.
+ * the options in MODEL_CONFIG_OPTIONS (see scripts/schemaRegistry.ts); imports nothing.
  */
 
 /** Ajv options the config schemas are compiled with: defaults are filled in, and `type: [..]` unions are allowed. */

@@ -8,7 +8,7 @@
  * The studio reaches only its own origin: this is what makes "photos never leave the machine" a property of the app.
  * `blob:`/`data:` are local (object URLs of photos and results, inline images); `'wasm-unsafe-eval'` lets
  * onnxruntime compile its WebAssembly, and is the only exception to "scripts are the app's own files": no `eval` or
- * `new Function` (the JSON Schema validators are compiled at build time, src/validation/schemaRegistry.ts).
+ * `new Function` (the JSON Schema validators are compiled at build time, scripts/schemaRegistry.ts).
  * No `frame-ancestors` or `report-uri`: a `<meta>` policy cannot carry them.
  */
 export const contentSecurityPolicy = [

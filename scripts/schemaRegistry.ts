@@ -1,11 +1,11 @@
 import type { Options } from 'ajv';
-import { BATCH_REQUEST_SCHEMA } from '../batch/batchRequestSchema';
-import { SCHEDULER_CONFIG_SCHEMA } from '../diffusion/schedulerConfigSchema';
-import { PRIORS_REQUEST_SCHEMA } from '../dreambooth/classPriorsSchema';
-import { TRAIN_SETTINGS_SCHEMA } from '../dreambooth/trainSettingsSchema';
-import { GENERATE_REQUEST_SCHEMA } from '../generation/generateRequestSchema';
-import { CLIP_TEXT_CONFIG_SCHEMA, MODEL_CONFIG_OPTIONS, MODEL_INDEX_SCHEMA, UNET_CONFIG_SCHEMA, VAE_CONFIG_SCHEMA } from '../model/configSchemas';
-import { COMPACT_VOCABULARY_SCHEMA } from '../text/compactVocabularySchema';
+import { BATCH_REQUEST_SCHEMA } from '../src/batch/batchRequestSchema';
+import { SCHEDULER_CONFIG_SCHEMA } from '../src/diffusion/schedulerConfigSchema';
+import { PRIORS_REQUEST_SCHEMA } from '../src/dreambooth/classPriorsSchema';
+import { TRAIN_SETTINGS_SCHEMA } from '../src/dreambooth/trainSettingsSchema';
+import { GENERATE_REQUEST_SCHEMA } from '../src/generation/generateRequestSchema';
+import { CLIP_TEXT_CONFIG_SCHEMA, MODEL_CONFIG_OPTIONS, MODEL_INDEX_SCHEMA, UNET_CONFIG_SCHEMA, VAE_CONFIG_SCHEMA } from '../src/model/configSchemas';
+import { COMPACT_VOCABULARY_SCHEMA } from '../src/text/compactVocabularySchema';
 
 /**
  * Every JSON Schema the app validates with, by the name of its validator. The validators are compiled ahead of time
@@ -14,7 +14,7 @@ import { COMPACT_VOCABULARY_SCHEMA } from '../text/compactVocabularySchema';
  * scripts/validators.test.ts fails while the generated file differs from what this registry compiles to.
  *
  * Adding a schema: one entry here, then `npm run validators`; import it as
- * `import { validateX } from '../validation/validators.generated.js'`.
+ * `import { validateX } from '../src/validation/validators.generated.js'`.
  * The schema modules import nothing that imports the generated validators (so the generator can always load them).
  */
 export interface SchemaEntry {
