@@ -12,6 +12,9 @@ import { JobError } from '../protocol/jobs';
 import { describeSchemaErrors } from '../validation/schemaMessages';
 import { validateTrainSettings } from '../validation/validators.generated.js';
 
+/** The schema's limits also bound the page's forms (e.g. the Class priors form's image count). */
+export { TRAIN_SETTINGS_SCHEMA } from './trainSettingsSchema';
+
 export type LearningRateSchedule = 'constant' | 'warmup' | 'cosine';
 /** What the fine-tuning changes: LoRA adapters on the UNet's attention projections, or every UNet weight. */
 export type UnetTraining = 'lora' | 'full';
