@@ -9,7 +9,8 @@
  * and, unless --no-browser, the same train step on WebGPU and wasm in headless Chromium through the harness page
  * (e2e/harness/dreambooth.html: diffusers' tiny UNet, since SwiftShader is ~25× slower than wasm).
  *
- * Options: --preset=quick|object|pet (default quick), --steps=N (training steps, default the preset's), --priors=N
+ * Options: --preset=quick|object|pet (default quick), --steps=N (training steps, default the preset's), --lr=X,
+ * --unet=lora|full (override the preset), --priors=N
  * (class images, default 8), --sampling-steps=N (priors, validation, samples; default 20), --threads=N (wasm),
  * --grid=PATH (write a PNG: row 1 the base model, row 2 the trained checkpoint; columns the instance prompt, then the
  * recontextualization prompts),
@@ -66,6 +67,8 @@ async function nodeFlow() {
 
   const settings = { ...presetSettings(preset), classImages: priorsCount, samplingSteps, validationEvery: 0 };
   if (option('steps', '')) settings.steps = Number(option('steps', ''));
+  if (option('lr', '')) settings.learningRate = Number(option('lr', ''));
+  if (option('unet', '')) settings.unet = option('unet', '') as typeof settings.unet;
   settings.checkpointEvery = Math.max(1, Math.floor(settings.steps / 4));
 
   let t0 = performance.now();
@@ -115,7 +118,7 @@ async function nodeFlow() {
   await generation.unloadModels();
   return {
     preset,
-    settings: { steps: settings.steps, batchSize: settings.batchSize, priorLossWeight: settings.priorLossWeight, unet: settings.unet, loraRank: settings.loraRank, textEncoder: settings.textEncoder, samplingSteps },
+    settings: { steps: settings.steps, learningRate: settings.learningRate, batchSize: settings.batchSize, priorLossWeight: settings.priorLossWeight, unet: settings.unet, loraRank: settings.loraRank, textEncoder: settings.textEncoder, samplingSteps },
     priors: { images: priors.generated, ms: Math.round(priorsMs), imagesPerSecond: +(priors.generated / (priorsMs / 1000)).toFixed(3) },
     training: {
       steps: trained.step,
