@@ -7,8 +7,8 @@ test('the studio’s DreamBooth train step (LoRA + prior preservation) runs on W
   const architecture = await page.evaluate(() => window.dreamboothHarness.adapter());
   expect(architecture, 'headless Chromium must expose a WebGPU adapter (--enable-unsafe-webgpu)').not.toBeNull();
 
-  // SwiftShader runs a UNet train step's thousands of dispatches slowly (the micro UNet's step: 271 s on this
-  // loaded 2-core machine, against 3.3 s on wasm): one step, compared with wasm's.
+  // SwiftShader runs a UNet train step's thousands of dispatches slowly (the micro UNet's step: 271 s on the 2-core
+  // machine under load 15, against 3.3 s on wasm; this whole test 24 s when idle): one step, compared with wasm's.
   const steps = 1;
   const wasm = await page.evaluate((n) => window.dreamboothHarness.train('wasm', n, 'micro'), steps);
   const gpu = await page.evaluate((n) => window.dreamboothHarness.train('webgpu', n, 'micro'), steps);
