@@ -44,9 +44,13 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await expect(resume).toBeVisible({ timeout: 30_000 });
   const resumedFrom = Number((await resume.textContent())!.match(/step (\d+)/)![1]);
   expect(resumedFrom).toBeGreaterThanOrEqual(2);
+  // The run as its newest checkpoint saved it: the loss curve up to there and the preview rows.
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(resumedFrom));
+  await expect(page.getByTestId('validation-row').first()).toBeVisible();
   await resume.click();
   await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 300_000 });
   await expect(page.locator('[data-testid=checkpoint][data-step="6"]')).toBeVisible();
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '6');
   await expect(page.getByTestId('stepper-train')).toHaveAttribute('data-state', 'done');
 
   // Generate from the trained checkpoint: the prompt names the identifier, the gallery names the checkpoint.

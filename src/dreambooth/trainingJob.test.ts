@@ -5,7 +5,7 @@ import { createStore, set } from 'idb-keyval';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenerationService } from '../generation/generationService';
 import { readPngParameters } from '../export/pngImage';
-import { listCheckpoints, loadCheckpoint, putPrior } from '../storage/dreamboothRecords';
+import { listCheckpoints, loadCheckpoint, loadRunLog, putPrior } from '../storage/dreamboothRecords';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import type { Subject } from '../subjects/subject';
 import { probeBackend } from '../worker/backendProbe';
@@ -82,6 +82,13 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     const listed = await listCheckpoints(store, subject.id);
     expect(listed.map((c) => c.step)).toEqual([2, 4]);
     expect(listed[1]).toMatchObject({ identifier: 'zovy', classNoun: 'cat', baseModelId: 'builtin' });
+    // What the Train step shows again after a reload: the loss curve and preview rows up to the newest checkpoint.
+    const log = (await loadRunLog(store, subject.id))!;
+    expect(log).toMatchObject({ step: 4, totalSteps: 4 });
+    expect(log.loss.map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    expect(log.loss.map((l) => l.loss)).toEqual(steps.map((e) => e.loss));
+    expect(log.validations.map((v) => v.step)).toEqual([0, 4]);
+    expect(decodePng(new Uint8Array(await log.validations[1]!.images[0]!.png.arrayBuffer()))).toMatchObject({ width: 64 });
 
     // The checkpoint is a model: generate from it, with the identifier in the prompt.
     const modelId = checkpointModelId(subject.id, done.checkpoint.id);
@@ -101,11 +108,14 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     expect(paused).toMatchObject({ status: 'paused', step: 2 });
     expect(events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([1, 2]);
     expect((await loadCheckpoint(store, subject.id))!.info.step).toBe(2);
+    expect((await loadRunLog(store, subject.id))!.loss.map((l) => l.step)).toEqual([1, 2]);
 
     const resumed = run(request({ steps: 6, checkpointEvery: 100, validationEvery: 0 }, true));
     expect(await resumed.result).toMatchObject({ status: 'finished', step: 6 });
     expect(resumed.events.find((e) => e.kind === 'stage' && /Resuming at step 2/.test(e.message))).toBeTruthy();
     expect(resumed.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([3, 4, 5, 6]);
+    // The resumed run's log goes on from the paused one's.
+    expect((await loadRunLog(store, subject.id))!.loss.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
   }, 600_000);
 
   it('bad requests are refused naming the field, and nothing is written', async () => {

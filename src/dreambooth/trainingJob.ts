@@ -25,10 +25,13 @@ import {
   getPriors,
   listCheckpoints,
   loadCheckpoint,
+  loadRunLog,
   putLatents,
   removeOrphanCheckpointParts,
   saveCheckpoint,
+  saveRunLog,
   withSubjectLock,
+  type RunLog,
 } from '../storage/dreamboothRecords';
 import { loadBlob, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
@@ -139,6 +142,13 @@ export class TrainingService {
           }
         }
       }
+      // What the Train step shows (loss curve, preview rows), saved with each checkpoint: a resumed run goes on from
+      // its log, cut at the restored step; a new run starts a new one.
+      const previous = lastSaved ? await loadRunLog(this.store, subject.id) : undefined;
+      const log: RunLog =
+        previous && previous.runId === runId
+          ? { ...previous, totalSteps: s.steps, loss: previous.loss.filter((l) => l.step <= trainer.step), validations: previous.validations.filter((v) => v.step <= trainer.step) }
+          : { subjectId: subject.id, runId, step: trainer.step, totalSteps: s.steps, loss: [], validations: [] };
       const report = backend.report;
       const ctxInfo = { subject, modelId, runId, settings: s };
       let smoothed = NaN;
@@ -146,6 +156,7 @@ export class TrainingService {
         const c0 = performance.now();
         stage('checkpointing', `Saving step ${trainer.step}`, report);
         lastSaved = await this.saveCheckpoint(trainer, ctxInfo, smoothed);
+        await saveRunLog(this.store, { ...log, step: trainer.step });
         timings.checkpointMs += performance.now() - c0;
         ctx.progress({ kind: 'checkpoint', checkpoint: lastSaved });
         return lastSaved;
@@ -154,6 +165,7 @@ export class TrainingService {
         const v0 = performance.now();
         stage('sampling', `Validation samples at step ${trainer.step}`, report);
         const images = await this.validationImages(trainer, model, binding, subject, backend, s);
+        log.validations = [...log.validations.filter((v) => v.step !== trainer.step), { step: trainer.step, images: images.map((i) => ({ prompt: i.prompt, seed: i.seed, png: new Blob([i.png], { type: 'image/png' }) })) }];
         timings.validationMs += performance.now() - v0;
         ctx.progress({ kind: 'validation', step: trainer.step, images });
       };
@@ -174,11 +186,13 @@ export class TrainingService {
         });
         timings.trainMs += performance.now() - s0;
         smoothed = Number.isNaN(smoothed) ? m.loss : 0.95 * smoothed + 0.05 * m.loss;
+        log.loss.push({ step: m.step, loss: m.loss });
         const msPerStep = (performance.now() - started.at) / (m.step - started.step);
         ctx.progress({ kind: 'step', totalSteps: s.steps, msPerStep, etaMs: msPerStep * (s.steps - m.step), ...m });
         const last = m.step === s.steps;
-        if (m.step % s.checkpointEvery === 0 || last) await save();
+        // Previews first, so the checkpoint's run log holds them.
         if (s.validationEvery > 0 && (m.step % s.validationEvery === 0 || last)) await validate();
+        if (m.step % s.checkpointEvery === 0 || last) await save();
         // Let a pause or cancel message in between steps.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }

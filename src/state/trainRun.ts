@@ -4,6 +4,7 @@
  */
 import type { TrainProgress, TrainStage } from '../dreambooth/jobTypes';
 import type { GenerationBackend } from '../generation/jobTypes';
+import type { RunLog } from '../storage/dreamboothRecords';
 
 export type RunStatus = 'starting' | 'running' | 'pausing' | 'cancelling' | 'paused' | 'finished' | 'cancelled' | 'failed';
 
@@ -121,6 +122,46 @@ export function applyProgress(run: TrainRun, progress: TrainProgress, now: numbe
     case 'checkpoint':
       return { ...run, status, lastCheckpointStep: progress.checkpoint.step };
   }
+}
+
+/** Raw and smoothed series of loss points, and the moving average's state to continue it. */
+function lossSeries(points: readonly { step: number; loss: number }[]): { loss: LossSeries; ema: number } {
+  const loss: LossSeries = { steps: [], raw: [], smoothed: [] };
+  let ema = 0;
+  points.forEach((p, i) => {
+    const next = smoothLoss(ema, i + 1, p.loss);
+    ema = next.ema;
+    loss.steps.push(p.step);
+    loss.raw.push(p.loss);
+    loss.smoothed.push(next.value);
+  });
+  return { loss, ema };
+}
+
+/** A run as the worker's log saved it with its newest checkpoint: what a reload shows (paused or finished). */
+export function runFromLog(log: RunLog, now: number, toUrl: (png: Blob) => string): TrainRun {
+  const { loss } = lossSeries(log.loss);
+  return {
+    ...newRun(log.subjectId, log.totalSteps, false, now),
+    status: log.step >= log.totalSteps ? 'finished' : 'paused',
+    stage: null,
+    stageMessage: log.step >= log.totalSteps ? 'Finished' : `Paused at step ${log.step}`,
+    step: log.step,
+    loss,
+    validations: log.validations.map((v) => ({ step: v.step, images: v.images.map((i) => ({ prompt: i.prompt, seed: i.seed, url: toUrl(i.png) })) })),
+    lastCheckpointStep: log.step,
+  };
+}
+
+/**
+ * A resumed run's starting view: `previous`'s loss curve and preview rows up to the checkpoint it resumes from, and
+ * the moving average's state to continue the smoothed curve. The rows dropped are returned so their URLs can go.
+ */
+export function continueRun(previous: TrainRun, fresh: TrainRun, fromStep: number): { run: TrainRun; ema: number; dropped: ValidationRow[] } {
+  const kept = previous.loss.steps.flatMap((step, i) => (step <= fromStep ? [{ step, loss: previous.loss.raw[i]! }] : []));
+  const { loss, ema } = lossSeries(kept);
+  const validations = previous.validations.filter((v) => v.step <= fromStep);
+  return { run: { ...fresh, loss, validations, step: fromStep }, ema, dropped: previous.validations.filter((v) => v.step > fromStep) };
 }
 
 /** "about 12 s left", "about 3 min left", "about 1 h 20 min left". */

@@ -4,12 +4,12 @@ import type { CheckpointInfo, TrainResult } from '../dreambooth/jobTypes';
 import { DEFAULT_PRESET, PRESETS, presetSettings, type PresetId, type TrainSettings } from '../dreambooth/trainSettings';
 import type { BackendPreference, GenerationBackend } from '../generation/jobTypes';
 import { JobError } from '../protocol/jobs';
-import { deleteCheckpoints, listCheckpoints, storageEstimate } from '../storage/dreamboothRecords';
+import { deleteCheckpoints, listCheckpoints, loadRunLog, storageEstimate } from '../storage/dreamboothRecords';
 import type { Subject } from '../subjects/subject';
 import type { StudioClient } from '../worker/studioWorker';
 import { explainTrainFailure, type TrainFailure } from './trainErrors';
 import { checkTrainForm, formFromSettings, matchingPreset, type TrainField, type TrainFormValues, type TrainProblems } from './trainForm';
-import { applyProgress, newRun, type TrainRun } from './trainRun';
+import { applyProgress, continueRun, newRun, runFromLog, type TrainRun } from './trainRun';
 
 export interface TrainDeps {
   store: UseStore;
@@ -125,8 +125,17 @@ export function createTrainStore(deps: TrainDeps) {
         }
         if (get().checkpointsFor !== subjectId) set({ checkpoints: [], checkpointsFor: subjectId, checkpointError: null });
         try {
-          const [list, storage] = await Promise.all([listCheckpoints(deps.store, subjectId), estimate()]);
-          if (load === checkpointLoads) set({ checkpoints: [...list].reverse(), checkpointsFor: subjectId, storage });
+          const [list, storage, log] = await Promise.all([listCheckpoints(deps.store, subjectId), estimate(), loadRunLog(deps.store, subjectId)]);
+          if (load !== checkpointLoads) return;
+          set({ checkpoints: [...list].reverse(), checkpointsFor: subjectId, storage });
+          // After a reload (or on coming back to this subject) its last run's chart and previews, as saved with its
+          // newest checkpoint; never over a run in progress or one this page already shows.
+          const shown = get().run;
+          const showsThisSubject = shown?.subjectId === subjectId;
+          if (log && list.length > 0 && !isActive(shown) && !showsThisSubject) {
+            revokeRun(shown);
+            set({ run: runFromLog(log, now(), (png) => URL.createObjectURL(png)) });
+          }
         } catch (error) {
           if (load === checkpointLoads) set({ checkpointError: `The checkpoints could not be read: ${errorText(error)}` });
         }
@@ -170,8 +179,17 @@ export function createTrainStore(deps: TrainDeps) {
         const own = new AbortController();
         controller = own;
         const ema = { ema: 0 };
-        revokeRun(get().run);
-        set({ run: newRun(subject.id, settings.steps, resume, now()), outcome: null, failure: null, refused: null, result: null });
+        const previous = get().run;
+        const fresh = newRun(subject.id, settings.steps, resume, now());
+        const from = get().checkpointsFor === subject.id ? get().checkpoints[0]?.step : undefined;
+        let run = fresh;
+        if (resume && previous?.subjectId === subject.id && from !== undefined) {
+          // The resumed run goes on from the checkpoint: its chart and previews up to there stay.
+          const carried = continueRun(previous, fresh, from);
+          carried.dropped.forEach((row) => row.images.forEach((image) => URL.revokeObjectURL(image.url)));
+          [run, ema.ema] = [carried.run, carried.ema];
+        } else revokeRun(previous);
+        set({ run, outcome: null, failure: null, refused: null, result: null });
         if (get().checkpointsFor !== subject.id) void get().refreshCheckpoints(subject.id);
         const toUrl = (png: ArrayBuffer) => URL.createObjectURL(new Blob([png], { type: 'image/png' }));
         try {

@@ -14,7 +14,7 @@
  * there): a write killed in between leaves only orphan blobs, never a pointer to missing data, and the previous
  * checkpoints are never overwritten in place.
  */
-import { getMany, promisifyRequest, type UseStore } from 'idb-keyval';
+import { get, getMany, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CheckpointInfo } from '../dreambooth/jobTypes';
 import { JobError } from '../protocol/jobs';
 import { sha256Hex } from './contentHash';
@@ -25,6 +25,7 @@ export const priorSelectionKey = (subjectId: string) => `priors/${subjectId}`;
 export const checkpointPartKey = (checkpointId: string, part: string) => `ckpt/${checkpointId}/${part}`;
 export const trainingPointerKey = (subjectId: string) => `training/${subjectId}`;
 export const latentsKey = (imageSha: string, vaeKey: string) => `latents/${vaeKey}/${imageSha}`;
+export const runLogKey = (subjectId: string) => `trainlog/${subjectId}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Prior images
@@ -308,10 +309,35 @@ export function putLatents(store: UseStore, imageSha: string, vaeKey: string, la
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// What a run showed
+
+/**
+ * `trainlog/<subjectId>`: a run's loss curve and preview rows up to its newest checkpoint, written by the worker with
+ * each checkpoint, so the Train step shows them again after a reload (and a resumed run goes on from them).
+ */
+export interface RunLog {
+  subjectId: string;
+  runId: string;
+  /** The checkpoint step this log reaches. */
+  step: number;
+  totalSteps: number;
+  loss: { step: number; loss: number }[];
+  validations: { step: number; images: { prompt: string; seed: number; png: Blob }[] }[];
+}
+
+export function saveRunLog(store: UseStore, log: RunLog): Promise<void> {
+  return commit(store, { put: [[runLogKey(log.subjectId), log]], del: [] });
+}
+
+export function loadRunLog(store: UseStore, subjectId: string): Promise<RunLog | undefined> {
+  return get<RunLog>(runLogKey(subjectId), store);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Subjects
 
 /**
- * Deletes what training left for a subject — its checkpoints (pointer and parts) and its class-image selection —
+ * Deletes what training left for a subject — its checkpoints (pointer and parts), run log and class-image selection —
  * in one transaction. Prior images stay: they are content-addressed and another subject may use them.
  */
 export async function deleteSubjectTraining(store: UseStore, subjectId: string): Promise<void> {
@@ -320,6 +346,7 @@ export async function deleteSubjectTraining(store: UseStore, subjectId: string):
     for (const l of pointer.checkpoints) for (const part of l.parts) objectStore.delete(checkpointPartKey(l.info.id, part.name));
     objectStore.delete(trainingPointerKey(subjectId));
     objectStore.delete(priorSelectionKey(subjectId));
+    objectStore.delete(runLogKey(subjectId));
   });
 }
 
