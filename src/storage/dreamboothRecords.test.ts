@@ -313,17 +313,23 @@ describe('subject lock', () => {
     vi.unstubAllGlobals();
   });
 
-  /** A minimal Web Locks stand-in: exclusive names, `ifAvailable` grants null when held (the API's contract). */
+  /** A minimal Web Locks stand-in: exclusive names, granted in turn; a `signal` aborts a wait (the API's contract). */
   function fakeLocks() {
-    const held = new Set<string>();
+    const held = new Map<string, Promise<unknown>>();
     return {
       held,
-      async request<T>(name: string, options: { ifAvailable?: boolean }, callback: (lock: { name: string } | null) => Promise<T>): Promise<T> {
-        expect(options.ifAvailable).toBe(true);
-        if (held.has(name)) return callback(null);
-        held.add(name);
+      async request<T>(name: string, options: { signal: AbortSignal }, callback: () => Promise<T>): Promise<T> {
+        while (held.has(name)) {
+          const current = held.get(name)!;
+          await new Promise<void>((resolve, reject) => {
+            void current.finally(() => resolve());
+            options.signal.addEventListener('abort', () => reject(options.signal.reason as Error), { once: true });
+          });
+        }
+        const run = callback();
+        held.set(name, run.catch(() => undefined));
         try {
-          return await callback({ name });
+          return await run;
         } finally {
           held.delete(name);
         }
@@ -335,7 +341,7 @@ describe('subject lock', () => {
     expect(await withSubjectLock('s', async () => 42)).toBe(42);
   });
 
-  it('refuses a second trainer on the same subject, allows another subject, and releases when done', async () => {
+  it('refuses a second trainer on the same subject after waiting, allows another subject, and releases when done', async () => {
     const locks = fakeLocks();
     vi.stubGlobal('navigator', { locks });
     let release!: () => void;
@@ -343,13 +349,16 @@ describe('subject lock', () => {
     await Promise.resolve();
     expect(locks.held.has('train:s')).toBe(true);
 
-    const second = await withSubjectLock('s', async () => 'ran').catch((e: unknown) => e);
+    const second = await withSubjectLock('s', async () => 'ran', 50).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(JobError);
     expect(second).toMatchObject({ code: 'failed', message: SUBJECT_BUSY_MESSAGE });
     expect(await withSubjectLock('t', async () => 'other subject')).toBe('other subject');
 
-    release();
+    // A holder that lets go within the wait (a reloaded page's dying worker) is waited for.
+    const waiting = withSubjectLock('s', async () => 'after the first', 5_000);
+    setTimeout(release, 20);
     expect(await first).toBe('first done');
+    expect(await waiting).toBe('after the first');
     expect(await withSubjectLock('s', async () => 'after')).toBe('after');
   });
 });

@@ -357,17 +357,22 @@ export const SUBJECT_BUSY_MESSAGE =
   'This subject is already training in another tab or window of the studio. Pause it there first, or close that tab.';
 
 /**
- * Runs `fn` holding the Web Lock `train:<subjectId>`, so two tabs cannot train into the same subject at once.
- * @throws JobError 'failed' when another tab (or worker) holds it. Where the Web Locks API is missing (old
- * browsers, Node) `fn` runs without a lock.
+ * Runs `fn` holding the Web Lock `train:<subjectId>`, so two tabs cannot train into the same subject at once. A held
+ * lock is waited for up to `waitMs`: after a reload the old page's worker gives the lock back only when the step it is
+ * in finishes, which is not another tab training.
+ * @throws JobError 'failed' when another tab (or worker) still holds it after that. Where the Web Locks API is missing
+ * (old browsers, Node) `fn` runs without a lock.
  */
-export async function withSubjectLock<T>(subjectId: string, fn: () => Promise<T>): Promise<T> {
+export async function withSubjectLock<T>(subjectId: string, fn: () => Promise<T>, waitMs = 20_000): Promise<T> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   if (!locks) return fn();
-  return locks.request(`train:${subjectId}`, { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new JobError('failed', SUBJECT_BUSY_MESSAGE);
-    return fn();
-  });
+  const signal = AbortSignal.timeout(waitMs);
+  try {
+    return await locks.request(`train:${subjectId}`, { signal }, () => fn());
+  } catch (error) {
+    if (signal.aborted && error === signal.reason) throw new JobError('failed', SUBJECT_BUSY_MESSAGE);
+    throw error;
+  }
 }
 
 const prefixRange = (prefix: string) => IDBKeyRange.bound(prefix, `${prefix}\uffff`);
