@@ -11,7 +11,7 @@ import { get, type UseStore } from 'idb-keyval';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { STATE } from '../engine/optim/trainStep';
 import type { GenerationModel } from '../generation/generationModel';
-import { GenerationPipeline } from '../generation/generationPipeline';
+import { GenerationPipeline, yieldToEventLoop } from '../generation/generationPipeline';
 import type { GenerationService } from '../generation/generationService';
 import { resolveGenerateRequest } from '../generation/generateRequest';
 import type { InferenceBackend } from '../generation/inferenceBackend';
@@ -23,7 +23,6 @@ import { sha256Hex } from '../storage/contentHash';
 import {
   getLatents,
   getPriors,
-  listCheckpoints,
   loadCheckpoint,
   loadRunLog,
   putLatents,
@@ -194,7 +193,7 @@ export class TrainingService {
         if (s.validationEvery > 0 && (m.step % s.validationEvery === 0 || last)) await validate();
         if (m.step % s.checkpointEvery === 0 || last) await save();
         // Let a pause or cancel message in between steps.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToEventLoop();
       }
       const checkpoint = lastSaved ?? (await save());
       return { status: 'finished', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
@@ -286,8 +285,6 @@ export class TrainingService {
       classNoun: c.subject.classNoun,
       baseModelId: c.modelId,
     };
-    const existing = await listCheckpoints(this.store, c.subject.id);
-    if (existing.some((e) => e.id === info.id)) return info;
     await saveCheckpoint(this.store, { info, parts: { state: new Blob([file as Uint8Array<ArrayBuffer>]) } }, c.settings.keepCheckpoints);
     return info;
   }

@@ -563,8 +563,8 @@ function guidedText(uncond: Float32Array | null, cond: Float32Array, batch: numb
   return out;
 }
 
-/** A macrotask boundary without timer clamping, so message events (cancel) are handled between steps. */
-function yieldToEventLoop(): Promise<void> {
+/** A macrotask boundary without timer clamping, so message events (cancel, pause) are handled between steps. */
+export function yieldToEventLoop(): Promise<void> {
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();

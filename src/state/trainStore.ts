@@ -125,14 +125,17 @@ export function createTrainStore(deps: TrainDeps) {
         }
         if (get().checkpointsFor !== subjectId) set({ checkpoints: [], checkpointsFor: subjectId, checkpointError: null });
         try {
-          const [list, storage, log] = await Promise.all([listCheckpoints(deps.store, subjectId), estimate(), loadRunLog(deps.store, subjectId)]);
+          const [list, storage] = await Promise.all([listCheckpoints(deps.store, subjectId), estimate()]);
           if (load !== checkpointLoads) return;
           set({ checkpoints: [...list].reverse(), checkpointsFor: subjectId, storage });
           // After a reload (or on coming back to this subject) its last run's chart and previews, as saved with its
-          // newest checkpoint; never over a run in progress or one this page already shows.
+          // newest checkpoint; never over a run in progress or one this page already shows. Read only then: the log
+          // holds preview images.
           const shown = get().run;
           const showsThisSubject = shown?.subjectId === subjectId;
-          if (log && list.length > 0 && !isActive(shown) && !showsThisSubject) {
+          if (list.length === 0 || isActive(shown) || showsThisSubject) return;
+          const log = await loadRunLog(deps.store, subjectId);
+          if (log && load === checkpointLoads && get().run === shown) {
             revokeRun(shown);
             set({ run: runFromLog(log, now(), (png) => URL.createObjectURL(png)) });
           }
