@@ -2,6 +2,7 @@ import type { Options } from 'ajv';
 import { BATCH_REQUEST_SCHEMA } from '../src/batch/batchRequestSchema';
 import { SCHEDULER_CONFIG_SCHEMA } from '../src/diffusion/schedulerConfigSchema';
 import { PRIORS_REQUEST_SCHEMA } from '../src/dreambooth/classPriorsSchema';
+import { TRAIN_REQUEST_SCHEMA } from '../src/dreambooth/trainRequestSchema';
 import { TRAIN_SETTINGS_SCHEMA } from '../src/dreambooth/trainSettingsSchema';
 import { GENERATE_REQUEST_SCHEMA } from '../src/generation/generateRequestSchema';
 import { CLIP_TEXT_CONFIG_SCHEMA, MODEL_CONFIG_OPTIONS, MODEL_INDEX_SCHEMA, UNET_CONFIG_SCHEMA, VAE_CONFIG_SCHEMA } from '../src/model/configSchemas';
@@ -28,6 +29,7 @@ export const SCHEMA_REGISTRY = {
   validateBatchRequest: { schema: BATCH_REQUEST_SCHEMA, options: { allErrors: true } },
   validateTrainSettings: { schema: TRAIN_SETTINGS_SCHEMA, options: { allErrors: true } },
   validatePriorsRequest: { schema: PRIORS_REQUEST_SCHEMA, options: { allErrors: true } },
+  validateTrainRequest: { schema: TRAIN_REQUEST_SCHEMA, options: { allErrors: true } },
   validateSchedulerConfig: { schema: SCHEDULER_CONFIG_SCHEMA, options: { allErrors: true } },
   validateCompactVocabulary: { schema: COMPACT_VOCABULARY_SCHEMA, options: { allErrors: true, unicodeRegExp: true } },
   validateUNetConfig: { schema: UNET_CONFIG_SCHEMA, options: MODEL_CONFIG_OPTIONS },

@@ -122,6 +122,9 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     const before = await listCheckpoints(store, subject.id);
     await expect(training.train({ ...request(), settings: { ...request().settings, loraRank: 0 } }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'settings/loraRank' });
     await expect(training.train({ ...request(), subjectId: 'nobody' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'subjectId' });
+    await expect(training.train({ ...request(), priorKeys: 'own-1f408' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys', message: '/priorKeys must be an array' });
+    await expect(training.train({ ...request(), steps: 4 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'steps', message: '/steps is not a known field' });
+    await expect(training.train({ ...request(), backend: 'cuda' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'backend' });
     await expect(training.train({ ...request(), priorKeys: ['own-missing'] }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys' });
     expect(await listCheckpoints(store, subject.id)).toEqual(before);
   }, 120_000);

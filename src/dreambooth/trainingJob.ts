@@ -42,6 +42,8 @@ import { classPrompt } from './classPriors';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
+import { describeSchemaErrors } from '../validation/schemaMessages';
+import { validateTrainRequest } from '../validation/validators.generated.js';
 
 /** Seed of the validation samples: the same noise at every validation, so the rows compare. */
 export const VALIDATION_SEED = 1234;
@@ -347,17 +349,15 @@ async function embed(backend: InferenceBackend, model: GenerationModel, ids: Big
   }
 }
 
+/**
+ * Checks a `train` payload (structured-cloned from the page, so anything may arrive).
+ * @throws JobError 'bad-input' naming the first bad field, e.g. `/priorKeys must be an array`.
+ */
 function checkTrainRequest(payload: unknown): TrainRequest {
-  if (typeof payload !== 'object' || payload === null) throw new JobError('bad-input', 'the training request must be an object');
-  const p = payload as Record<string, unknown>;
-  const known = ['subjectId', 'settings', 'priorKeys', 'resume', 'modelId', 'backend'];
-  const extra = Object.keys(p).find((k) => !known.includes(k));
-  if (extra) throw new JobError('bad-input', `/${extra} is not a known field`, extra);
-  if (typeof p.subjectId !== 'string' || !p.subjectId) throw new JobError('bad-input', '/subjectId must be a non-empty string', 'subjectId');
-  if (!Array.isArray(p.priorKeys) || !p.priorKeys.every((k) => typeof k === 'string')) throw new JobError('bad-input', '/priorKeys must be an array of strings', 'priorKeys');
-  if (typeof p.resume !== 'boolean') throw new JobError('bad-input', '/resume must be a boolean', 'resume');
-  if (p.modelId !== undefined && (typeof p.modelId !== 'string' || !p.modelId)) throw new JobError('bad-input', '/modelId must be a non-empty string', 'modelId');
-  if (p.backend !== undefined && !['auto', 'webgpu', 'wasm'].includes(p.backend as string)) throw new JobError('bad-input', '/backend must be one of "auto", "webgpu", "wasm"', 'backend');
-  checkTrainSettings(p.settings, '/settings');
-  return p as unknown as TrainRequest;
+  if (!validateTrainRequest(payload)) {
+    const [issue] = describeSchemaErrors(validateTrainRequest.errors);
+    throw new JobError('bad-input', issue?.message ?? 'the training request is invalid', issue?.field.replace(/^\//, '') || undefined);
+  }
+  checkTrainSettings((payload as { settings: unknown }).settings, '/settings');
+  return payload as unknown as TrainRequest;
 }

@@ -5,6 +5,7 @@ export declare const validateGenerateRequest: ValidateFunction;
 export declare const validateBatchRequest: ValidateFunction;
 export declare const validateTrainSettings: ValidateFunction;
 export declare const validatePriorsRequest: ValidateFunction;
+export declare const validateTrainRequest: ValidateFunction;
 export declare const validateSchedulerConfig: ValidateFunction;
 export declare const validateCompactVocabulary: ValidateFunction;
 export declare const validateUNetConfig: ValidateFunction;
