@@ -1,9 +1,10 @@
-import { useId, useRef } from 'react';
+import { useId } from 'react';
 import { useNavigation } from '../state/navigationStore';
 import { useSubjects } from '../state/studio';
 import { notice } from '../state/notices';
 import type { Subject } from '../subjects/subject';
 import { checkReadyToProceed, SUBJECT_IMAGE_COUNT } from '../subjects/subjectRules';
+import { FilePickerButton, PICTURE_TYPES } from './FilePickerButton';
 import { PhotoCard } from './PhotoCard';
 
 const STAGE_TEXT = { checking: 'checking', decoding: 'decoding', cropping: 'cropping' } as const;
@@ -14,7 +15,6 @@ export function PhotoSection({ subject }: { subject: Subject }) {
   const preparing = useSubjects((s) => s.preparing);
   const cancelAdding = useSubjects((s) => s.cancelAdding);
   const goTo = useNavigation((s) => s.goTo);
-  const input = useRef<HTMLInputElement>(null);
   const headingId = useId();
   const count = subject.photos.length;
   const { min, max } = SUBJECT_IMAGE_COUNT;
@@ -33,28 +33,14 @@ export function PhotoSection({ subject }: { subject: Subject }) {
       <div className="drop-hint">
         <p>
           Drop {min}–{max} photos of <strong>{subject.name}</strong> anywhere on this page, or{' '}
-          <button type="button" onClick={() => input.current?.click()} disabled={count >= max}>
+          <FilePickerButton accept={PICTURE_TYPES} inputLabel="Choose photos" inputTestId="file-input" onFiles={(files) => void addFiles(files)} disabled={count >= max}>
             Choose photos…
-          </button>
+          </FilePickerButton>
         </p>
         <p className="hint">
           Different angles and backgrounds work best. JPEG, PNG, WebP or GIF; the model sees the centre square
           (outlined), so centre the subject.
         </p>
-        <input
-          ref={input}
-          type="file"
-          accept="image/jpeg,image/png,image/webp,image/gif"
-          multiple
-          hidden
-          aria-label="Choose photos"
-          data-testid="file-input"
-          onChange={(e) => {
-            const files = [...(e.target.files ?? [])];
-            e.target.value = '';
-            void addFiles(files);
-          }}
-        />
       </div>
       {preparing && (
         <p className="preparing" role="status">

@@ -1,9 +1,10 @@
 import { useId, type FormEvent, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { useBatch, useGenerate } from '../../state/generateStudio';
+import { NumberField, SamplerField } from '../FormFields';
 import { ModelPicker } from './ModelPicker';
 import { PromptLengthNote } from './PromptLengthNote';
 import { useDreamboothBlock } from './useDreamboothBlock';
-import { GENERATE_LIMITS, SAMPLER_OPTIONS, type GenerateField, type GenerateFormValues } from '../../state/generateForm';
+import { GENERATE_LIMITS, type GenerateField } from '../../state/generateForm';
 
 const { steps, guidanceScale, numImages } = GENERATE_LIMITS;
 
@@ -43,21 +44,7 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
       </p>
     );
   const numberField = (field: 'steps' | 'guidanceScale' | 'numImages', label: string, hint: string, decimal = false): ReactNode => (
-    <div className="field">
-      <label htmlFor={`${id}-${field}`}>{label}</label>
-      <input
-        id={`${id}-${field}`}
-        name={field}
-        inputMode={decimal ? 'decimal' : 'numeric'}
-        autoComplete="off"
-        value={form[field]}
-        aria-invalid={problems[field] ? true : undefined}
-        aria-describedby={describedBy(field, true)}
-        onChange={(e) => setField(field, e.target.value)}
-      />
-      <p id={`${id}-${field}-hint`} className="hint">{hint}</p>
-      {error(field)}
-    </div>
+    <NumberField id={`${id}-${field}`} name={field} label={label} hint={hint} value={form[field]} problem={problems[field]} decimal={decimal} onChange={(value) => setField(field, value)} />
   );
 
   return (
@@ -98,16 +85,7 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
       </div>
 
       <div className="field-grid">
-        <div className="field">
-          <label htmlFor={`${id}-sampler`}>Sampler</label>
-          <select id={`${id}-sampler`} name="sampler" value={form.sampler} onChange={(e) => setField('sampler', e.target.value as GenerateFormValues['sampler'])}>
-            {SAMPLER_OPTIONS.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SamplerField id={`${id}-sampler`} value={form.sampler} onChange={(value) => setField('sampler', value)} />
         {numberField('steps', 'Steps', `${steps.min}–${steps.max}. Typical: 20–30.`)}
         {numberField('guidanceScale', 'Guidance scale', `${guidanceScale.min}–${guidanceScale.max}; higher follows the prompt more. Typical: 7.5.`, true)}
         {numberField('numImages', 'Number of images', `${numImages.min}–${numImages.max}, made together.`)}

@@ -1,7 +1,7 @@
 import { useId, type FormEvent } from 'react';
 import { usePriors } from '../../state/dreamboothStudio';
-import { SAMPLER_OPTIONS } from '../../state/generateForm';
 import { PRIORS_LIMITS, type PriorsField } from '../../state/priorsForm';
+import { NumberField, SamplerField } from '../FormFields';
 
 const { count, steps, guidanceScale } = PRIORS_LIMITS;
 
@@ -17,27 +17,17 @@ export function PriorsForm({ blockedBy }: { blockedBy: string | null }) {
   }
 
   const numberField = (field: Exclude<PriorsField, 'sampler'>, label: string, hint: string, decimal = false) => (
-    <div className="field">
-      <label htmlFor={`${id}-${field}`}>{label}</label>
-      <input
-        id={`${id}-${field}`}
-        name={field}
-        inputMode={decimal ? 'decimal' : 'numeric'}
-        autoComplete="off"
-        value={form[field]}
-        aria-invalid={problems[field] ? true : undefined}
-        aria-describedby={`${id}-${field}-hint${problems[field] ? ` ${id}-${field}-error` : ''}`}
-        onChange={(e) => setField(field, e.target.value)}
-      />
-      <p id={`${id}-${field}-hint`} className="hint">
-        {hint}
-      </p>
-      {problems[field] && (
-        <p id={`${id}-${field}-error`} className="field-error" role="alert" data-testid={`priors-error-${field}`}>
-          {problems[field]}
-        </p>
-      )}
-    </div>
+    <NumberField
+      id={`${id}-${field}`}
+      name={field}
+      label={label}
+      hint={hint}
+      value={form[field]}
+      problem={problems[field]}
+      decimal={decimal}
+      errorTestId={`priors-error-${field}`}
+      onChange={(value) => setField(field, value)}
+    />
   );
 
   return (
@@ -45,16 +35,7 @@ export function PriorsForm({ blockedBy }: { blockedBy: string | null }) {
       <div className="field-grid">
         {numberField('count', 'Number of class images', `${count.min}–${count.max}. The training preset suggests this many; recipes use 100–200.`)}
         {numberField('seed', 'Seed', `Image n uses seed + n. The same seed finds images already made.`)}
-        <div className="field">
-          <label htmlFor={`${id}-sampler`}>Sampler</label>
-          <select id={`${id}-sampler`} name="sampler" value={form.sampler} onChange={(e) => setField('sampler', e.target.value as typeof form.sampler)}>
-            {SAMPLER_OPTIONS.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SamplerField id={`${id}-sampler`} value={form.sampler} onChange={(value) => setField('sampler', value)} />
         {numberField('steps', 'Steps', `${steps.min}–${steps.max}. Typical: 20–30.`)}
         {numberField('guidanceScale', 'Guidance scale', `${guidanceScale.min}–${guidanceScale.max}. Typical: 7.5.`, true)}
       </div>
