@@ -15,7 +15,8 @@ import { exportEmbedding, importEmbedding } from './embeddingFile';
 import { STUDIO_KEYS, readStudioMetadata, studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
 import { InteropError } from './interopError';
 import { detectNaming, kohyaIndex, loraKeys, parseLoraKey, type LoraPart } from './loraNaming';
-import { decodeChecked, parseUntrusted, unetWeights } from './untrustedFile';
+import { componentTensors } from './componentTensors';
+import { decodeChecked, parseUntrusted } from './untrustedFile';
 
 export { baseModelHash } from './baseModelHash';
 export type { StudioExportMetadata } from './exportMetadata';
@@ -80,7 +81,7 @@ export function importLora(file: Uint8Array, base: ModelFolder, baseHash: string
   const naming = detectNaming(keys);
   if (naming === null) throw new InteropError(keys[0] ?? null, keys.length ? 'not a LoRA tensor name (neither peft nor kohya naming)' : 'the file holds no tensors');
 
-  const weights = unetWeights(base);
+  const weights = componentTensors(base, 'unet');
   const hasModule = (module: string) => [2, 4].includes(weights.get(`${module}.weight`)?.shape.length ?? 0);
   const kohya = kohyaIndex([...weights.keys()].filter((n) => n.endsWith('.weight')).map((n) => n.slice(0, -'.weight'.length)).filter(hasModule));
   const found = new Map<string, Partial<Record<LoraPart, { key: string; tensor: Float32Tensor }>>>();
@@ -132,7 +133,7 @@ function adapterModule(ad: LoraAdapter): string {
   return ad.base.slice(UNET_PREFIX.length, -'.weight'.length);
 }
 
-export function checkBaseModel(meta: Partial<StudioExportMetadata>, baseHash: string): void {
+function checkBaseModel(meta: Partial<StudioExportMetadata>, baseHash: string): void {
   if (meta.baseModel !== undefined && meta.baseModel !== baseHash) {
     throw new InteropError(`__metadata__.${STUDIO_KEYS.baseModel}`, `the file was trained on base model ${meta.baseModel.slice(0, 12)}…, not on this one (${baseHash.slice(0, 12)}…)`);
   }
@@ -181,18 +182,19 @@ function peftConfig(metadata: Readonly<Record<string, string>>): PeftConfig | nu
     throw new InteropError(at, `is not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InteropError(at, 'is not a JSON object');
+  // diffusers prefixes each LoraConfig field with the component it belongs to.
   const c = json as Record<string, unknown>;
-  const field = `${UNET_PREFIX}`;
-  if (c[`${field}use_dora`] === true) throw new InteropError(at, 'DoRA adapters (use_dora) are not supported');
+  const field = (name: string) => `${UNET_PREFIX}${name}`;
+  if (c[field('use_dora')] === true) throw new InteropError(at, 'DoRA adapters (use_dora) are not supported');
   const number = (name: string): number | undefined => {
-    const v = c[`${field}${name}`];
+    const v = c[field(name)];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InteropError(at, `"${field}${name}" is ${JSON.stringify(v)}, not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InteropError(at, `"${field(name)}" is ${JSON.stringify(v)}, not a number`);
     return v;
   };
   const pattern = (name: string): Record<string, number> => {
-    const v = c[`${field}${name}`] ?? {};
-    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number')) throw new InteropError(at, `"${field}${name}" is not a map of numbers`);
+    const v = c[field(name)] ?? {};
+    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number')) throw new InteropError(at, `"${field(name)}" is not a map of numbers`);
     return v as Record<string, number>;
   };
   const r = number('r');
