@@ -22,7 +22,9 @@ async function checkpointOf(model: GenerationModel, over: Partial<TrainSettings>
   const rng = new NoiseGenerator(3);
   const L = model.folder.textEncoder.config.max_position_embeddings;
   const textInGraph = settings.textEncoder !== 'frozen';
-  const text = textInGraph ? BigInt64Array.from({ length: L }, (_, i) => BigInt(i < 4 ? [0, 5, identifierRows[0] ?? 7, 1][i]! : 1)) : rng.randn(L * model.folder.textEncoder.config.hidden_size);
+  const text = textInGraph
+    ? BigInt64Array.from({ length: L }, (_, i) => BigInt(i < 4 ? [0, 5, identifierRows[0] ?? 7, 1][i]! : 1))
+    : rng.randn(L * model.folder.textEncoder.config.hidden_size);
   const trainer = await DreamBoothTrainer.create({
     folder: model.folder,
     schedule: buildNoiseSchedule(model.schedulerConfig as Parameters<typeof buildNoiseSchedule>[0]),
@@ -39,7 +41,8 @@ async function checkpointOf(model: GenerationModel, over: Partial<TrainSettings>
   return file;
 }
 
-const bitsEqual = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const bitsEqual = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const tensorsOf = (f: ModelFolder, part: 'unet' | 'textEncoder') => (f[part].weights.kind === 'weights' ? f[part].weights.tensors : new Map());
 
 function expectSameWeights(a: ModelFolder, b: ModelFolder) {

@@ -10,11 +10,21 @@ import { presetSettings } from '../dreambooth/trainSettings';
 
 const BUILTIN = 'models/builtin';
 const diskJson = (path: string) => JSON.parse(readFileSync(`${BUILTIN}/${path}`, 'utf8')) as Record<string, unknown>;
-const reader = (files: ReadonlyMap<string, Uint8Array>): FolderReader => async (path) => files.get(path) ?? null;
+const reader =
+  (files: ReadonlyMap<string, Uint8Array>): FolderReader =>
+  async (path) =>
+    files.get(path) ?? null;
 
 let model: GenerationModel;
 let files: Map<string, Uint8Array>;
-const meta = { baseModel: 'c0'.repeat(32), identifier: 'zovy', classNoun: 'dog', steps: 800, settings: { ...presetSettings('object'), unet: 'full' as const }, studioVersion: STUDIO_VERSION };
+const meta = {
+  baseModel: 'c0'.repeat(32),
+  identifier: 'zovy',
+  classNoun: 'dog',
+  steps: 800,
+  settings: { ...presetSettings('object'), unet: 'full' as const },
+  studioVersion: STUDIO_VERSION,
+};
 
 beforeAll(async () => {
   model = await loadGenerationModel(builtinModelSource());
@@ -65,14 +75,21 @@ describe('the built-in model as a diffusers folder', () => {
 
   test('export → importDiffusersFolder gives the same tensors, bit for bit, as the files on disk', async () => {
     const back = await importDiffusersFolder(reader(files));
-    for (const [part, path] of [['unet', WEIGHT_FILES.unet], ['vae', WEIGHT_FILES.vae], ['textEncoder', WEIGHT_FILES.text_encoder]] as const) {
+    for (const [part, path] of [
+      ['unet', WEIGHT_FILES.unet],
+      ['vae', WEIGHT_FILES.vae],
+      ['textEncoder', WEIGHT_FILES.text_encoder],
+    ] as const) {
       const disk = readSafetensors(readFileSync(`${BUILTIN}/${path}`), (n) => n.endsWith('position_ids'));
       const got = tensorsOf(back, part);
       expect([...got.keys()].sort(), path).toEqual([...disk.keys()].sort());
       for (const [name, t] of disk) {
         const g = got.get(name)!;
         expect(g.shape, name).toEqual(t.shape);
-        expect(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), name).toBe(true);
+        expect(
+          Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+          name,
+        ).toBe(true);
       }
     }
     expect(back.unet.config).toEqual(model.folder.unet.config);
@@ -99,15 +116,21 @@ describe('folders the studio cannot run are refused with the file and field', ()
   };
 
   test('an unsupported config field', async () => {
-    expect(await refusal(withJson('unet/config.json', (j) => (j.attention_type = 'gated')))).toMatch(/^unet\/config\.json: "attention_type": "gated" is not supported/);
+    expect(await refusal(withJson('unet/config.json', (j) => (j.attention_type = 'gated')))).toMatch(
+      /^unet\/config\.json: "attention_type": "gated" is not supported/,
+    );
   });
 
   test('components that do not fit each other', async () => {
-    expect(await refusal(withJson('text_encoder/config.json', (j) => (j.hidden_size = 256)))).toMatch(/cross_attention_dim 192 differs from the text encoder's hidden_size 256/);
+    expect(await refusal(withJson('text_encoder/config.json', (j) => (j.hidden_size = 256)))).toMatch(
+      /cross_attention_dim 192 differs from the text encoder's hidden_size 256/,
+    );
   });
 
   test('a missing weight file', async () => {
-    expect(await refusal((f) => f.delete(WEIGHT_FILES.vae))).toBe('vae/diffusion_pytorch_model.safetensors: is missing: the studio imports trained models only');
+    expect(await refusal((f) => f.delete(WEIGHT_FILES.vae))).toBe(
+      'vae/diffusion_pytorch_model.safetensors: is missing: the studio imports trained models only',
+    );
   });
 
   test('a weight the architecture does not have, or of the wrong shape', async () => {

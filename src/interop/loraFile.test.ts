@@ -22,7 +22,14 @@ beforeAll(async () => {
   base = (await loadGenerationModel(builtinModelSource())).folder;
   hash = await baseModelHash(base);
   values = loraValues(base, { rank: RANK, alpha: ALPHA, seed: 7, identifierRows: [ROW] });
-  meta = { baseModel: hash, identifier: 'zovy', classNoun: 'dog', steps: 400, settings: { ...presetSettings('pet'), loraRank: RANK, loraAlpha: ALPHA }, studioVersion: STUDIO_VERSION };
+  meta = {
+    baseModel: hash,
+    identifier: 'zovy',
+    classNoun: 'dog',
+    steps: 400,
+    settings: { ...presetSettings('pet'), loraRank: RANK, loraAlpha: ALPHA },
+    studioVersion: STUDIO_VERSION,
+  };
 }, 60_000);
 
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -33,7 +40,10 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
   return -1;
 }
-const adapterModules = () => [...base.unet.weights.kind === 'weights' ? base.unet.weights.tensors.keys() : []].filter((n) => LORA_TARGET.test(`${UNET_PREFIX}${n}`)).map((n) => n.slice(0, -'.weight'.length));
+const adapterModules = () =>
+  [...(base.unet.weights.kind === 'weights' ? base.unet.weights.tensors.keys() : [])]
+    .filter((n) => LORA_TARGET.test(`${UNET_PREFIX}${n}`))
+    .map((n) => n.slice(0, -'.weight'.length));
 
 function expectSameValues(got: TrainedValues, want: TrainedValues) {
   expect([...got.tensors.keys()].sort()).toEqual([...want.tensors.keys()].sort());
@@ -117,7 +127,8 @@ describe('key names against the formats’ sources', () => {
     const file = exportLora(values, meta, 'peft').lora;
     const parsed = parseSafetensors(file);
     const q = 'unet.mid_block.attentions.0.transformer_blocks.0.attn2.to_k';
-    const w = base.unet.weights.kind === 'weights' ? base.unet.weights.tensors.get('mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight')! : { shape: [] };
+    const w =
+      base.unet.weights.kind === 'weights' ? base.unet.weights.tensors.get('mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight')! : { shape: [] };
     expect(parsed.entries.get(`${q}.lora_A.weight`)!.shape).toEqual([RANK, w.shape[1]]);
     expect(parsed.entries.get(`${q}.lora_B.weight`)!.shape).toEqual([w.shape[0], RANK]);
     const config = JSON.parse(parsed.metadata[LORA_ADAPTER_METADATA_KEY]!);
@@ -169,38 +180,91 @@ describe('files the studio refuses, naming the key and the reason', () => {
   });
 
   test('a rank mismatch between A and B', () => {
-    const e = refusal(() => importLora(edited((t) => t.set(`${Q}.lora_B.weight`, { shape: [96, RANK - 1], data: new Float32Array(96 * (RANK - 1)) })), base, hash));
+    const e = refusal(() =>
+      importLora(
+        edited((t) => t.set(`${Q}.lora_B.weight`, { shape: [96, RANK - 1], data: new Float32Array(96 * (RANK - 1)) })),
+        base,
+        hash,
+      ),
+    );
     expect(e.message).toBe(`${Q}.lora_B.weight: rank ${RANK - 1} differs from the rank ${RANK} of ${Q}.lora_A.weight`);
   });
 
   test('an A that does not fit the base weight', () => {
-    const e = refusal(() => importLora(edited((t) => t.set(`${Q}.lora_A.weight`, { shape: [RANK, 63], data: new Float32Array(RANK * 63) })), base, hash));
+    const e = refusal(() =>
+      importLora(
+        edited((t) => t.set(`${Q}.lora_A.weight`, { shape: [RANK, 63], data: new Float32Array(RANK * 63) })),
+        base,
+        hash,
+      ),
+    );
     expect(e.message).toBe(`${Q}.lora_A.weight: shape [${RANK}, 63] does not fit the base weight [96, 96] (expected [rank, 96])`);
   });
 
   test('a rank the recorded LoraConfig contradicts', () => {
-    const e = refusal(() => importLora(edited(() => {}, (m) => (m[LORA_ADAPTER_METADATA_KEY] = JSON.stringify({ 'unet.r': 8, 'unet.lora_alpha': 8 }))), base, hash));
+    const e = refusal(() =>
+      importLora(
+        edited(
+          () => {},
+          (m) => (m[LORA_ADAPTER_METADATA_KEY] = JSON.stringify({ 'unet.r': 8, 'unet.lora_alpha': 8 })),
+        ),
+        base,
+        hash,
+      ),
+    );
     expect(e.message).toMatch(/lora_A\.weight: rank 4 differs from the rank 8 that __metadata__\.lora_adapter_metadata gives$/);
   });
 
   test('an unknown key, a module the base model lacks, a text-encoder adapter, a lone half', () => {
     const magnitude = `${Q}.lora_magnitude_vector`;
-    expect(refusal(() => importLora(edited((t) => t.set(magnitude, { shape: [96], data: new Float32Array(96) })), base, hash)).message).toBe(
-      `${magnitude}: not a peft LoRA tensor name (expected unet.<module>.lora_A.weight / .lora_B.weight)`,
-    );
+    expect(
+      refusal(() =>
+        importLora(
+          edited((t) => t.set(magnitude, { shape: [96], data: new Float32Array(96) })),
+          base,
+          hash,
+        ),
+      ).message,
+    ).toBe(`${magnitude}: not a peft LoRA tensor name (expected unet.<module>.lora_A.weight / .lora_B.weight)`);
     const nine = 'unet.down_blocks.9.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight';
-    expect(refusal(() => importLora(edited((t) => t.set(nine, { shape: [RANK, 96], data: new Float32Array(RANK * 96) })), base, hash)).message).toBe(
-      `${nine}: the base model has no module down_blocks.9.attentions.0.transformer_blocks.0.attn1.to_q`,
-    );
+    expect(
+      refusal(() =>
+        importLora(
+          edited((t) => t.set(nine, { shape: [RANK, 96], data: new Float32Array(RANK * 96) })),
+          base,
+          hash,
+        ),
+      ).message,
+    ).toBe(`${nine}: the base model has no module down_blocks.9.attentions.0.transformer_blocks.0.attn1.to_q`);
     const te = 'text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_A.weight';
-    expect(refusal(() => importLora(edited((t) => t.set(te, { shape: [RANK, 192], data: new Float32Array(RANK * 192) })), base, hash)).message).toMatch(
-      /^text_encoder\.text_model\.encoder\.layers\.0\.self_attn\.q_proj\.lora_A\.weight: text-encoder LoRA adapters are not supported/,
-    );
-    expect(refusal(() => importLora(edited((t) => t.delete(`${Q}.lora_A.weight`)), base, hash)).message).toBe(`${Q}.lora_B.weight: has no matching ${Q}.lora_A.weight`);
+    expect(
+      refusal(() =>
+        importLora(
+          edited((t) => t.set(te, { shape: [RANK, 192], data: new Float32Array(RANK * 192) })),
+          base,
+          hash,
+        ),
+      ).message,
+    ).toMatch(/^text_encoder\.text_model\.encoder\.layers\.0\.self_attn\.q_proj\.lora_A\.weight: text-encoder LoRA adapters are not supported/);
+    expect(
+      refusal(() =>
+        importLora(
+          edited((t) => t.delete(`${Q}.lora_A.weight`)),
+          base,
+          hash,
+        ),
+      ).message,
+    ).toBe(`${Q}.lora_B.weight: has no matching ${Q}.lora_A.weight`);
   });
 
   test('NaN or infinite data, and integer data', () => {
-    const nan = refusal(() => importLora(edited((t) => (t.get(`${Q}.lora_B.weight`)!.data[5] = NaN)), base, hash));
+    const nan = refusal(() =>
+      importLora(
+        edited((t) => (t.get(`${Q}.lora_B.weight`)!.data[5] = NaN)),
+        base,
+        hash,
+      ),
+    );
     expect(nan.message).toBe(`${Q}.lora_B.weight: value 5 is NaN (the weights must be finite numbers)`);
     // Same byte width, so the header stays consistent: only the dtype changes.
     const file = exportLora(values, meta, 'peft').lora;
@@ -213,7 +277,9 @@ describe('files the studio refuses, naming the key and the reason', () => {
 
   test('damaged files: truncated, a huge header length, a header that is not JSON, offsets beyond the file', () => {
     const file = exportLora(values, meta, 'peft').lora;
-    expect(refusal(() => importLora(file.subarray(0, file.length - 100), base, hash)).message).toMatch(/^the LoRA file is not a readable safetensors file \(safetensors: tensor ".*" ends at byte \d+ of a \d+-byte data section \(truncated file\?\)\)$/);
+    expect(refusal(() => importLora(file.subarray(0, file.length - 100), base, hash)).message).toMatch(
+      /^the LoRA file is not a readable safetensors file \(safetensors: tensor ".*" ends at byte \d+ of a \d+-byte data section \(truncated file\?\)\)$/,
+    );
     expect(refusal(() => importLora(file.subarray(0, 5), base, hash)).message).toMatch(/shorter than the 8-byte header length/);
     const huge = file.slice();
     new DataView(huge.buffer).setBigUint64(0, 2n ** 62n, true);
@@ -237,14 +303,22 @@ describe('files the studio refuses, naming the key and the reason', () => {
 
   test('an embedding that does not fit the text encoder', () => {
     const { lora } = exportLora(values, meta, 'peft');
-    const wrong = writeSafetensors(new Map([['emb_params', { shape: [1, 768], data: new Float32Array(768) }]]), { metadata: { studio_identifier_rows: '[2300]' } });
-    expect(refusal(() => importLora(lora, base, hash, { embedding: wrong })).message).toBe('emb_params: shape [1, 768] does not fit this text encoder (expected [n_tokens, 192])');
+    const wrong = writeSafetensors(new Map([['emb_params', { shape: [1, 768], data: new Float32Array(768) }]]), {
+      metadata: { studio_identifier_rows: '[2300]' },
+    });
+    expect(refusal(() => importLora(lora, base, hash, { embedding: wrong })).message).toBe(
+      'emb_params: shape [1, 768] does not fit this text encoder (expected [n_tokens, 192])',
+    );
   });
 
   test('full fine-tuning cannot be a LoRA', () => {
-    expect(refusal(() => exportLora(values, { ...meta, settings: { ...meta.settings, unet: 'full' } }, 'peft')).message).toMatch(/^the UNet was fully fine-tuned: .*export the full model instead/);
+    expect(refusal(() => exportLora(values, { ...meta, settings: { ...meta.settings, unet: 'full' } }, 'peft')).message).toMatch(
+      /^the UNet was fully fine-tuned: .*export the full model instead/,
+    );
     const withFull: TrainedValues = { ...values, tensors: new Map([...values.tensors, ['unet.conv_in.weight', new Float32Array(4)]]) };
-    expect(refusal(() => exportLora(withFull, meta, 'kohya')).message).toMatch(/^unet\.conv_in\.weight is a fully trained weight: .*export the full model instead/);
+    expect(refusal(() => exportLora(withFull, meta, 'kohya')).message).toMatch(
+      /^unet\.conv_in\.weight is a fully trained weight: .*export the full model instead/,
+    );
   });
 });
 
@@ -257,7 +331,10 @@ describe('baseModelHash', () => {
     const [name, t] = [...tensors][3]!;
     const data = t.data.slice();
     data[0] = Math.fround(data[0]! + 1e-3);
-    const nudged: ModelFolder = { ...base, unet: { ...base.unet, weights: { kind: 'weights', tensors: new Map(tensors).set(name, { shape: t.shape, data }) } } };
+    const nudged: ModelFolder = {
+      ...base,
+      unet: { ...base.unet, weights: { kind: 'weights', tensors: new Map(tensors).set(name, { shape: t.shape, data }) } },
+    };
     expect(await baseModelHash(nudged)).not.toBe(hash);
   });
 });

@@ -73,17 +73,28 @@ export function exportLora(values: ExportableValues, meta: StudioExportMetadata,
  * @throws InteropError naming the key and the reason for anything it refuses: a damaged file, an unknown key, a
  *   module the base model lacks, inconsistent shapes, non-float or non-finite data, another base model.
  */
-export function importLora(file: Uint8Array, base: ModelFolder, baseHash: string, o: { embedding?: Uint8Array; identifierRows?: readonly number[] } = {}): ImportedLora {
+export function importLora(
+  file: Uint8Array,
+  base: ModelFolder,
+  baseHash: string,
+  o: { embedding?: Uint8Array; identifierRows?: readonly number[] } = {},
+): ImportedLora {
   const parsed = parseUntrusted(file, 'the LoRA file');
   const meta = readStudioMetadata(parsed.metadata);
   checkBaseModel(meta, baseHash);
   const keys = [...parsed.entries.keys()];
   const naming = detectNaming(keys);
-  if (naming === null) throw new InteropError(keys[0] ?? null, keys.length ? 'not a LoRA tensor name (neither peft nor kohya naming)' : 'the file holds no tensors');
+  if (naming === null)
+    throw new InteropError(keys[0] ?? null, keys.length ? 'not a LoRA tensor name (neither peft nor kohya naming)' : 'the file holds no tensors');
 
   const weights = componentTensors(base, 'unet');
   const hasModule = (module: string) => [2, 4].includes(weights.get(`${module}.weight`)?.shape.length ?? 0);
-  const kohya = kohyaIndex([...weights.keys()].filter((n) => n.endsWith('.weight')).map((n) => n.slice(0, -'.weight'.length)).filter(hasModule));
+  const kohya = kohyaIndex(
+    [...weights.keys()]
+      .filter((n) => n.endsWith('.weight'))
+      .map((n) => n.slice(0, -'.weight'.length))
+      .filter(hasModule),
+  );
   const found = new Map<string, Partial<Record<LoraPart, { key: string; tensor: Float32Tensor }>>>();
   for (const key of keys) {
     const p = parseLoraKey(key, naming, kohya, hasModule);
@@ -135,7 +146,10 @@ function adapterModule(ad: LoraAdapter): string {
 
 function checkBaseModel(meta: Partial<StudioExportMetadata>, baseHash: string): void {
   if (meta.baseModel !== undefined && meta.baseModel !== baseHash) {
-    throw new InteropError(`__metadata__.${STUDIO_KEYS.baseModel}`, `the file was trained on base model ${meta.baseModel.slice(0, 12)}…, not on this one (${baseHash.slice(0, 12)}…)`);
+    throw new InteropError(
+      `__metadata__.${STUDIO_KEYS.baseModel}`,
+      `the file was trained on base model ${meta.baseModel.slice(0, 12)}…, not on this one (${baseHash.slice(0, 12)}…)`,
+    );
   }
 }
 
@@ -194,7 +208,8 @@ function peftConfig(metadata: Readonly<Record<string, string>>): PeftConfig | nu
   };
   const pattern = (name: string): Record<string, number> => {
     const v = c[field(name)] ?? {};
-    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number')) throw new InteropError(at, `"${field(name)}" is not a map of numbers`);
+    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number'))
+      throw new InteropError(at, `"${field(name)}" is not a map of numbers`);
     return v as Record<string, number>;
   };
   const r = number('r');
@@ -202,12 +217,12 @@ function peftConfig(metadata: Readonly<Record<string, string>>): PeftConfig | nu
   const rankPattern = pattern('rank_pattern');
   const alphaPattern = pattern('alpha_pattern');
   // peft matches a pattern key against the end of the module path (peft tuners_utils, `(.*\.)?key$`).
-  const matching = (patterns: Record<string, number>, module: string) =>
-    Object.entries(patterns).find(([k]) => module === k || module.endsWith(`.${k}`))?.[1];
+  const matching = (patterns: Record<string, number>, module: string) => Object.entries(patterns).find(([k]) => module === k || module.endsWith(`.${k}`))?.[1];
   return {
     alphaOf(module, rank, key) {
       const expectedRank = matching(rankPattern, module) ?? r;
-      if (expectedRank !== undefined && expectedRank !== rank) throw new InteropError(key, `rank ${rank} differs from the rank ${expectedRank} that ${at} gives`);
+      if (expectedRank !== undefined && expectedRank !== rank)
+        throw new InteropError(key, `rank ${rank} differs from the rank ${expectedRank} that ${at} gives`);
       return matching(alphaPattern, module) ?? loraAlpha ?? rank;
     },
   };

@@ -72,8 +72,7 @@ export type ParsedKey = { module: string; part: LoraPart } | { problem: string }
 export function parseLoraKey(key: string, naming: LoraNaming, kohya: KohyaIndex, hasModule: (module: string) => boolean): ParsedKey {
   const suffixes: Partial<Record<LoraPart, string>> = naming === 'peft' ? PEFT_SUFFIX : KOHYA_SUFFIX;
   const prefix = naming === 'peft' ? PEFT_UNET_PREFIX : KOHYA_UNET_PREFIX;
-  const expected =
-    naming === 'peft' ? 'unet.<module>.lora_A.weight / .lora_B.weight' : 'lora_unet_<module>.lora_down.weight / .lora_up.weight / .alpha';
+  const expected = naming === 'peft' ? 'unet.<module>.lora_A.weight / .lora_B.weight' : 'lora_unet_<module>.lora_down.weight / .lora_up.weight / .alpha';
   if (TEXT_ENCODER_LORA.test(key)) return { problem: 'text-encoder LoRA adapters are not supported (the studio applies LoRA to the UNet only)' };
   const part = (Object.keys(suffixes) as LoraPart[]).find((p) => key.endsWith(suffixes[p]!));
   if (!key.startsWith(prefix) || part === undefined) return { problem: `not a ${naming} LoRA tensor name (expected ${expected})` };

@@ -80,10 +80,14 @@ describe.skipIf('reason' in found)(`PyTorch reference${'reason' in found ? ` —
       const io = new Map(Object.entries(inputs).map(([k, t]) => [`input.${k}`, t]));
       io.set('studio.out_sample', { shape: [1, c.out_channels, size, size], data: out });
       writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(io));
-      const r = spawnSync(python, ['scripts/torch/lora_check.py', '--folder', dir, '--lora', join(dir, 'lora.safetensors'), '--io', join(dir, 'io.safetensors')], {
-        encoding: 'utf8',
-        timeout: 240_000,
-      });
+      const r = spawnSync(
+        python,
+        ['scripts/torch/lora_check.py', '--folder', dir, '--lora', join(dir, 'lora.safetensors'), '--io', join(dir, 'io.safetensors')],
+        {
+          encoding: 'utf8',
+          timeout: 240_000,
+        },
+      );
       expect(r.status, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as { naming: string; adapters: number; max_abs_diff: number; lora_effect: number; output_max_abs: number };
       expect(report.naming).toBe(naming);

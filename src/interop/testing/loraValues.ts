@@ -28,7 +28,12 @@ export function loraValues(folder: ModelFolder, o: { rank: number; alpha: number
   const tensors = new Map<string, Float32Array>();
   // Sizes from the rewritten graph's own parameters, so a layout change in applyLora shows up here.
   const sizes = new Map(graph.parameters().map((q) => [q.tensor.name, q.tensor.size]));
-  for (const ad of adapters) for (const name of [ad.a, ad.b]) tensors.set(name, rng.randn(sizes.get(name)!).map((v) => v * 0.05));
+  for (const ad of adapters)
+    for (const name of [ad.a, ad.b])
+      tensors.set(
+        name,
+        rng.randn(sizes.get(name)!).map((v) => v * 0.05),
+      );
   const identifierRows = o.identifierRows ?? [];
   if (identifierRows.length) tensors.set(IDENTIFIER_EMBEDDINGS, rng.randn(identifierRows.length * textEncoder.config.hidden_size));
   return { tensors, adapters, identifierRows };
