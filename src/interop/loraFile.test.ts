@@ -343,3 +343,51 @@ test('values without trained identifier rows export no embedding file', () => {
   const noRows: TrainedValues = { ...values, tensors: new Map([...values.tensors].filter(([n]) => n !== IDENTIFIER_EMBEDDINGS)), identifierRows: [] };
   expect(exportLora(noRows, meta, 'peft').embedding).toBeUndefined();
 });
+
+test('a kohya file from another trainer with a Conv adapter (proj_in, 1×1) imports, merges as W + alpha/r·B·A, and re-exports unchanged', () => {
+  // What sd-scripts writes for a Transformer2DModel's proj_in when use_linear_projection is false: a 1×1 Conv2d
+  // LoRA, lora_down [r, in, 1, 1] and lora_up [out, r, 1, 1].
+  const stem = 'lora_unet_down_blocks_1_attentions_0_proj_in';
+  const [r, ch, alpha] = [2, 96, 1];
+  const down = Float32Array.from({ length: r * ch }, (_, i) => Math.sin(i) * 0.1);
+  const up = Float32Array.from({ length: ch * r }, (_, i) => Math.cos(i) * 0.1);
+  const file = writeSafetensors(
+    new Map([
+      [`${stem}.lora_down.weight`, { shape: [r, ch, 1, 1], data: down }],
+      [`${stem}.lora_up.weight`, { shape: [ch, r, 1, 1], data: up }],
+      [`${stem}.alpha`, { shape: [], data: Float32Array.of(alpha) }],
+    ]),
+  );
+  const imported = importLora(file, base, hash);
+  expect(imported.values.adapters).toEqual([
+    {
+      base: 'unet.down_blocks.1.attentions.0.proj_in.weight',
+      a: 'unet.down_blocks.1.attentions.0.proj_in.lora_A.weight',
+      b: 'unet.down_blocks.1.attentions.0.proj_in.lora_B.weight',
+      rank: r,
+      alpha,
+    },
+  ]);
+  const w = (base.unet.weights.kind === 'weights' ? base.unet.weights.tensors : new Map<string, Float32Tensor>()).get(
+    'down_blocks.1.attentions.0.proj_in.weight',
+  )!;
+  const mergedFolder = personalizedFolder(base, imported.values);
+  const merged = (mergedFolder.unet.weights.kind === 'weights' ? mergedFolder.unet.weights.tensors : new Map<string, Float32Tensor>()).get(
+    'down_blocks.1.attentions.0.proj_in.weight',
+  )!;
+  expect(merged.shape).toEqual([ch, ch, 1, 1]);
+  for (const [o, i] of [
+    [0, 0],
+    [5, 17],
+    [95, 95],
+  ] as const) {
+    const delta = (alpha / r) * (up[o * r]! * down[i]! + up[o * r + 1]! * down[ch + i]!);
+    expect(merged.data[o * ch + i]).toBeCloseTo(w.data[o * ch + i]! + delta, 6);
+  }
+  const again = exportLora(imported.values, meta, 'kohya').lora;
+  const t = readSafetensors(again);
+  expect(t.get(`${stem}.lora_down.weight`)!.shape).toEqual([r, ch, 1, 1]);
+  expect(t.get(`${stem}.lora_up.weight`)!.shape).toEqual([ch, r, 1, 1]);
+  expect(Buffer.from(t.get(`${stem}.lora_down.weight`)!.data.buffer).equals(Buffer.from(down.buffer))).toBe(true);
+  expect(t.get(`${stem}.alpha`)!.data[0]).toBe(alpha);
+});

@@ -27,13 +27,12 @@ export type LoraNaming = 'peft' | 'kohya';
 export const LORA_ADAPTER_METADATA_KEY = 'lora_adapter_metadata';
 
 export interface ImportedLora {
-  values: TrainedValues;
+  /** With each LoRA tensor's shape in the file (Conv adapters are 4-D), so exportLora writes the same layout again. */
+  values: ExportableValues;
   meta: Partial<StudioExportMetadata>;
   naming: LoraNaming;
   /** The identifier the embedding file (or else the LoRA file) names. */
   identifier?: string;
-  /** Each LoRA tensor's shape in the file (Conv adapters are 4-D), so a re-export writes the same layout. */
-  shapes: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Trained values to export, optionally with tensor shapes (values from the studio's trainer are all Linear). */
@@ -131,7 +130,7 @@ export function importLora(
     identifierRows = emb.identifierRows;
     identifier = emb.token ?? identifier;
   }
-  return { values: { tensors, adapters, identifierRows }, meta, naming, ...(identifier !== undefined ? { identifier } : {}), shapes };
+  return { values: { tensors, adapters, identifierRows, shapes }, meta, naming, ...(identifier !== undefined ? { identifier } : {}) };
 }
 
 function fullModelError(what: string): InteropError {
