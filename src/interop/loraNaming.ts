@@ -7,7 +7,9 @@
  *     unet.<module path>.lora_B.weight   [out, r]     (up)
  *   alpha is not a tensor: it is the peft LoraConfig (`lora_alpha`, `r`, …) stored as JSON under the safetensors
  *   `__metadata__` key `lora_adapter_metadata`, each key prefixed with the component (`unet.lora_alpha`) — see
- *   diffusers loaders/lora_base.py (LORA_ADAPTER_METADATA_KEY, `write_lora_layers`, `_save_lora_weights`).
+ *   diffusers loaders/lora_base.py (LORA_ADAPTER_METADATA_KEY, `write_lora_layers`, `_save_lora_weights`); on load,
+ *   loaders/peft.py `load_lora_adapter` strips the prefix and `_create_lora_config` builds `LoraConfig(**metadata)`,
+ *   or, without metadata, takes lora_alpha = r.
  * - 'kohya' — kohya-ss sd-scripts networks/lora.py, read by AUTOMATIC1111 and ComfyUI: the LoRA module's name is
  *   `LORA_PREFIX_UNET + "." + <module path>` with every "." replaced by "_" (sd-scripts' SD 1.x UNet uses diffusers'
  *   module paths), and
