@@ -106,7 +106,8 @@ describe('key names against the formats’ sources', () => {
     /^unet\.(?:down_blocks\.\d+\.attentions\.\d+|mid_block\.attentions\.0|up_blocks\.\d+\.attentions\.\d+)\.transformer_blocks\.\d+\.attn[12]\.(?:to_q|to_k|to_v|to_out\.0)\.lora_[AB]\.weight$/;
   // kohya sd-scripts networks/lora.py: lora_name = LORA_PREFIX_UNET ("lora_unet") + "." + module path, then
   // .replace(".", "_"); tensors lora_down.weight / lora_up.weight / alpha (the same keys A1111's and ComfyUI's loaders
-  // and diffusers' _convert_non_diffusers_lora_to_diffusers read).
+  // and diffusers' _convert_non_diffusers_lora_to_diffusers read: its _convert_unet_lora_key turns "_" into "." and
+  // then expects "down.blocks", "transformer.blocks", "to.q.lora" … "to.out.0.lora", i.e. to_out_0 in the file).
   const KOHYA =
     /^lora_unet_(?:down_blocks_\d+_attentions_\d+|mid_block_attentions_0|up_blocks_\d+_attentions_\d+)_transformer_blocks_\d+_attn[12]_(?:to_q|to_k|to_v|to_out_0)\.(?:lora_down\.weight|lora_up\.weight|alpha)$/;
 
