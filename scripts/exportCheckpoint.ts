@@ -4,7 +4,8 @@
  *
  *   npm run export:checkpoint -- <checkpoint.safetensors> --identifier zovy --class dog --out exports/zovy [--naming kohya] [--model models/builtin]
  *
- * `--model` is the base model the run trained on; its scheduler config and tokenizer files go into a full export.
+ * `--model` is the base model the run trained on; its scheduler config and tokenizer go into a full export, a compact
+ * vocabulary with the identifier bound to its reserved row as the studio's runs bind it (src/dreambooth/identifierBinding.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -13,6 +14,7 @@ import { nodeFolderReader } from '../src/model/nodeFolder';
 import { checkpointExport } from '../src/interop/checkpointExport';
 import type { LoraNaming } from '../src/interop/loraFile';
 import { writeFiles } from '../src/pretrain/modelWriter';
+import { ClipTokenizer } from '../src/text/clipTokenizer';
 
 const cli = new Command('export:checkpoint')
   .description('export a training checkpoint as a LoRA (peft or kohya) or a diffusers folder')
@@ -29,7 +31,7 @@ if (o.naming !== 'peft' && o.naming !== 'kohya') throw new Error(`--naming must 
 
 const read = nodeFolderReader(o.model);
 const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
-const vocabulary = await read(VOCABULARY_FILE);
+const vocabulary = model.vocabulary?.withIdentifier(o.identifier, ClipTokenizer.shared()).toJSON();
 const out = await checkpointExport(
   new Uint8Array(readFileSync(checkpoint)),
   model.folder,
@@ -37,7 +39,7 @@ const out = await checkpointExport(
   o.naming as LoraNaming,
   {
     schedulerConfig: model.schedulerConfig,
-    ...(vocabulary ? { tokenizerFiles: new Map([[VOCABULARY_FILE, vocabulary]]) } : {}),
+    ...(vocabulary ? { tokenizerFiles: new Map([[VOCABULARY_FILE, new TextEncoder().encode(`${JSON.stringify(vocabulary, null, 2)}\n`)]]) } : {}),
   },
 );
 writeFiles(o.out, out.files);
