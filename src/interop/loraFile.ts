@@ -114,8 +114,8 @@ export function importLora(
     if (!up) throw new InteropError(down.key, `has no matching ${names.up}`);
     const rank = checkShapes(weights.get(`${module}.weight`)!.shape, down, up);
     const alpha = parts.alpha ? kohyaAlpha(parts.alpha, rank) : config ? config.alphaOf(module, rank, down.key) : rank;
-    const base = `${UNET_PREFIX}${module}.weight`;
-    const ad: LoraAdapter = { base, a: `${UNET_PREFIX}${module}.lora_A.weight`, b: `${UNET_PREFIX}${module}.lora_B.weight`, rank, alpha };
+    const stem = `${UNET_PREFIX}${module}`;
+    const ad: LoraAdapter = { base: `${stem}.weight`, a: `${stem}.lora_A.weight`, b: `${stem}.lora_B.weight`, rank, alpha };
     adapters.push(ad);
     tensors.set(ad.a, down.tensor.data).set(ad.b, up.tensor.data);
     shapes.set(ad.a, down.tensor.shape).set(ad.b, up.tensor.shape);
