@@ -23,10 +23,11 @@
  */
 import type { LoraNaming } from './loraFile';
 
-export const PEFT_UNET_PREFIX = 'unet.';
-export const KOHYA_UNET_PREFIX = 'lora_unet_';
+/** diffusers' `unet_name` prefix of the UNet's keys in a pipeline LoRA file (the studio's graph names happen to share it). */
+const PEFT_UNET_PREFIX = 'unet.';
+const KOHYA_UNET_PREFIX = 'lora_unet_';
 /** Text-encoder adapters in either naming (refused: the studio trains and merges UNet LoRA only). */
-export const TEXT_ENCODER_LORA = /^(?:text_encoder(?:_2)?\.|lora_te[12]?_)/;
+const TEXT_ENCODER_LORA = /^(?:text_encoder(?:_2)?\.|lora_te[12]?_)/;
 
 export type LoraPart = 'down' | 'up' | 'alpha';
 
@@ -34,7 +35,7 @@ const PEFT_SUFFIX = { down: '.lora_A.weight', up: '.lora_B.weight' } as const;
 const KOHYA_SUFFIX = { down: '.lora_down.weight', up: '.lora_up.weight', alpha: '.alpha' } as const;
 
 /** The kohya module name of a UNet module path. */
-export function kohyaModuleName(module: string): string {
+function kohyaModuleName(module: string): string {
   return `${KOHYA_UNET_PREFIX}${module.replace(/\./g, '_')}`;
 }
 
