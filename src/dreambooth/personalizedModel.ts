@@ -9,8 +9,7 @@ import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
 import type { GenerationModel } from '../generation/generationModel';
 import type { ModelFolder } from '../model/folder';
-import { buildTextEncoderGraph, buildUNetGraph } from '../model/graphs';
-import type { Float32Tensor } from '../model/safetensors';
+import { componentTensors } from '../model/componentTensors';
 import { readCheckpoint } from './trainer';
 import { IDENTIFIER_EMBEDDINGS, TEXT_PREFIX, TOKEN_TABLE, UNET_PREFIX } from './trainGraph';
 
@@ -33,8 +32,8 @@ export function unpack(layout: ParamLayout['entries'], flat: Float32Array): Map<
 
 /** The base folder with `trained` applied; the base folder is not modified. */
 export function personalizedFolder(base: ModelFolder, trained: TrainedValues): ModelFolder {
-  const unet = materialize(buildUNetGraph(base.unet.config, base.unet.weights, { batch: 1, textLength: base.textEncoder.config.max_position_embeddings }).graph.parameters());
-  const text = materialize(buildTextEncoderGraph(base.textEncoder.config, base.textEncoder.weights, { batch: 1 }).graph.parameters());
+  const unet = new Map(componentTensors(base, 'unet'));
+  const text = new Map(componentTensors(base, 'text_encoder'));
   const merged = new Set<string>();
   for (const ad of trained.adapters) {
     const name = ad.base.slice(UNET_PREFIX.length);
@@ -89,8 +88,4 @@ export function mergeLora(w: Float32Array, a: Float32Array, b: Float32Array, ad:
     }
   }
   return merged;
-}
-
-function materialize(params: readonly { tensor: { name: string; shape: readonly number[] }; data: unknown }[]): Map<string, Float32Tensor> {
-  return new Map(params.map((p) => [p.tensor.name, { shape: [...p.tensor.shape], data: p.data as Float32Array }]));
 }

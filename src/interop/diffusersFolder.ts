@@ -18,7 +18,7 @@ import { ConfigError } from '../model/configErrors';
 import { WEIGHT_FILES, type FolderReader, type ModelFolder } from '../model/folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from '../model/graphs';
 import { writeSafetensors } from '../model/safetensors';
-import { componentTensors, type ComponentName } from './componentTensors';
+import { componentTensors, type ComponentName } from '../model/componentTensors';
 import { studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
 import { InteropError } from './interopError';
 

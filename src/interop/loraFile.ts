@@ -15,7 +15,7 @@ import { exportEmbedding, importEmbedding } from './embeddingFile';
 import { STUDIO_KEYS, readStudioMetadata, studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
 import { InteropError } from './interopError';
 import { detectNaming, kohyaIndex, loraKeys, parseLoraKey, type LoraPart } from './loraNaming';
-import { componentTensors } from './componentTensors';
+import { componentTensors } from '../model/componentTensors';
 import { decodeChecked, parseUntrusted } from './untrustedFile';
 
 export { baseModelHash } from './baseModelHash';

@@ -1,16 +1,19 @@
 /**
- * A component's weights by their diffusers / transformers names, whether the folder holds them or they are the
- * seeded initialisation (then materialised by building the component's graph, as the studio would run it).
+ * A component's weights by their diffusers / transformers names (as the graph builders name them), whether the
+ * folder holds them or they are the seeded initialisation (then materialised by building the component's graph, as
+ * the studio would run it).
  */
-import type { ModelFolder } from '../model/folder';
-import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from '../model/graphs';
-import type { Float32Tensor } from '../model/safetensors';
+import type { ModelFolder } from './folder';
+import { buildTextEncoderGraph, buildUNetGraph, canonicalTextSource, buildVAEDecoderGraph, buildVAEEncoderGraph } from './graphs';
+import type { Float32Tensor } from './safetensors';
 
 export type ComponentName = 'unet' | 'vae' | 'text_encoder';
 
 export function componentTensors(folder: ModelFolder, part: ComponentName): ReadonlyMap<string, Float32Tensor> {
   const c = part === 'unet' ? folder.unet : part === 'vae' ? folder.vae : folder.textEncoder;
-  if (c.weights.kind === 'weights') return c.weights.tensors;
+  // Text encoders saved by older transformers name their weights differently: the builder's names, always.
+  const source = part === 'text_encoder' ? canonicalTextSource(c.weights) : c.weights;
+  if (source.kind === 'weights') return source.tensors;
   const graphs =
     part === 'unet'
       ? [buildUNetGraph(folder.unet.config, folder.unet.weights, { batch: 1, textLength: folder.textEncoder.config.max_position_embeddings })]
