@@ -1,3 +1,4 @@
+import type { OrtFlavor } from '../engine/runtime/ort';
 import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
 import type { BackendReport } from '../protocol/studioJobs';
@@ -35,10 +36,14 @@ export class GenerationService {
   private queue: Promise<unknown> = Promise.resolve();
   private longJob: string | null = null;
 
-  /** `probe`: what the worker found to compute on (its wasm thread count included). */
+  /**
+   * `probe`: what the worker found to compute on (its wasm thread count included). `ortFlavor`: which onnxruntime
+   * build its backends and training runtimes load ('node-webgpu' for WebGPU in Node through Dawn; default 'auto').
+   */
   constructor(
     private readonly probe: Promise<BackendReport>,
     private readonly resolve: ModelResolver = () => undefined,
+    readonly ortFlavor: OrtFlavor = 'auto',
   ) {}
 
   /** A model by id, loaded once (nothing is compiled). */
@@ -140,10 +145,10 @@ export class GenerationService {
     const choice = chooseBackend(preference, probe);
     const threads = probe.wasmThreads;
     const wasm = (why: string, detail?: string) =>
-      InferenceBackend.open({ preference: 'wasm', threads, choice: { requested: preference, why, ...(detail ? { detail } : {}) } });
+      InferenceBackend.open({ preference: 'wasm', threads, ortFlavor: this.ortFlavor, choice: { requested: preference, why, ...(detail ? { detail } : {}) } });
     if (choice.ep === 'wasm') return wasm(choice.why, probe.detail);
     try {
-      return await InferenceBackend.open({ preference: 'webgpu', threads, choice: { requested: preference, why: choice.why } });
+      return await InferenceBackend.open({ preference: 'webgpu', threads, ortFlavor: this.ortFlavor, choice: { requested: preference, why: choice.why } });
     } catch (error) {
       if (preference !== 'auto') throw error;
       const raw = error instanceof Error ? error.message : String(error);
