@@ -13,15 +13,14 @@ import { checkpointModels } from '../dreambooth/checkpointModels';
 import { checkpointModelId, type PriorsProgress, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
 import { TrainingService } from '../dreambooth/trainingJob';
 import type { TrainSettings } from '../dreambooth/trainSettings';
-import { installDawn } from '../engine/runtime/nodeDawn';
 import { gridPng, pngToRgb } from '../export/imageGrid';
 import { GenerationService } from '../generation/generationService';
 import type { JobContext } from '../protocol/server';
 import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
-import { probeBackend } from '../worker/backendProbe';
 import { CliError } from './cliError';
+import { generationService } from './generationService';
 import { progressBar } from './progressBar';
 import { RunFolder, type RunInfo } from './runFolder';
 import { cropFileName, readSubjectPhotos, type PreparedPhoto } from './subjectPhotos';
@@ -52,19 +51,10 @@ const SUBJECT_ID = 'cli';
 /** Class images start at this seed, as the Class priors step's default: the same class's images are shared between runs. */
 const PRIORS_SEED = 0;
 
-/** The worker's services on this process, for `backend`. */
-export async function studioServices(backend: 'wasm' | 'webgpu', threads: number, store: UseStore) {
-  // ORT threads: `threads`, as the worker's probe gives every core but one to an isolated page.
-  const scope = { crossOriginIsolated: true, hardwareConcurrency: threads + 1 };
-  if (backend === 'webgpu') await installDawn();
-  const gpu = backend === 'webgpu' ? (globalThis.navigator as Navigator).gpu : undefined;
-  const generation = new GenerationService(probeBackend({ ...scope, gpu }), checkpointModels(store), backend === 'webgpu' ? 'node-webgpu' : 'auto');
-  return { generation, training: new TrainingService(generation, store) };
-}
-
 export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSignal): Promise<DreamBoothCliResult> {
   const store = createStore(`dreambooth-cli-${process.pid}`, 'records');
-  const { generation, training } = await studioServices(o.backend, o.threads, store);
+  const generation = await generationService(o.backend, o.threads, checkpointModels(store));
+  const training = new TrainingService(generation, store);
   try {
     const model = await generation.describeModel();
     // Every photo is judged before anything is written.
