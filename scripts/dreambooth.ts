@@ -2,7 +2,7 @@
  * DreamBooth from the command line, with the studio's own code (src/cli/dreamboothRun.ts):
  *
  *   npm run dreambooth -- --photos DIR --class dog [--id zoqu] [--preset quick|object|pet] [--steps N] [--lora-rank R]
- *                         [--seed S] [--webgpu] --out DIR
+ *                         [--seed S] [--ep cpu|wasm | --webgpu] --out DIR
  *   npm run dreambooth -- --photos DIR --class dog --id zoqu [settings] --export-job DIR   (a diffusers training job)
  *
  * Resumable: running the same command again continues from the last checkpoint in --out; a finished run is not
@@ -13,6 +13,7 @@ import 'fake-indexeddb/auto';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from '../src/cli/cliError';
+import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runDreamBooth } from '../src/cli/dreamboothRun';
 import { exportTrainingJob } from '../src/cli/exportJob';
 import { RunFolder } from '../src/cli/runFolder';
@@ -49,8 +50,9 @@ const program = new Command('dreambooth')
   .option('--checkpoint-every <n>', 'save a checkpoint every N steps', int)
   .addOption(new Option('--unet <what>', 'train LoRA adapters or every UNet weight').choices(['lora', 'full']))
   .addOption(new Option('--text-encoder <what>', 'text encoder training').choices(['frozen', 'identifier', 'full']))
-  .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; see docs on GPU servers) instead of the wasm CPU backend')
-  .option('--threads <n>', 'CPU threads for the wasm backend', int, Math.max(1, availableParallelism() - 1))
+  .addOption(new Option('--ep <ep>', "CPU backend (default: onnxruntime-node's native CPU EP when it loads, else wasm)").choices(['cpu', 'wasm']))
+  .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
+  .option('--threads <n>', 'CPU threads', int, Math.max(1, availableParallelism() - 1))
   .option('--quiet', 'no progress output')
   .parse();
 
@@ -60,6 +62,7 @@ type Flags = SettingFlags & {
   id?: string;
   out?: string;
   exportJob?: string;
+  ep?: CliBackend;
   webgpu?: boolean;
   threads: number;
   quiet?: boolean;
@@ -86,7 +89,7 @@ try {
     classNoun: o.class.trim(),
     identifier,
     settings,
-    backend: o.webgpu ? ('webgpu' as const) : ('wasm' as const),
+    backend: o.webgpu ? ('webgpu' as const) : (o.ep ?? (await defaultCliBackend())),
     threads: o.threads,
     quiet: Boolean(o.quiet),
   };

@@ -2,7 +2,7 @@
  * Images from the studio's generation pipeline on the command line (src/cli/sampleRun.ts):
  *
  *   npm run sample -- --prompt "a photo of a cat on the beach" [--model DIR] [--n 4] [--steps 25] [--seed S]
- *                     [--sampler dpmpp_2m|ddim|euler_a] [--guidance 7.5] [--webgpu] --out DIR
+ *                     [--sampler dpmpp_2m|ddim|euler_a] [--guidance 7.5] [--ep cpu|wasm | --webgpu] --out DIR
  *
  * Writes <seed>.png per image (with the studio's generation parameters in a PNG text chunk) and grid.png.
  * Exit codes: 0 done, 1 failed, 2 bad arguments.
@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from '../src/cli/cliError';
+import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runSample, type SampleOptions } from '../src/cli/sampleRun';
 import { SAMPLER_NAMES } from '../src/diffusion/schedulerConfigSchema';
 
@@ -34,14 +35,15 @@ const program = new Command('sample')
   .option('--seed <n>', 'seed of the first image', int, 0)
   .addOption(new Option('--sampler <name>', 'sampler').choices([...SAMPLER_NAMES]).default('dpmpp_2m'))
   .option('--guidance <x>', 'classifier-free guidance scale', num, 7.5)
-  .option('--webgpu', 'run on a GPU through Dawn (npm webgpu) instead of the wasm CPU backend')
-  .option('--threads <n>', 'CPU threads for the wasm backend', int, Math.max(1, availableParallelism() - 1))
+  .addOption(new Option('--ep <ep>', "CPU backend (default: onnxruntime-node's native CPU EP when it loads, else wasm)").choices(['cpu', 'wasm']))
+  .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
+  .option('--threads <n>', 'CPU threads', int, Math.max(1, availableParallelism() - 1))
   .option('--quiet', 'no progress output')
   .parse();
 
-const o = program.opts<Omit<SampleOptions, 'backend' | 'quiet'> & { webgpu?: boolean; quiet?: boolean }>();
+const o = program.opts<Omit<SampleOptions, 'backend' | 'quiet'> & { ep?: CliBackend; webgpu?: boolean; quiet?: boolean }>();
 try {
-  const result = await runSample({ ...o, backend: o.webgpu ? 'webgpu' : 'wasm', quiet: Boolean(o.quiet) });
+  const result = await runSample({ ...o, backend: o.webgpu ? 'webgpu' : (o.ep ?? (await defaultCliBackend())), quiet: Boolean(o.quiet) });
   console.log(JSON.stringify(result));
   process.exit(0);
 } catch (error) {

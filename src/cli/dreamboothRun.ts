@@ -20,7 +20,7 @@ import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
 import { CliError } from './cliError';
-import { generationService } from './generationService';
+import { generationService, requestBackend, type CliBackend } from './generationService';
 import { progressBar } from './progressBar';
 import { RunFolder, type RunInfo } from './runFolder';
 import { cropFileName, readSubjectPhotos, type PreparedPhoto } from './subjectPhotos';
@@ -31,7 +31,7 @@ export interface DreamBoothCliOptions {
   identifier: string;
   settings: TrainSettings;
   out: string;
-  backend: 'wasm' | 'webgpu';
+  backend: CliBackend;
   threads: number;
   quiet: boolean;
 }
@@ -44,6 +44,8 @@ export interface DreamBoothCliResult {
   checkpoint: string;
   samples: string;
   timings?: TrainResult['timings'];
+  /** What trained: execution provider, threads or adapter. */
+  backend?: TrainResult['backend'];
 }
 
 /** The subject's id in the run's store (one subject per --out folder). */
@@ -109,6 +111,7 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
       checkpoint: folder.checkpointFile(trained.checkpoint.id),
       samples,
       timings: trained.timings,
+      backend: trained.backend,
     };
   } finally {
     await generation.unloadModels().catch(() => undefined);
@@ -184,7 +187,7 @@ async function classImages(
         sampler: s.sampler,
         steps: s.samplingSteps,
         guidanceScale: s.guidanceScale,
-        backend: o.backend,
+        backend: requestBackend(o.backend),
       },
       ctx,
     );
@@ -256,7 +259,7 @@ async function train(
   };
   try {
     const result = await training
-      .train({ subjectId: SUBJECT_ID, settings: o.settings, priorKeys, resume: true, backend: o.backend }, ctx)
+      .train({ subjectId: SUBJECT_ID, settings: o.settings, priorKeys, resume: true, backend: requestBackend(o.backend) }, ctx)
       .catch(async (error: unknown) => {
         await mirrored;
         throw mirrorFailure ?? error;
@@ -289,7 +292,7 @@ async function sampleGrid(generation: GenerationService, modelId: string, o: Dre
         seed: RECONTEXT_SEED,
         numImages: 1,
         previewEvery: 0,
-        backend: o.backend,
+        backend: requestBackend(o.backend),
       },
       { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
     );

@@ -11,7 +11,7 @@ import type { ModelResolver } from '../generation/generationService';
 import { JobError } from '../protocol/jobs';
 import { nodeFolderReader } from '../model/nodeFolder';
 import { CliError } from './cliError';
-import { generationService } from './generationService';
+import { generationService, requestBackend, type CliBackend } from './generationService';
 import { writeFileAtomic } from './atomicFile';
 import { progressBar } from './progressBar';
 
@@ -26,7 +26,7 @@ export interface SampleOptions {
   sampler: SamplerName;
   guidance: number;
   out: string;
-  backend: 'wasm' | 'webgpu';
+  backend: CliBackend;
   threads: number;
   quiet: boolean;
 }
@@ -61,7 +61,7 @@ export async function runSample(o: SampleOptions): Promise<{ images: string[]; g
           seed: o.seed,
           numImages: o.n,
           previewEvery: 0,
-          backend: o.backend,
+          backend: requestBackend(o.backend),
         },
         {
           signal: new AbortController().signal,
