@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,49 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     // The recontextualization grid: the instance prompt and six more, one 64-px tile each.
     expect(decode(readFileSync(join(out, 'samples.png')))).toMatchObject({ width: 7 * 66 + 2, height: 66 + 2 });
     expect(readdirSync(join(out, 'photos')).sort()).toEqual(['1f431.png', '1f638.png', '1f63a.png']);
+
+    // The LoRA in both namings; sampled on its own (npm run sample --lora), it draws the grid's first tile again.
+    for (const f of ['lora.safetensors', 'lora_kohya.safetensors']) expect(existsSync(join(out, f))).toBe(true);
+    const sampled = join(root, 'sampled');
+    const sample = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/sample.ts',
+        '--lora',
+        join(out, 'lora_kohya.safetensors'),
+        '--prompt',
+        'a photo of zoqu cat',
+        '--n',
+        '1',
+        '--steps',
+        '2',
+        '--seed',
+        '1234',
+        '--sampler',
+        'dpmpp_2m',
+        '--guidance',
+        '7.5',
+        '--threads',
+        '1',
+        '--quiet',
+        '--out',
+        sampled,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(sample.status, sample.stderr).toBe(0);
+    const tile = decode(readFileSync(join(sampled, '1234.png')));
+    const grid = decode(readFileSync(join(out, 'samples.png')));
+    let worst = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        for (let c = 0; c < 3; c++)
+          worst = Math.max(worst, Math.abs(tile.data[(y * 64 + x) * tile.channels + c]! - grid.data[((y + 2) * grid.width + x + 2) * grid.channels + c]!));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(2);
 
     const third = await cli(args);
     expect(third.code).toBe(0);

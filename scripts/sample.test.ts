@@ -41,6 +41,14 @@ describe('npm run sample (child process)', () => {
     expect(decode(readFileSync(join(out, 'grid.png')))).toMatchObject({ width: 2 * 66 + 2, height: 66 + 2 });
   }, 60_000);
 
+  it('a file that is not a LoRA for this model is refused naming the file and the key', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sample-')), 'out');
+    const r = sample(['--prompt', 'a cat', '--lora', 'models/builtin/vae/diffusion_pytorch_model.safetensors', '--steps', '1', '--n', '1', '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^sample: --lora models\/builtin\/vae\/diffusion_pytorch_model\.safetensors: .*not a LoRA tensor name/m);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
   it('a value the studio refuses exits 2 naming the field, and writes nothing', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sample-')), 'out');
     const r = sample(['--prompt', 'a cat', '--guidance', '1000', '--steps', '1', '--n', '1', '--out', out]);

@@ -1,7 +1,7 @@
 /**
  * Images from the studio's generation pipeline on the command line (src/cli/sampleRun.ts):
  *
- *   npm run sample -- --prompt "a photo of a cat on the beach" [--model DIR] [--n 4] [--steps 25] [--seed S]
+ *   npm run sample -- --prompt "a photo of zoqu cat on the beach" [--model DIR] [--lora FILE [--embedding FILE]] [--n 4] [--steps 25] [--seed S]
  *                     [--sampler dpmpp_2m|ddim|euler_a] [--guidance 7.5] [--ep cpu|wasm | --webgpu] --out DIR
  *
  * Writes <seed>.png per image (with the studio's generation parameters in a PNG text chunk) and grid.png.
@@ -29,6 +29,8 @@ const program = new Command('sample')
   .requiredOption('--prompt <text>', 'what to draw')
   .option('--negative-prompt <text>', 'what to steer away from', '')
   .option('--model <dir>', 'a diffusers model folder (default: the built-in model)')
+  .option('--lora <file>', 'a LoRA file to apply (peft or kohya naming, e.g. an npm run dreambooth lora.safetensors)')
+  .option('--embedding <file>', "the identifier's embedding file that came with the LoRA (<identifier>.safetensors)")
   .requiredOption('--out <dir>', 'where the PNGs go')
   .option('--n <n>', 'images (seeds seed … seed+n−1)', int, 4)
   .option('--steps <n>', 'denoising steps', int, 25)

@@ -6,7 +6,8 @@
  *
  *   photos (studio rules) → class images (base model) → training (checkpoints mirrored as saved) → sample grid
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createStore, set, type UseStore } from 'idb-keyval';
 import { generateClassPriors } from '../dreambooth/classPriors';
 import { checkpointModels } from '../dreambooth/checkpointModels';
@@ -14,11 +15,13 @@ import { checkpointModelId, type PriorsProgress, type TrainProgress, type TrainR
 import { TrainingService } from '../dreambooth/trainingJob';
 import type { TrainSettings } from '../dreambooth/trainSettings';
 import { gridPng, pngToRgb } from '../export/imageGrid';
-import { GenerationService } from '../generation/generationService';
+import { BUILTIN_MODEL_ID, type GenerationModel } from '../generation/generationModel';
+import type { GenerationService } from '../generation/generationService';
 import type { JobContext } from '../protocol/server';
 import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
+import { checkpointFiles } from './checkpointFiles';
 import { CliError } from './cliError';
 import { generationService, requestBackend, type CliBackend } from './generationService';
 import { progressBar } from './progressBar';
@@ -76,7 +79,8 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
       sameRun(previous, info) &&
       previous.checkpoint &&
       existsSync(folder.checkpointFile(previous.checkpoint.id)) &&
-      existsSync(samples)
+      existsSync(samples) &&
+      exported(folder)
     ) {
       say(o, `${o.out} holds this run, finished at step ${previous.step}: nothing to do.`);
       return { status: 'already-finished', step: previous.step, startedAt: previous.step, checkpoint: folder.checkpointFile(previous.checkpoint.id), samples };
@@ -104,6 +108,7 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
 
     const modelId = checkpointModelId(SUBJECT_ID, trained.checkpoint.id);
     folder.writeFile('samples.png', await sampleGrid(generation, modelId, o));
+    await exportTrained(folder, new Uint8Array(readFileSync(folder.checkpointFile(trained.checkpoint.id))), await generation.model(BUILTIN_MODEL_ID), o);
     return {
       status: 'finished',
       step: trained.step,
@@ -115,6 +120,31 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     };
   } finally {
     await generation.unloadModels().catch(() => undefined);
+  }
+}
+
+/** What the trained weights are exported as (src/interop): a LoRA run's files, or a full fine-tune's diffusers folder. */
+const EXPORTS = { peft: 'lora.safetensors', kohya: 'lora_kohya.safetensors', folder: 'model' } as const;
+
+const exported = (folder: RunFolder) => existsSync(folder.path(EXPORTS.peft)) || existsSync(folder.path(EXPORTS.folder, 'model_index.json'));
+
+/**
+ * Writes the trained weights for other tools: a LoRA run as lora.safetensors (peft/diffusers naming) and
+ * lora_kohya.safetensors (AUTOMATIC1111, ComfyUI), plus <identifier>.safetensors when the identifier's embedding
+ * trained; a full fine-tune as the diffusers folder model/.
+ */
+async function exportTrained(folder: RunFolder, checkpoint: Uint8Array, base: GenerationModel, o: DreamBoothCliOptions): Promise<void> {
+  const info = { identifier: o.identifier, classNoun: o.classNoun };
+  // peft last: lora.safetensors is what `exported` looks for.
+  for (const naming of ['kohya', 'peft'] as const) {
+    const out = await checkpointFiles(checkpoint, base, info, naming);
+    if (out.kind === 'diffusers-folder') {
+      // model_index.json last: it says the folder is complete.
+      const files = [...out.files].sort(([a], [b]) => Number(a === 'model_index.json') - Number(b === 'model_index.json'));
+      for (const [path, bytes] of files) folder.writeFile(join(EXPORTS.folder, path), bytes);
+      return;
+    }
+    for (const [name, bytes] of out.files) folder.writeFile(name === `${o.identifier}.safetensors` ? name : EXPORTS[naming], bytes);
   }
 }
 
