@@ -7,12 +7,24 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainSettings } from '../dreambooth/trainSettings';
+import { loadGenerationModel, VOCABULARY_FILE } from '../generation/generationModel';
+import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { trainingJobFiles } from '../interop/trainingJobExport';
 import type { PriorRecord } from '../storage/dreamboothRecords';
+import { nodeFolderReader } from '../model/nodeFolder';
 import { classPrompt } from '../subjects/subject';
 import { writeFileAtomic } from './atomicFile';
 import { CliError } from './cliError';
 import { cropFileName, readSubjectPhotos } from './subjectPhotos';
+
+/** The tokenizer files a model folder may have: CLIPTokenizer's, or a small model's compact vocabulary. */
+const TOKENIZER_FILES = [
+  'tokenizer/vocab.json',
+  'tokenizer/merges.txt',
+  'tokenizer/tokenizer_config.json',
+  'tokenizer/special_tokens_map.json',
+  VOCABULARY_FILE,
+];
 
 export interface ExportJobOptions {
   photos: string;
@@ -23,15 +35,21 @@ export interface ExportJobOptions {
   dir: string;
   /** A `npm run dreambooth` run folder whose class images to ship. */
   runDir?: string;
-  /** The base model folder; default the built-in model. */
-  modelDir?: string;
 }
 
+/** The base model the CLI trains: the built-in model, as a folder on disk. */
+const BASE_MODEL_DIR = 'models/builtin';
+
 export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported: string; files: number; classImages: number; script: string }> {
-  const modelDir = o.modelDir ?? 'models/builtin';
-  const baseModelFiles = await diffusersModelFiles(modelDir);
-  const resolution = JSON.parse(readFileSync(join(modelDir, 'vae', 'config.json'), 'utf8')).sample_size as number;
-  const photos = await readSubjectPhotos(o.photos, resolution);
+  const read = nodeFolderReader(BASE_MODEL_DIR);
+  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
+  const tokenizerFiles = new Map<string, Uint8Array>();
+  for (const path of TOKENIZER_FILES) {
+    const bytes = await read(path);
+    if (bytes) tokenizerFiles.set(path, bytes);
+  }
+  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, { schedulerConfig: model.schedulerConfig, tokenizerFiles });
+  const photos = await readSubjectPhotos(o.photos, model.width);
   if (existsSync(o.dir) && (!statSync(o.dir).isDirectory() || readdirSync(o.dir).length > 0)) {
     throw new CliError(`--export-job ${o.dir} is not empty; give a new folder`, 2);
   }
@@ -61,18 +79,4 @@ function runClassImages(runDir: string, classNoun: string, count: number): { nam
     name: `${String(r.seed).padStart(4, '0')}.png`,
     bytes: new Uint8Array(readFileSync(join(runDir, 'class_images', `${r.key}.png`))),
   }));
-}
-
-/** TEMPORARY until interop's diffusersFolderFiles is merged: the model folder's files as they are. */
-async function diffusersModelFiles(modelDir: string): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(modelDir, rel), { withFileTypes: true })) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path);
-      else if (/\.(json|safetensors|txt)$/.test(e.name)) files.set(path, new Uint8Array(readFileSync(join(modelDir, path))));
-    }
-  };
-  walk('');
-  return files;
 }

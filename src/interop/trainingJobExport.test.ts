@@ -129,8 +129,14 @@ describe('export training job', () => {
     }
     expect(readme).toContain('| learningRate | `--learning_rate=0.0001` |');
     expect(readme).toContain('pytorch_lora_weights.safetensors');
+    // The fixture model has no CLIPTokenizer files, as the built-in model: the job says diffusers cannot load it.
+    expect(readme).toMatch(/model\/ has no tokenizer\/vocab\.json and merges\.txt/);
     expect(
-      diffusersJob({ classNoun: 'dog', identifier: 'zoqu', settings: presetSettings('object') }, 64, { photos: 3, priors: 100 }).unmapped.join('\n'),
-    ).not.toMatch(/identifier|loraAlpha/);
+      diffusersJob({ classNoun: 'dog', identifier: 'zoqu', settings: presetSettings('object') }, 64, {
+        photos: 3,
+        priors: 100,
+        clipTokenizer: true,
+      }).unmapped.join('\n'),
+    ).not.toMatch(/identifier|loraAlpha|tokenizer/);
   });
 });
