@@ -18,7 +18,7 @@ import { gridPng, pngToRgb } from '../export/imageGrid';
 import { BUILTIN_MODEL_ID, type GenerationModel } from '../generation/generationModel';
 import type { GenerationService } from '../generation/generationService';
 import type { JobContext } from '../protocol/server';
-import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
+import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
 import { checkpointFiles } from './checkpointFiles';
