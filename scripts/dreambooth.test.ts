@@ -147,11 +147,19 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(third.stdout)).toMatchObject({ status: 'already-finished', step: 8 });
   }, 240_000);
 
-  it('too few photos: the studio’s message, exit 2, nothing written', async () => {
+  it('too few photos, a bad setting, a bad number: the message, exit 2, nothing written', async () => {
     const out = join(root, 'too-few');
     const r = await cli(['--photos', photoDir('two', ['1f431', '1f638']), '--steps', '2', '--out', out, ...TINY]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Add 1 more photo: training needs at least 3 (this subject has 2).');
+    expect(existsSync(out)).toBe(false);
+    // A setting out of the schema's range: the flag and the field named; a value that is no number: commander's message.
+    const rank = await cli(['--photos', cats, '--lora-rank', '0', '--out', out, ...TINY]);
+    expect(rank.code).toBe(2);
+    expect(rank.stderr).toContain('dreambooth: --lora-rank: /loraRank must be ≥ 1');
+    const steps = await cli(['--photos', cats, '--steps', 'many', '--out', out, ...TINY]);
+    expect(steps.code).toBe(2);
+    expect(steps.stderr).toContain("option '--steps <n>' argument 'many' is invalid. must be a whole number.");
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 
