@@ -80,7 +80,7 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(first.code).toBe(130);
     const stoppedAt = Number(/Stopped at step (\d)/.exec(first.stderr)![1]);
     const paused = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunInfo;
-    expect(paused).toMatchObject({ status: 'training', step: stoppedAt, checkpoint: { step: stoppedAt } });
+    expect(paused).toMatchObject({ status: 'paused', step: stoppedAt, checkpoint: { step: stoppedAt } });
     expect(existsSync(join(out, 'checkpoints', `${paused.checkpoint!.id}.safetensors`))).toBe(true);
     expect(readdirSync(join(out, 'class_images')).filter((f) => f.endsWith('.png'))).toHaveLength(2);
     expect(readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.tmp'))).toEqual([]);

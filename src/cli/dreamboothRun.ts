@@ -95,9 +95,11 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     const priorKeys = await classImages(o, store, generation, folder, interrupt);
     info.status = 'training';
     folder.writeInfo(info);
-    const resumed = await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
-    const trained = await train(o, training, store, folder, info, priorKeys, interrupt);
+    await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
+    const { result: trained, startedAt } = await train(o, training, store, folder, info, priorKeys, interrupt);
     if (trained.status === 'paused') {
+      info.status = 'paused';
+      folder.writeInfo(info);
       throw new CliError(
         `Stopped at step ${trained.step} of ${trained.totalSteps}; the checkpoint is saved in ${o.out}. Run the same command again to resume.`,
         130,
@@ -112,7 +114,7 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     return {
       status: 'finished',
       step: trained.step,
-      startedAt: resumed && resumed.step <= trained.step ? resumed.step : 0,
+      startedAt,
       checkpoint: folder.checkpointFile(trained.checkpoint.id),
       samples,
       timings: trained.timings,
@@ -241,9 +243,9 @@ async function train(
   info: RunInfo,
   priorKeys: string[],
   interrupt: AbortSignal,
-): Promise<TrainResult> {
+): Promise<{ result: TrainResult; startedAt: number }> {
   const bar = progressBar('step {value}/{total} {bar} {percentage}% | loss {loss} | ETA {eta_formatted}');
-  let barStarted = false;
+  let firstStep: number | null = null;
   let mirrored = Promise.resolve();
   let mirrorFailure: unknown = null;
   // A failed mirror (full disk) stops the run: training on would only lose more work.
@@ -256,11 +258,11 @@ async function train(
     progress: (p) => {
       if (p.kind === 'stage' && /^(Resuming|Starting over)/.test(p.message)) say(o, p.message);
       if (p.kind === 'step') {
-        if (!barStarted) {
+        if (firstStep === null) {
           // The first step of this session: the log keeps the steps before it (a resumed run) or none (a new one).
+          firstStep = p.step;
           folder.truncateLoss(p.step);
           if (!o.quiet) bar.start(p.totalSteps, p.step - 1, { loss: '-' });
-          barStarted = true;
         }
         folder.appendLoss({
           step: p.step,
@@ -297,10 +299,11 @@ async function train(
     await mirrored;
     if (mirrorFailure) throw mirrorFailure;
     Object.assign(info, { step: result.step, checkpoint: result.checkpoint });
-    return result;
+    // A run restored at its last step trains no step: it starts where it ends.
+    return { result, startedAt: firstStep === null ? result.step : firstStep - 1 };
   } finally {
     interrupt.removeEventListener('abort', onInterrupt);
-    if (barStarted && !o.quiet) bar.stop();
+    if (firstStep !== null && !o.quiet) bar.stop();
   }
 }
 
