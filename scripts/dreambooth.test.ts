@@ -147,6 +147,31 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(third.stdout)).toMatchObject({ status: 'already-finished', step: 8 });
   }, 240_000);
 
+  it('Ctrl-C while class images are made keeps those made; the same command makes only the rest', async () => {
+    const out = join(root, 'priors');
+    const args = ['--photos', cats, '--steps', '1', '--out', out, ...TINY, '--class-images', '8', '--sampling-steps', '10'];
+    const pngs = () => (existsSync(join(out, 'class_images')) ? readdirSync(join(out, 'class_images')).filter((f) => f.endsWith('.png')) : []);
+    // Interrupted once the first batch (4 images, one generate call) is on disk.
+    const first = await cli(args, (child) => {
+      const poll = setInterval(() => {
+        if (pngs().length >= 4) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.on('close', () => clearInterval(poll));
+    });
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/Stopped while making class images; the 4 made so far are saved/);
+    expect(pngs()).toHaveLength(4);
+    const second = await cli(args);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ classImages: { generated: 4, reused: 4 } });
+    expect(pngs()).toHaveLength(8);
+    const index = JSON.parse(readFileSync(join(out, 'class_images', 'index.json'), 'utf8')) as { seed: number }[];
+    expect(index.map((r) => r.seed).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  }, 120_000);
+
   it('too few photos, a bad setting, a bad number: the message, exit 2, nothing written', async () => {
     const out = join(root, 'too-few');
     const r = await cli(['--photos', photoDir('two', ['1f431', '1f638']), '--steps', '2', '--out', out, ...TINY]);

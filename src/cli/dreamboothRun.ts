@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createStore, set, type UseStore } from 'idb-keyval';
 import { generateClassPriors } from '../dreambooth/classPriors';
 import { checkpointModels } from '../dreambooth/checkpointModels';
-import { checkpointModelId, type PriorsProgress, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
+import { checkpointModelId, type PriorsProgress, type PriorsResult, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
 import { TrainingService } from '../dreambooth/trainingJob';
 import type { TrainSettings } from '../dreambooth/trainSettings';
 import { gridPng, pngToRgb } from '../export/imageGrid';
@@ -46,6 +46,8 @@ export interface DreamBoothCliResult {
   startedAt: number;
   checkpoint: string;
   samples: string;
+  /** Class images made this time, and found made (in --out, or by an earlier run of the same class and settings). */
+  classImages?: { generated: number; reused: number };
   timings?: TrainResult['timings'];
   /** What trained: execution provider, threads or adapter. */
   backend?: TrainResult['backend'];
@@ -92,11 +94,11 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     folder.writeInfo(info);
     await putSubject(store, o, photos, model.width);
 
-    const priorKeys = await classImages(o, store, generation, folder, interrupt);
+    const priors = await classImages(o, store, generation, folder, interrupt);
     info.status = 'training';
     folder.writeInfo(info);
     await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
-    const { result: trained, startedAt } = await train(o, training, store, folder, info, priorKeys, interrupt);
+    const { result: trained, startedAt } = await train(o, training, store, folder, info, priors.keys, interrupt);
     if (trained.status === 'paused') {
       info.status = 'paused';
       folder.writeInfo(info);
@@ -117,6 +119,7 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
       startedAt,
       checkpoint: folder.checkpointFile(trained.checkpoint.id),
       samples,
+      classImages: { generated: priors.generated, reused: priors.reused },
       timings: trained.timings,
       backend: trained.backend,
     };
@@ -189,9 +192,9 @@ async function classImages(
   generation: GenerationService,
   folder: RunFolder,
   interrupt: AbortSignal,
-): Promise<string[]> {
+): Promise<Pick<PriorsResult, 'keys' | 'generated' | 'reused'>> {
   const s = o.settings;
-  if (s.priorLossWeight === 0) return [];
+  if (s.priorLossWeight === 0) return { keys: [], generated: 0, reused: 0 };
   await folder.restorePriors(store);
   const bar = progressBar('class images {value}/{total} {bar} {percentage}% | ETA {eta_formatted}');
   if (!o.quiet) bar.start(s.classImages, 0);
@@ -224,7 +227,7 @@ async function classImages(
       ctx,
     );
     await mirrored;
-    return result.keys;
+    return result;
   } catch (error) {
     await mirrored;
     if (interrupt.aborted)
