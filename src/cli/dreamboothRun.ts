@@ -259,6 +259,8 @@ async function train(
     signal: stop.signal,
     transfer: () => undefined,
     progress: (p) => {
+      // A Ctrl-C that came before the run could take a pause (while it loaded and compiled) is passed on now.
+      if (interrupt.aborted) onInterrupt();
       if (p.kind === 'stage' && /^(Resuming|Starting over)/.test(p.message)) say(o, p.message);
       if (p.kind === 'step') {
         if (firstStep === null) {
