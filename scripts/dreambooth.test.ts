@@ -1,15 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/runFolder';
 import { SCRIPT_ARGS, trainShFlags } from '../src/interop/testing/diffusersScriptArgs';
 
 // `npm run dreambooth` as a child process, on a tiny run: the built-in model, three cat emoji as the subject, two
 // class images, a few steps and two sampling steps (the whole flow, each stage as short as it goes).
 const root = mkdtempSync(join(tmpdir(), 'dreambooth-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const emoji = (code: string) => `node_modules/emoji-datasource-google/img/google/64/${code}.png`;
 function photoDir(name: string, codes: string[]): string {
   const dir = join(root, name);
