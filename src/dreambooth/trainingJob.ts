@@ -33,12 +33,11 @@ import {
   type RunLog,
 } from '../storage/dreamboothRecords';
 import { loadBlob, subjectKey } from '../storage/subjectRecords';
-import { instancePrompt, type Subject } from '../subjects/subject';
+import { classPrompt, instancePrompt, type Subject } from '../subjects/subject';
 import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
 import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
 import { LatentEncoder } from './latentEncoder';
 import { personalizedModel, unpack } from './personalizedModel';
-import { classPrompt } from './classPriors';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
@@ -124,6 +123,7 @@ export class TrainingService {
       latentShape,
       identifierRows: binding.rows,
       ep: backend.ep,
+      ortFlavor: this.generation.ortFlavor,
       threads: await this.generation.wasmThreads(),
     });
     timings.compileMs = performance.now() - t0;

@@ -33,6 +33,9 @@ export interface Subject {
 export const instancePrompt = (subject: Pick<Subject, 'identifier' | 'classNoun'>): string =>
   `a photo of ${subject.identifier} ${subject.classNoun}`;
 
+/** The prompt class images are made for (and prior preservation trains on). */
+export const classPrompt = (classNoun: string): string => `a photo of ${classNoun.trim()}`;
+
 /** Every blob hash a subject refers to. */
 export function blobHashes(subject: Subject): string[] {
   return subject.photos.flatMap((photo) => [photo.sha256, photo.cropSha256, photo.thumbnailSha256]);
