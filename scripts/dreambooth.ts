@@ -52,7 +52,7 @@ const program = new Command('dreambooth')
   .addOption(new Option('--text-encoder <what>', 'text encoder training').choices(['frozen', 'identifier', 'full']))
   .addOption(new Option('--ep <ep>', "CPU backend (default: onnxruntime-node's native CPU EP when it loads, else wasm)").choices(['cpu', 'wasm']))
   .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
-  .option('--threads <n>', 'CPU threads', int, Math.max(1, availableParallelism() - 1))
+  .option('--threads <n>', 'CPU threads (default: every core)', int, availableParallelism())
   .option('--quiet', 'no progress output')
   // Bad arguments exit 2, as the tool's other refusals of its input do (commander's own code is 1).
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
