@@ -11,6 +11,7 @@ import type { GenerationBackend } from '../generation/jobTypes';
 import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
 import { getPriors, hasPriors, priorKey, putPrior, type PriorRecord } from '../storage/dreamboothRecords';
+import { classPrompt } from '../subjects/subject';
 import { checkClassNoun } from '../subjects/subjectRules';
 import { describeSchemaErrors } from '../validation/schemaMessages';
 import { validatePriorsRequest } from '../validation/validators.generated.js';
@@ -34,9 +35,6 @@ export function checkPriorsRequest(payload: unknown): GeneratePriorsRequest {
   if (classProblem) throw new JobError('bad-input', classProblem, 'classNoun');
   return r;
 }
-
-/** The prompt class images are made for. */
-export const classPrompt = (classNoun: string) => `a photo of ${classNoun.trim()}`;
 
 export interface ClassPriorsOptions {
   /** Images per generate call (default PRIOR_BATCH). */
@@ -77,8 +75,7 @@ export async function generateClassPriors(
   let reused = 0;
   let generated = 0;
   let backend: GenerationBackend | null = null;
-  const report = (extra: Partial<PriorsProgress> = {}) =>
-    ctx.progress({ done, total: r.count, reused, ...(backend ? { backend } : {}), ...extra });
+  const report = (extra: Partial<PriorsProgress> = {}) => ctx.progress({ done, total: r.count, reused, ...(backend ? { backend } : {}), ...extra });
 
   // What is there already: counted, and shown in the grid.
   const found = keys.filter((_, i) => stored[i]);
