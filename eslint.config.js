@@ -4,7 +4,7 @@
  * rules and React's rules of hooks. Nothing here is type-aware, so a full run stays quick on a 2-core machine.
  *
  *   page    src/ui → src/state → src/protocol           (+ src/main.tsx, src/offline, src/worker/studioWorker.ts)
- *   worker  src/worker → src/generation, src/dreambooth → src/model, src/diffusion, src/text → src/engine
+ *   worker  src/worker → src/interop (file formats) → src/generation, src/dreambooth → src/model, src/diffusion, src/text → src/engine
  *   shared  src/protocol, src/batch, src/export, src/storage, src/subjects, src/validation, src/security
  *   Node    src/pretrain (pretraining tools: anything below the worker), scripts/, bench/, e2e/ (anything in src)
  *
@@ -150,6 +150,8 @@ export default defineConfig(
   layer(['src/dreambooth/**'], [pretrain, outsideSrc, notThePage('src/dreambooth'), onnxNode, folder('worker', 'src/dreambooth sits below src/worker')], {
     ignores: contractFiles,
   }),
+  // File formats for other tools: pure functions the worker and Node tools both call.
+  layer(['src/interop/**'], [pretrain, outsideSrc, notThePage('src/interop'), onnxNode, folder('worker', 'src/interop sits below src/worker')]),
   layer(
     ['src/model/**', 'src/diffusion/**', 'src/text/**'],
     [

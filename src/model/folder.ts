@@ -37,7 +37,8 @@ export interface ModelFolder {
   untrained: boolean;
 }
 
-const WEIGHT_FILES = {
+/** Where each component's weights live in a diffusers folder (what from_pretrained reads). */
+export const WEIGHT_FILES = {
   unet: 'unet/diffusion_pytorch_model.safetensors',
   vae: 'vae/diffusion_pytorch_model.safetensors',
   text_encoder: 'text_encoder/model.safetensors',

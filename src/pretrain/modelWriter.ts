@@ -5,13 +5,8 @@
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ParamLayout } from '../engine/optim/flatParams';
+import { WEIGHT_FILES } from '../model/folder';
 import { writeSafetensors, type Float32Tensor } from '../model/safetensors';
-
-export const WEIGHT_FILES = {
-  unet: 'unet/diffusion_pytorch_model.safetensors',
-  vae: 'vae/diffusion_pytorch_model.safetensors',
-  text_encoder: 'text_encoder/model.safetensors',
-} as const;
 
 /** The tensors of `flat` (laid out by `layout`) whose names start with `prefix`, renamed without it. */
 export function tensorsOf(layout: ParamLayout, flat: Float32Array, prefix = ''): Map<string, Float32Tensor> {
