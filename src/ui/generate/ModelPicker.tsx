@@ -4,8 +4,9 @@ import { BASE_MODEL } from '../../state/generateStore';
 import { useGenerate, useModelChoices } from '../../state/generateStudio';
 import { checkpointPrompt } from '../../state/modelChoices';
 import { useSubjects } from '../../state/studio';
+import { ModelImport } from './ModelImport';
 
-/** Which model renders: the base model or any saved checkpoint of any subject. */
+/** Which model renders: the base model, any saved checkpoint of any subject, or an imported model. */
 export function ModelPicker() {
   const { options, error, refresh } = useModelChoices();
   const chosen = useGenerate((s) => s.chosenModel);
@@ -38,8 +39,8 @@ export function ModelPicker() {
         onChange={(e) => {
           const option = options.find((o) => o.modelId === e.target.value);
           if (!option) return;
-          // A checkpoint answers to its instance prompt: put it in the form, ready to change.
-          chooseModel({ modelId: option.modelId, label: option.label }, option.checkpoint ? checkpointPrompt(option.checkpoint) : undefined);
+          // A checkpoint (or an import that names its identifier) answers to its instance prompt: put it in the form, ready to change.
+          chooseModel({ modelId: option.modelId, label: option.label }, option.trigger ? checkpointPrompt(option.trigger) : undefined);
         }}
       >
         {options.map((option) => (
@@ -51,13 +52,14 @@ export function ModelPicker() {
       <p id={`${id}-hint`} className="hint">
         {options.length > 1
           ? 'A checkpoint renders your subject: its prompt goes into the form.'
-          : 'Checkpoints appear here once a subject is trained (step 3).'}
+          : 'Checkpoints appear here once a subject is trained (step 3), and models you import below.'}
       </p>
       {error && (
         <p className="field-error" role="alert">
           {error}
         </p>
       )}
+      <ModelImport />
     </div>
   );
 }
