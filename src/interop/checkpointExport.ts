@@ -36,12 +36,21 @@ export async function checkpointExport(
 ): Promise<CheckpointExport> {
   let settings, step, values;
   try {
-    ({ meta: { settings, step } } = readCheckpoint(file));
+    ({
+      meta: { settings, step },
+    } = readCheckpoint(file));
     values = trainedValuesFromCheckpoint(file);
   } catch (e) {
     throw new InteropError(null, (e as Error).message);
   }
-  const meta: StudioExportMetadata = { baseModel: await baseModelHash(base), identifier: info.identifier, classNoun: info.classNoun, steps: step, settings, studioVersion: STUDIO_VERSION };
+  const meta: StudioExportMetadata = {
+    baseModel: await baseModelHash(base),
+    identifier: info.identifier,
+    classNoun: info.classNoun,
+    steps: step,
+    settings,
+    studioVersion: STUDIO_VERSION,
+  };
   if (settings.unet === 'full' || settings.textEncoder === 'full') {
     let folder;
     try {

@@ -35,7 +35,8 @@ export function importEmbedding(file: Uint8Array, base: ModelFolder, identifierR
   const t = decodeChecked(parsed, EMBEDDING_TENSOR);
   const { hidden_size: dim, vocab_size: vocab } = base.textEncoder.config;
   const [n = 0, d] = t.shape.length === 1 ? [1, t.shape[0]] : t.shape;
-  if (t.shape.length > 2 || n < 1 || d !== dim) throw new InteropError(EMBEDDING_TENSOR, `shape [${t.shape.join(', ')}] does not fit this text encoder (expected [n_tokens, ${dim}])`);
+  if (t.shape.length > 2 || n < 1 || d !== dim)
+    throw new InteropError(EMBEDDING_TENSOR, `shape [${t.shape.join(', ')}] does not fit this text encoder (expected [n_tokens, ${dim}])`);
   const rows = identifierRows ?? recordedRows(parsed.metadata[ROWS_KEY]);
   if (rows.length !== n) throw new InteropError(EMBEDDING_TENSOR, `holds ${n} token rows but the identifier binds ${rows.length}`);
   const outside = rows.find((r) => !Number.isInteger(r) || r < 0 || r >= vocab);

@@ -15,7 +15,8 @@ import { exportEmbedding, importEmbedding } from './embeddingFile';
 import { STUDIO_KEYS, readStudioMetadata, studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
 import { InteropError } from './interopError';
 import { detectNaming, kohyaIndex, loraKeys, parseLoraKey, type LoraPart } from './loraNaming';
-import { decodeChecked, parseUntrusted, unetWeights } from './untrustedFile';
+import { componentTensors } from './componentTensors';
+import { decodeChecked, parseUntrusted } from './untrustedFile';
 
 export { baseModelHash } from './baseModelHash';
 export type { StudioExportMetadata } from './exportMetadata';
@@ -26,13 +27,12 @@ export type LoraNaming = 'peft' | 'kohya';
 export const LORA_ADAPTER_METADATA_KEY = 'lora_adapter_metadata';
 
 export interface ImportedLora {
-  values: TrainedValues;
+  /** With each LoRA tensor's shape in the file (Conv adapters are 4-D), so exportLora writes the same layout again. */
+  values: ExportableValues;
   meta: Partial<StudioExportMetadata>;
   naming: LoraNaming;
   /** The identifier the embedding file (or else the LoRA file) names. */
   identifier?: string;
-  /** Each LoRA tensor's shape in the file (Conv adapters are 4-D), so a re-export writes the same layout. */
-  shapes: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Trained values to export, optionally with tensor shapes (values from the studio's trainer are all Linear). */
@@ -72,17 +72,28 @@ export function exportLora(values: ExportableValues, meta: StudioExportMetadata,
  * @throws InteropError naming the key and the reason for anything it refuses: a damaged file, an unknown key, a
  *   module the base model lacks, inconsistent shapes, non-float or non-finite data, another base model.
  */
-export function importLora(file: Uint8Array, base: ModelFolder, baseHash: string, o: { embedding?: Uint8Array; identifierRows?: readonly number[] } = {}): ImportedLora {
+export function importLora(
+  file: Uint8Array,
+  base: ModelFolder,
+  baseHash: string,
+  o: { embedding?: Uint8Array; identifierRows?: readonly number[] } = {},
+): ImportedLora {
   const parsed = parseUntrusted(file, 'the LoRA file');
   const meta = readStudioMetadata(parsed.metadata);
   checkBaseModel(meta, baseHash);
   const keys = [...parsed.entries.keys()];
   const naming = detectNaming(keys);
-  if (naming === null) throw new InteropError(keys[0] ?? null, keys.length ? 'not a LoRA tensor name (neither peft nor kohya naming)' : 'the file holds no tensors');
+  if (naming === null)
+    throw new InteropError(keys[0] ?? null, keys.length ? 'not a LoRA tensor name (neither peft nor kohya naming)' : 'the file holds no tensors');
 
-  const weights = unetWeights(base);
+  const weights = componentTensors(base, 'unet');
   const hasModule = (module: string) => [2, 4].includes(weights.get(`${module}.weight`)?.shape.length ?? 0);
-  const kohya = kohyaIndex([...weights.keys()].filter((n) => n.endsWith('.weight')).map((n) => n.slice(0, -'.weight'.length)).filter(hasModule));
+  const kohya = kohyaIndex(
+    [...weights.keys()]
+      .filter((n) => n.endsWith('.weight'))
+      .map((n) => n.slice(0, -'.weight'.length))
+      .filter(hasModule),
+  );
   const found = new Map<string, Partial<Record<LoraPart, { key: string; tensor: Float32Tensor }>>>();
   for (const key of keys) {
     const p = parseLoraKey(key, naming, kohya, hasModule);
@@ -103,8 +114,8 @@ export function importLora(file: Uint8Array, base: ModelFolder, baseHash: string
     if (!up) throw new InteropError(down.key, `has no matching ${names.up}`);
     const rank = checkShapes(weights.get(`${module}.weight`)!.shape, down, up);
     const alpha = parts.alpha ? kohyaAlpha(parts.alpha, rank) : config ? config.alphaOf(module, rank, down.key) : rank;
-    const base = `${UNET_PREFIX}${module}.weight`;
-    const ad: LoraAdapter = { base, a: `${UNET_PREFIX}${module}.lora_A.weight`, b: `${UNET_PREFIX}${module}.lora_B.weight`, rank, alpha };
+    const stem = `${UNET_PREFIX}${module}`;
+    const ad: LoraAdapter = { base: `${stem}.weight`, a: `${stem}.lora_A.weight`, b: `${stem}.lora_B.weight`, rank, alpha };
     adapters.push(ad);
     tensors.set(ad.a, down.tensor.data).set(ad.b, up.tensor.data);
     shapes.set(ad.a, down.tensor.shape).set(ad.b, up.tensor.shape);
@@ -119,7 +130,7 @@ export function importLora(file: Uint8Array, base: ModelFolder, baseHash: string
     identifierRows = emb.identifierRows;
     identifier = emb.token ?? identifier;
   }
-  return { values: { tensors, adapters, identifierRows }, meta, naming, ...(identifier !== undefined ? { identifier } : {}), shapes };
+  return { values: { tensors, adapters, identifierRows, shapes }, meta, naming, ...(identifier !== undefined ? { identifier } : {}) };
 }
 
 function fullModelError(what: string): InteropError {
@@ -132,9 +143,12 @@ function adapterModule(ad: LoraAdapter): string {
   return ad.base.slice(UNET_PREFIX.length, -'.weight'.length);
 }
 
-export function checkBaseModel(meta: Partial<StudioExportMetadata>, baseHash: string): void {
+function checkBaseModel(meta: Partial<StudioExportMetadata>, baseHash: string): void {
   if (meta.baseModel !== undefined && meta.baseModel !== baseHash) {
-    throw new InteropError(`__metadata__.${STUDIO_KEYS.baseModel}`, `the file was trained on base model ${meta.baseModel.slice(0, 12)}…, not on this one (${baseHash.slice(0, 12)}…)`);
+    throw new InteropError(
+      `__metadata__.${STUDIO_KEYS.baseModel}`,
+      `the file was trained on base model ${meta.baseModel.slice(0, 12)}…, not on this one (${baseHash.slice(0, 12)}…)`,
+    );
   }
 }
 
@@ -181,18 +195,20 @@ function peftConfig(metadata: Readonly<Record<string, string>>): PeftConfig | nu
     throw new InteropError(at, `is not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InteropError(at, 'is not a JSON object');
+  // diffusers prefixes each LoraConfig field with the component it belongs to.
   const c = json as Record<string, unknown>;
-  const field = `${UNET_PREFIX}`;
-  if (c[`${field}use_dora`] === true) throw new InteropError(at, 'DoRA adapters (use_dora) are not supported');
+  const field = (name: string) => `${UNET_PREFIX}${name}`;
+  if (c[field('use_dora')] === true) throw new InteropError(at, 'DoRA adapters (use_dora) are not supported');
   const number = (name: string): number | undefined => {
-    const v = c[`${field}${name}`];
+    const v = c[field(name)];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InteropError(at, `"${field}${name}" is ${JSON.stringify(v)}, not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InteropError(at, `"${field(name)}" is ${JSON.stringify(v)}, not a number`);
     return v;
   };
   const pattern = (name: string): Record<string, number> => {
-    const v = c[`${field}${name}`] ?? {};
-    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number')) throw new InteropError(at, `"${field}${name}" is not a map of numbers`);
+    const v = c[field(name)] ?? {};
+    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'number'))
+      throw new InteropError(at, `"${field(name)}" is not a map of numbers`);
     return v as Record<string, number>;
   };
   const r = number('r');
@@ -200,12 +216,12 @@ function peftConfig(metadata: Readonly<Record<string, string>>): PeftConfig | nu
   const rankPattern = pattern('rank_pattern');
   const alphaPattern = pattern('alpha_pattern');
   // peft matches a pattern key against the end of the module path (peft tuners_utils, `(.*\.)?key$`).
-  const matching = (patterns: Record<string, number>, module: string) =>
-    Object.entries(patterns).find(([k]) => module === k || module.endsWith(`.${k}`))?.[1];
+  const matching = (patterns: Record<string, number>, module: string) => Object.entries(patterns).find(([k]) => module === k || module.endsWith(`.${k}`))?.[1];
   return {
     alphaOf(module, rank, key) {
       const expectedRank = matching(rankPattern, module) ?? r;
-      if (expectedRank !== undefined && expectedRank !== rank) throw new InteropError(key, `rank ${rank} differs from the rank ${expectedRank} that ${at} gives`);
+      if (expectedRank !== undefined && expectedRank !== rank)
+        throw new InteropError(key, `rank ${rank} differs from the rank ${expectedRank} that ${at} gives`);
       return matching(alphaPattern, module) ?? loraAlpha ?? rank;
     },
   };

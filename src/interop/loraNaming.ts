@@ -7,7 +7,9 @@
  *     unet.<module path>.lora_B.weight   [out, r]     (up)
  *   alpha is not a tensor: it is the peft LoraConfig (`lora_alpha`, `r`, …) stored as JSON under the safetensors
  *   `__metadata__` key `lora_adapter_metadata`, each key prefixed with the component (`unet.lora_alpha`) — see
- *   diffusers loaders/lora_base.py (LORA_ADAPTER_METADATA_KEY, `write_lora_layers`, `_save_lora_weights`).
+ *   diffusers loaders/lora_base.py (LORA_ADAPTER_METADATA_KEY, `write_lora_layers`, `_save_lora_weights`); on load,
+ *   loaders/peft.py `load_lora_adapter` strips the prefix and `_create_lora_config` builds `LoraConfig(**metadata)`,
+ *   or, without metadata, takes lora_alpha = r.
  * - 'kohya' — kohya-ss sd-scripts networks/lora.py, read by AUTOMATIC1111 and ComfyUI: the LoRA module's name is
  *   `LORA_PREFIX_UNET + "." + <module path>` with every "." replaced by "_" (sd-scripts' SD 1.x UNet uses diffusers'
  *   module paths), and
@@ -21,10 +23,11 @@
  */
 import type { LoraNaming } from './loraFile';
 
-export const PEFT_UNET_PREFIX = 'unet.';
-export const KOHYA_UNET_PREFIX = 'lora_unet_';
+/** diffusers' `unet_name` prefix of the UNet's keys in a pipeline LoRA file (the studio's graph names happen to share it). */
+const PEFT_UNET_PREFIX = 'unet.';
+const KOHYA_UNET_PREFIX = 'lora_unet_';
 /** Text-encoder adapters in either naming (refused: the studio trains and merges UNet LoRA only). */
-export const TEXT_ENCODER_LORA = /^(?:text_encoder(?:_2)?\.|lora_te[12]?_)/;
+const TEXT_ENCODER_LORA = /^(?:text_encoder(?:_2)?\.|lora_te[12]?_)/;
 
 export type LoraPart = 'down' | 'up' | 'alpha';
 
@@ -32,7 +35,7 @@ const PEFT_SUFFIX = { down: '.lora_A.weight', up: '.lora_B.weight' } as const;
 const KOHYA_SUFFIX = { down: '.lora_down.weight', up: '.lora_up.weight', alpha: '.alpha' } as const;
 
 /** The kohya module name of a UNet module path. */
-export function kohyaModuleName(module: string): string {
+function kohyaModuleName(module: string): string {
   return `${KOHYA_UNET_PREFIX}${module.replace(/\./g, '_')}`;
 }
 
@@ -72,8 +75,7 @@ export type ParsedKey = { module: string; part: LoraPart } | { problem: string }
 export function parseLoraKey(key: string, naming: LoraNaming, kohya: KohyaIndex, hasModule: (module: string) => boolean): ParsedKey {
   const suffixes: Partial<Record<LoraPart, string>> = naming === 'peft' ? PEFT_SUFFIX : KOHYA_SUFFIX;
   const prefix = naming === 'peft' ? PEFT_UNET_PREFIX : KOHYA_UNET_PREFIX;
-  const expected =
-    naming === 'peft' ? 'unet.<module>.lora_A.weight / .lora_B.weight' : 'lora_unet_<module>.lora_down.weight / .lora_up.weight / .alpha';
+  const expected = naming === 'peft' ? 'unet.<module>.lora_A.weight / .lora_B.weight' : 'lora_unet_<module>.lora_down.weight / .lora_up.weight / .alpha';
   if (TEXT_ENCODER_LORA.test(key)) return { problem: 'text-encoder LoRA adapters are not supported (the studio applies LoRA to the UNet only)' };
   const part = (Object.keys(suffixes) as LoraPart[]).find((p) => key.endsWith(suffixes[p]!));
   if (!key.startsWith(prefix) || part === undefined) return { problem: `not a ${naming} LoRA tensor name (expected ${expected})` };

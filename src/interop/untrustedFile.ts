@@ -5,9 +5,7 @@
  * This module turns its errors into InteropErrors and adds what a trained-weights file must also be: float data
  * with no NaN or infinity.
  */
-import type { ModelFolder } from '../model/folder';
 import { decodeTensor, parseSafetensors, type Float32Tensor, type SafetensorsFile } from '../model/safetensors';
-import { componentTensors } from './componentTensors';
 import { InteropError } from './interopError';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
@@ -29,9 +27,4 @@ export function decodeChecked(file: SafetensorsFile, key: string): Float32Tensor
   const bad = t.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new InteropError(key, `value ${bad} is ${t.data[bad]} (the weights must be finite numbers)`);
   return t;
-}
-
-/** The base model's UNet weights by diffusers name (what LoRA keys must address). */
-export function unetWeights(base: ModelFolder): ReadonlyMap<string, Float32Tensor> {
-  return componentTensors(base, 'unet');
 }

@@ -1,6 +1,7 @@
 /**
  * Writes trained weights into a diffusers model folder (the layout the studio loads): one safetensors file per
- * component, fp16 by default (half the bytes; the studio computes in float32), each written through a rename.
+ * component, fp16 by default (half the bytes; the studio computes in float32), each written through a rename, so a
+ * crash never leaves half a file. Whole exports (src/interop's file maps) go through the same atomic write.
  */
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,10 +25,7 @@ export function writeComponent(
   metadata: Record<string, string>,
   dtype: 'F16' | 'F32' = 'F16',
 ): void {
-  const path = join(modelDir, WEIGHT_FILES[part]);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, writeSafetensors(tensors, { dtype, metadata: { format: 'pt', ...metadata } }));
-  renameSync(`${path}.tmp`, path);
+  writeAtomic(join(modelDir, WEIGHT_FILES[part]), writeSafetensors(tensors, { dtype, metadata: { format: 'pt', ...metadata } }));
 }
 
 /** Rewrites one key of a component's config.json, keeping the rest (and its formatting style). */
@@ -35,13 +33,20 @@ export function setConfigValue(modelDir: string, file: string, key: string, valu
   const path = join(modelDir, file);
   const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   json[key] = value;
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeAtomic(path, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 export function writeJson(modelDir: string, file: string, value: unknown): void {
-  const path = join(modelDir, file);
+  writeAtomic(join(modelDir, file), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Files by path relative to `dir` (e.g. diffusersFolderFiles' or checkpointExport's). */
+export function writeFiles(dir: string, files: ReadonlyMap<string, Uint8Array>): void {
+  for (const [path, bytes] of files) writeAtomic(join(dir, path), bytes);
+}
+
+function writeAtomic(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(`${path}.tmp`, data);
   renameSync(`${path}.tmp`, path);
 }
