@@ -19,7 +19,6 @@
 import 'fake-indexeddb/auto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { decode } from 'fast-png';
 import { createStore, set } from 'idb-keyval';
 import type { Page } from 'playwright-core';
 import { generateClassPriors } from '../src/dreambooth/classPriors';
@@ -30,7 +29,7 @@ import { TrainingService } from '../src/dreambooth/trainingJob';
 import { presetSettings, type PresetId } from '../src/dreambooth/trainSettings';
 import { GenerationService } from '../src/generation/generationService';
 import type { GenerateResult } from '../src/generation/jobTypes';
-import { gridPng } from '../src/pretrain/imageGrid';
+import { gridPng, pngToRgb } from '../src/export/imageGrid';
 import { loadCheckpoint } from '../src/storage/dreamboothRecords';
 import { blobKey, subjectKey } from '../src/storage/subjectRecords';
 import { SAMPLE_SUBJECT } from '../src/subjects/sampleSubject';
@@ -107,12 +106,7 @@ async function nodeFlow() {
     const prompts = [`a photo of ${subject.identifier} ${subject.classNoun}`, ...recontextPrompts(subject.identifier, subject.classNoun)];
     const rows: GenerateResult[] = [];
     for (const model of ['builtin', modelId]) for (const p of prompts) rows.push(await generation.generate(request(p, model), ctx()));
-    const tiles = rows.map((r) => {
-      const img = decode(new Uint8Array(r.images[0]!.png));
-      const rgb = new Uint8Array(img.width * img.height * 3);
-      for (let i = 0; i < img.width * img.height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = img.data[i * img.channels + c]!;
-      return rgb;
-    });
+    const tiles = rows.map((r) => pngToRgb(r.images[0]!.png));
     writeFileSync(gridPath, gridPng(tiles, 64, prompts.length));
   }
   await generation.unloadModels();

@@ -9,12 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { loadGenerationModel, VOCABULARY_FILE } from '../src/generation/generationModel';
+import { checkpointFiles } from '../src/cli/checkpointFiles';
+import { loadGenerationModel } from '../src/generation/generationModel';
 import { nodeFolderReader } from '../src/model/nodeFolder';
-import { checkpointExport } from '../src/interop/checkpointExport';
 import type { LoraNaming } from '../src/interop/loraFile';
 import { writeFiles } from '../src/pretrain/modelWriter';
-import { ClipTokenizer } from '../src/text/clipTokenizer';
 
 const cli = new Command('export:checkpoint')
   .description('export a training checkpoint as a LoRA (peft or kohya) or a diffusers folder')
@@ -31,17 +30,7 @@ if (o.naming !== 'peft' && o.naming !== 'kohya') throw new Error(`--naming must 
 
 const read = nodeFolderReader(o.model);
 const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
-const vocabulary = model.vocabulary?.withIdentifier(o.identifier, ClipTokenizer.shared()).toJSON();
-const out = await checkpointExport(
-  new Uint8Array(readFileSync(checkpoint)),
-  model.folder,
-  { identifier: o.identifier, classNoun: o.class },
-  o.naming as LoraNaming,
-  {
-    schedulerConfig: model.schedulerConfig,
-    ...(vocabulary ? { tokenizerFiles: new Map([[VOCABULARY_FILE, new TextEncoder().encode(`${JSON.stringify(vocabulary, null, 2)}\n`)]]) } : {}),
-  },
-);
+const out = await checkpointFiles(new Uint8Array(readFileSync(checkpoint)), model, { identifier: o.identifier, classNoun: o.class }, o.naming as LoraNaming);
 writeFiles(o.out, out.files);
 console.log(
   JSON.stringify({

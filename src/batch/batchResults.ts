@@ -1,4 +1,5 @@
 import { strToU8, zipSync, type Zippable } from 'fflate';
+import type { GenerationBackend } from '../generation/jobTypes';
 
 /**
  * Results of a batch run: `results.jsonl` (one line per request, in request order) and the images,
@@ -20,7 +21,7 @@ export interface CompletedRequest {
 
 /** Where a request's model runs executed: onnxruntime's execution provider and what it ran on. */
 export interface RanOn {
-  ep: 'webgpu' | 'wasm';
+  ep: GenerationBackend['ep'];
   kind: 'gpu' | 'software-gpu' | 'cpu';
 }
 

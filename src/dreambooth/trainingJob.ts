@@ -125,6 +125,7 @@ export class TrainingService {
       latentShape,
       identifierRows: binding.rows,
       ep: backend.ep,
+      ortFlavor: this.generation.ortFlavor,
       threads: await this.generation.wasmThreads(),
     });
     timings.compileMs = performance.now() - t0;

@@ -14,13 +14,16 @@ export type WebGpuIo =
   | 'capture';
 
 export interface OpenBackendOptions {
-  /** The execution provider to open ('auto' is resolved before this, by chooseBackend). */
-  preference: 'webgpu' | 'wasm';
+  /** The execution provider to open ('auto' is resolved before this, by chooseBackend); 'cpu' (onnxruntime-node) in Node only. */
+  preference: 'webgpu' | 'wasm' | 'cpu';
   /** The setting behind it and why it led here, for the report; default: this provider was asked for directly. */
   choice?: { requested: BackendPreference; why: string; detail?: string };
   /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'). */
   ortFlavor?: OrtFlavor;
-  /** wasm threads, set when onnxruntime is not initialised yet. Default 1 in Node (tests), ORT's own (half the cores) in browsers. */
+  /**
+   * CPU threads. wasm: set when onnxruntime is not initialised yet; default 1 in Node (tests), ORT's own (half the
+   * cores) in browsers. cpu: per session, default 1.
+   */
   threads?: number;
   /** WebGPU loop mode; default 'capture' (per-node dispatch from JS is what a step costs on a fast GPU; capture removes it). */
   webGpuIo?: WebGpuIo;
@@ -40,16 +43,21 @@ export class InferenceBackend {
     readonly device: GPUDevice | null,
     readonly report: GenerationBackend,
     readonly webGpuIo: WebGpuIo,
+    private readonly cpuThreads?: number,
   ) {
     this.gpuErrors = device ? new GpuErrorWatch(device) : null;
   }
 
   static async open(o: OpenBackendOptions): Promise<InferenceBackend> {
+    const choice = o.choice ?? { requested: o.preference === 'cpu' ? 'wasm' : o.preference, why: `${o.preference} was asked for` };
+    const io = o.webGpuIo ?? 'capture';
+    if (o.preference === 'cpu') {
+      const threads = o.threads ?? 1;
+      return new InferenceBackend(await loadOrt('node-native'), null, { ep: 'cpu', kind: 'cpu', threads, ...choice }, io, threads);
+    }
     const ort = await loadOrt(o.ortFlavor);
     // Before the probe: its session would initialise onnxruntime with the default thread count.
     configureWasmThreads(ort, o.threads);
-    const io = o.webGpuIo ?? 'capture';
-    const choice = o.choice ?? { requested: o.preference, why: `${o.preference} was asked for` };
     if (o.preference === 'webgpu') {
       const failure = await probeWebGpu(ort);
       if (failure !== null) throw new Error(`WebGPU cannot run: ${failure}`);
@@ -63,7 +71,7 @@ export class InferenceBackend {
     return new InferenceBackend(ort, null, report, io);
   }
 
-  get ep(): 'webgpu' | 'wasm' {
+  get ep(): GenerationBackend['ep'] {
     return this.report.ep;
   }
 
@@ -72,7 +80,7 @@ export class InferenceBackend {
    * graph's commands on first run and replays them (every input and output must then be a GPU buffer).
    */
   async createSession(graph: GraphBuilder, o: { gpuOutputs?: readonly string[]; capture?: boolean } = {}): Promise<InferenceSession> {
-    return this.ort.InferenceSession.create(serializeGraph(graph), sessionOptions(this.ep, o));
+    return this.ort.InferenceSession.create(serializeGraph(graph), sessionOptions(this.ep, { ...o, threads: this.cpuThreads }));
   }
 
   /**

@@ -20,12 +20,13 @@ export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 
 /** What really ran the model, established after the sessions exist (never just what was asked for). */
 export interface GenerationBackend {
-  ep: 'webgpu' | 'wasm';
+  /** 'cpu': onnxruntime-node's native CPU EP, which only Node tools (the CLI) open; the studio runs 'webgpu' or 'wasm'. */
+  ep: 'webgpu' | 'wasm' | 'cpu';
   /** A real GPU, a software renderer posing as one (SwiftShader, fallback adapters), or the CPU. */
   kind: 'gpu' | 'software-gpu' | 'cpu';
   /** WebGPU adapter, when ep is webgpu: "vendor architecture description". */
   adapter?: string;
-  /** wasm threads, when ep is wasm. */
+  /** CPU threads, when ep is wasm or cpu. */
   threads?: number;
   requested: BackendPreference;
   /** Why this backend runs, in plain words (e.g. why 'auto' passed over a software adapter). */

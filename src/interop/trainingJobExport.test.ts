@@ -1,81 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { presetSettings, type TrainSettings } from '../dreambooth/trainSettings';
+import { SCRIPT_ARGS, trainShFlags } from './testing/diffusersScriptArgs';
 import { diffusersJob, trainingJobFiles } from './trainingJobExport';
-
-/**
- * Every argument `parse_args` declares in diffusers' examples/dreambooth/train_dreambooth_lora.py and
- * examples/dreambooth/train_dreambooth.py (huggingface/diffusers at 000280f56a6a81e355313e77ec831575ad571d8b),
- * copied from their `parser.add_argument("--…")` calls.
- */
-const COMMON_ARGS = [
-  'pretrained_model_name_or_path',
-  'revision',
-  'variant',
-  'tokenizer_name',
-  'instance_data_dir',
-  'class_data_dir',
-  'instance_prompt',
-  'class_prompt',
-  'validation_prompt',
-  'num_validation_images',
-  'with_prior_preservation',
-  'prior_loss_weight',
-  'num_class_images',
-  'output_dir',
-  'seed',
-  'resolution',
-  'center_crop',
-  'train_text_encoder',
-  'train_batch_size',
-  'sample_batch_size',
-  'num_train_epochs',
-  'max_train_steps',
-  'checkpointing_steps',
-  'checkpoints_total_limit',
-  'resume_from_checkpoint',
-  'gradient_accumulation_steps',
-  'gradient_checkpointing',
-  'learning_rate',
-  'scale_lr',
-  'lr_scheduler',
-  'lr_warmup_steps',
-  'lr_num_cycles',
-  'lr_power',
-  'dataloader_num_workers',
-  'use_8bit_adam',
-  'adam_beta1',
-  'adam_beta2',
-  'adam_weight_decay',
-  'adam_epsilon',
-  'max_grad_norm',
-  'push_to_hub',
-  'hub_token',
-  'hub_model_id',
-  'logging_dir',
-  'allow_tf32',
-  'report_to',
-  'mixed_precision',
-  'prior_generation_precision',
-  'local_rank',
-  'enable_xformers_memory_efficient_attention',
-  'pre_compute_text_embeddings',
-  'tokenizer_max_length',
-  'text_encoder_use_attention_mask',
-  'validation_images',
-  'class_labels_conditioning',
-];
-const SCRIPT_ARGS = {
-  'train_dreambooth_lora.py': new Set([...COMMON_ARGS, 'validation_epochs', 'rank']),
-  'train_dreambooth.py': new Set([
-    ...COMMON_ARGS,
-    'validation_steps',
-    'set_grads_to_none',
-    'offset_noise',
-    'snr_gamma',
-    'skip_save_text_encoder',
-    'validation_scheduler',
-  ]),
-};
 
 const text = (s: string) => new TextEncoder().encode(s);
 const baseModelFiles = new Map([
@@ -95,10 +21,7 @@ function exported(settings: TrainSettings) {
     baseModelFiles,
   });
   const sh = new TextDecoder().decode(files.get('train.sh'));
-  // `--name=value` or `--name` per line of the accelerate command.
-  const flags = new Map([...sh.matchAll(/^ {2}--(\w+)(?:=(.*?))?(?: \\)?$/gm)].map((m) => [m[1]!, m[2] ?? null]));
-  const script = /examples\/dreambooth\/(train_dreambooth(?:_lora)?\.py)/.exec(sh)![1] as keyof typeof SCRIPT_ARGS;
-  return { files, sh, flags, script };
+  return { files, sh, ...trainShFlags(sh) };
 }
 
 describe('export training job', () => {
@@ -206,8 +129,14 @@ describe('export training job', () => {
     }
     expect(readme).toContain('| learningRate | `--learning_rate=0.0001` |');
     expect(readme).toContain('pytorch_lora_weights.safetensors');
+    // The fixture model has no CLIPTokenizer files, as the built-in model: the job says diffusers cannot load it.
+    expect(readme).toMatch(/model\/ has no tokenizer\/vocab\.json and merges\.txt/);
     expect(
-      diffusersJob({ classNoun: 'dog', identifier: 'zoqu', settings: presetSettings('object') }, 64, { photos: 3, priors: 100 }).unmapped.join('\n'),
-    ).not.toMatch(/identifier|loraAlpha/);
+      diffusersJob({ classNoun: 'dog', identifier: 'zoqu', settings: presetSettings('object') }, 64, {
+        photos: 3,
+        priors: 100,
+        clipTokenizer: true,
+      }).unmapped.join('\n'),
+    ).not.toMatch(/identifier|loraAlpha|tokenizer/);
   });
 });

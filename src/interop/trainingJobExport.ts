@@ -44,12 +44,13 @@ export const JOB_DIRS = { instances: 'instance_images', classes: 'class_images',
 
 /**
  * The diffusers script and flags that train what the studio's settings describe. `resolution` is the model's image
- * side (UNet sample_size × the VAE's downsampling); `counts` the images shipped, so an epoch can be turned into steps.
+ * side (UNet sample_size × the VAE's downsampling); `counts` the images shipped (an epoch is turned into steps) and
+ * whether the model has CLIPTokenizer's files.
  */
 export function diffusersJob(
   o: Pick<TrainingJobInput, 'classNoun' | 'identifier' | 'settings'>,
   resolution: number,
-  counts: { photos: number; priors: number },
+  counts: { photos: number; priors: number; clipTokenizer: boolean },
 ): DiffusersJob {
   const s = o.settings;
   const lora = s.unet === 'lora';
@@ -108,9 +109,16 @@ export function diffusersJob(
     unmapped.push('textEncoder "identifier": the scripts train the whole text encoder (--train_text_encoder) or none of it; this job leaves it frozen');
   }
   if (s.flip) unmapped.push('flip: the scripts have no mirror-image augmentation flag; add mirrored copies to instance_images/ to get it');
-  unmapped.push(
-    `sampler ${s.sampler}, ${s.samplingSteps} sampling steps, guidance ${s.guidanceScale}: the class images are shipped, so the script makes none; its validation uses its own scheduler`,
-  );
+  if (!counts.clipTokenizer) {
+    unmapped.push(
+      "the base model's tokenizer: model/ has no tokenizer/vocab.json and merges.txt (the built-in model maps CLIP's BPE ids to a compact vocabulary, tokenizer/compact_vocabulary.json, which transformers' CLIPTokenizer cannot read), so the script cannot load it; export the job from a standard SD 1.x diffusers folder",
+    );
+  }
+  const made =
+    s.priorLossWeight > 0 && counts.priors < s.classImages
+      ? `the script makes the ${s.classImages - counts.priors} missing class images with its own scheduler`
+      : 'no class images are made';
+  unmapped.push(`sampler ${s.sampler}, ${s.samplingSteps} sampling steps, guidance ${s.guidanceScale}: ${made}; validation uses the script's own scheduler`);
   return { script: lora ? 'train_dreambooth_lora.py' : 'train_dreambooth.py', flags, unmapped };
 }
 
@@ -118,7 +126,8 @@ export function diffusersJob(
 export function trainingJobFiles(o: TrainingJobInput): Map<string, Uint8Array> {
   const resolution = modelResolution(o.baseModelFiles);
   const withPriors = o.settings.priorLossWeight > 0;
-  const job = diffusersJob(o, resolution, { photos: o.photos.length, priors: withPriors ? o.priors.length : 0 });
+  const clipTokenizer = o.baseModelFiles.has('tokenizer/vocab.json') && o.baseModelFiles.has('tokenizer/merges.txt');
+  const job = diffusersJob(o, resolution, { photos: o.photos.length, priors: withPriors ? o.priors.length : 0, clipTokenizer });
   const text = (s: string) => new TextEncoder().encode(s);
   const files = new Map<string, Uint8Array>();
   for (const p of o.photos) files.set(`${JOB_DIRS.instances}/${p.name}`, p.bytes);

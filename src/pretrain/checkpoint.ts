@@ -3,10 +3,11 @@
  * run's counters. A checkpoint is written as a new file, then `latest.json` is replaced through a rename, so an
  * interrupted write never damages the last good checkpoint; older files are removed only after that. Node only.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
+import { writeFileAtomic } from '../cli/atomicFile';
 import { readSafetensors, writeSafetensors, type Float32Tensor } from '../model/safetensors';
 
 export interface RunCounters {
@@ -37,10 +38,8 @@ export function saveCheckpoint(dir: string, layout: ParamLayout, c: Checkpoint):
   for (const name of [STATE.m, STATE.v]) tensors.set(name, { shape: [layout.size], data: c.state[name]! });
   if (c.ema) tensors.set(EMA, { shape: [layout.size], data: c.ema });
   const file = `step-${String(c.counters.step).padStart(7, '0')}.safetensors`;
-  writeFileSync(join(dir, `${file}.tmp`), writeSafetensors(tensors, { metadata: { format: 'pt' } }));
-  renameSync(join(dir, `${file}.tmp`), join(dir, file));
-  writeFileSync(join(dir, `${LATEST}.tmp`), JSON.stringify({ file, ...c.counters, settings: c.settings }, null, 2));
-  renameSync(join(dir, `${LATEST}.tmp`), join(dir, LATEST));
+  writeFileAtomic(join(dir, file), writeSafetensors(tensors, { metadata: { format: 'pt' } }));
+  writeFileAtomic(join(dir, LATEST), JSON.stringify({ file, ...c.counters, settings: c.settings }, null, 2));
   for (const f of readdirSync(dir)) if (f !== file && /^step-\d+\.safetensors(\.tmp)?$/.test(f)) rmSync(join(dir, f));
   return join(dir, file);
 }

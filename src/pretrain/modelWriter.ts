@@ -3,8 +3,9 @@
  * component, fp16 by default (half the bytes; the studio computes in float32), each written through a rename, so a
  * crash never leaves half a file. Whole exports (src/interop's file maps) go through the same atomic write.
  */
-import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../cli/atomicFile';
 import type { ParamLayout } from '../engine/optim/flatParams';
 import { WEIGHT_FILES } from '../model/folder';
 import { writeSafetensors, type Float32Tensor } from '../model/safetensors';
@@ -25,7 +26,7 @@ export function writeComponent(
   metadata: Record<string, string>,
   dtype: 'F16' | 'F32' = 'F16',
 ): void {
-  writeAtomic(join(modelDir, WEIGHT_FILES[part]), writeSafetensors(tensors, { dtype, metadata: { format: 'pt', ...metadata } }));
+  writeFileAtomic(join(modelDir, WEIGHT_FILES[part]), writeSafetensors(tensors, { dtype, metadata: { format: 'pt', ...metadata } }));
 }
 
 /** Rewrites one key of a component's config.json, keeping the rest (and its formatting style). */
@@ -33,20 +34,14 @@ export function setConfigValue(modelDir: string, file: string, key: string, valu
   const path = join(modelDir, file);
   const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   json[key] = value;
-  writeAtomic(path, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 export function writeJson(modelDir: string, file: string, value: unknown): void {
-  writeAtomic(join(modelDir, file), `${JSON.stringify(value, null, 2)}\n`);
+  writeFileAtomic(join(modelDir, file), `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Files by path relative to `dir` (e.g. diffusersFolderFiles' or checkpointExport's). */
 export function writeFiles(dir: string, files: ReadonlyMap<string, Uint8Array>): void {
-  for (const [path, bytes] of files) writeAtomic(join(dir, path), bytes);
-}
-
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
+  for (const [path, bytes] of files) writeFileAtomic(join(dir, path), bytes);
 }

@@ -2,7 +2,7 @@
  * Text → image with the studio's own generation pipeline (wasm EP in Node) for pretraining previews and the
  * base-model evaluation: the same graphs, sampler and guidance a person gets in the Generate step.
  */
-import { decode } from 'fast-png';
+import { pngToRgb } from '../export/imageGrid';
 import { loadGenerationModel, type ModelSource } from '../generation/generationModel';
 import { GenerationPipeline } from '../generation/generationPipeline';
 import { resolveGenerateRequest } from '../generation/generateRequest';
@@ -16,15 +16,6 @@ export interface SampleSettings {
 }
 
 export const PREVIEW_SETTINGS: Omit<SampleSettings, 'threads'> = { sampler: 'dpmpp_2m', steps: 20, guidanceScale: 4 };
-
-/** RGB tile (size×size×3) of a generated PNG. */
-export function pngToRgb(png: ArrayBuffer): Uint8Array {
-  const img = decode(new Uint8Array(png));
-  const ch = img.channels;
-  const out = new Uint8Array(img.width * img.height * 3);
-  for (let i = 0; i < img.width * img.height; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = Number(img.data[i * ch + c]);
-  return out;
-}
 
 /** `n` images per prompt (seeds seed … seed+n−1), in prompt order, as RGB tiles. */
 export async function samplePrompts(source: ModelSource, prompts: readonly string[], n: number, seed: number, s: SampleSettings): Promise<Uint8Array[][]> {

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import { progressBar } from '../cli/progressBar';
 import type { Feed, TrainRuntime } from '../engine/runtime/trainRuntime';
 import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
@@ -43,12 +43,7 @@ export async function trainLoop(o: LoopOptions): Promise<RunCounters> {
   const onSignal = () => (stopRequested = true);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const bar = new SingleBar({
-    format: 'step {value}/{total} {bar} {percentage}% | {rate} samples/s | loss {loss} | ETA {eta_formatted}',
-    etaBuffer: 50,
-    noTTYOutput: true,
-    notTTYSchedule: 30_000,
-  });
+  const bar = progressBar('step {value}/{total} {bar} {percentage}% | {rate} samples/s | loss {loss} | ETA {eta_formatted}');
   if (!o.quiet) bar.start(o.totalSteps, o.start.step, { rate: '-', loss: '-' });
 
   let { step, seconds } = o.start;

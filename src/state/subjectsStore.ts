@@ -11,7 +11,7 @@ import { checkFileByteSize } from '../subjects/imageRules';
 import { suggestIdentifier } from '../subjects/identifier';
 import { SAMPLE_SUBJECT } from '../subjects/sampleSubject';
 import type { Subject, SubjectPhoto } from '../subjects/subject';
-import { checkSubjectFields, photosThatFit, SUBJECT_IMAGE_COUNT, type FieldProblems, type SubjectFields } from '../subjects/subjectRules';
+import { checkSubjectFields, duplicatePhotoProblem, photosThatFit, SUBJECT_IMAGE_COUNT, type FieldProblems, type SubjectFields } from '../subjects/subjectRules';
 import type { StudioClient } from '../worker/studioWorker';
 import { notice, noticesFor, type Notice } from './notices';
 
@@ -131,7 +131,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
           changeSubject(latest, subject.id, (current) => {
             const duplicate = current.photos.find((p) => p.sha256 === photo.sha256);
             if (!duplicate) return { ...current, photos: [...current.photos, photo] };
-            report(notice('error', `${file.name} is the same file as ${duplicate.fileName}, already in this subject.`, subject.id));
+            report(notice('error', duplicatePhotoProblem(file.name, duplicate.fileName), subject.id));
             return null;
           }),
         blobs,

@@ -14,6 +14,9 @@ export type ImageCheck =
 
 const fmtMegapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 
+/** The problem of a file whose header looked right but whose image data would not decode. */
+export const undecodableProblem = (format: ImageFormat): string => `is damaged: its ${format.toUpperCase()} data could not be decoded.`;
+
 /** Problem with the file's size in bytes, checkable before reading it; null when fine. */
 export function checkFileByteSize(byteLength: number): string | null {
   if (byteLength === 0) return 'is empty (0 bytes).';

@@ -70,6 +70,10 @@ export function checkReadyToProceed(count: number): string | null {
   return `Add ${missing} more photo${missing === 1 ? '' : 's'}: training needs at least ${SUBJECT_IMAGE_COUNT.min} (this subject has ${count}).`;
 }
 
+/** Why a photo may not join a subject that already holds the same file (by content) as `existingFileName`. */
+export const duplicatePhotoProblem = (fileName: string, existingFileName: string): string =>
+  `${fileName} is the same file as ${existingFileName}, already in this subject.`;
+
 /** How many of `incoming` photos fit beside `existing` ones. */
 export function photosThatFit(existing: number, incoming: number): number {
   return Math.max(0, Math.min(incoming, SUBJECT_IMAGE_COUNT.max - existing));

@@ -4,7 +4,7 @@ import type { PrepareImageRequest, PrepareImageStage, PreparedImage } from '../p
 import { sha256Hex } from '../storage/contentHash';
 import { isAnimated } from '../subjects/imageAnimation';
 import { IMAGE_MIME } from '../subjects/imageHeader';
-import { checkImageBytes } from '../subjects/imageRules';
+import { checkImageBytes, undecodableProblem } from '../subjects/imageRules';
 
 /**
  * Checks a photo from its bytes, decodes it with its EXIF orientation applied, and renders the centre-square
@@ -27,7 +27,7 @@ export async function prepareImage(
   try {
     bitmap = await createImageBitmap(new Blob([bytes], { type: mime }), { imageOrientation: 'from-image' });
   } catch {
-    throw new JobError('bad-input', `is damaged: its ${check.format.toUpperCase()} data could not be decoded.`, 'file');
+    throw new JobError('bad-input', undecodableProblem(check.format), 'file');
   }
   try {
     context.signal.throwIfAborted();

@@ -1,0 +1,173 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { describe, expect, it } from 'vitest';
+import type { RunInfo } from '../src/cli/runFolder';
+import { SCRIPT_ARGS, trainShFlags } from '../src/interop/testing/diffusersScriptArgs';
+
+// `npm run dreambooth` as a child process, on a tiny run: the built-in model, three cat emoji as the subject, two
+// class images, a few steps and two sampling steps (the whole flow, each stage as short as it goes).
+const root = mkdtempSync(join(tmpdir(), 'dreambooth-cli-'));
+const emoji = (code: string) => `node_modules/emoji-datasource-google/img/google/64/${code}.png`;
+function photoDir(name: string, codes: string[]): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  for (const c of codes) copyFileSync(emoji(c), join(dir, `${c}.png`));
+  return dir;
+}
+const cats = photoDir('cats', ['1f431', '1f638', '1f63a']);
+const TINY = [
+  '--class',
+  'cat',
+  '--id',
+  'zoqu',
+  '--preset',
+  'quick',
+  '--class-images',
+  '2',
+  '--sampling-steps',
+  '2',
+  '--checkpoint-every',
+  '2',
+  '--threads',
+  '1',
+  '--quiet',
+];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `whileRunning` may act on the process (e.g. send Ctrl-C) while it runs. */
+function cli(args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dreambooth.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    whileRunning?.(child);
+  });
+}
+
+const lossSteps = (out: string) =>
+  readFileSync(join(out, 'loss.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; loss: number; instance_loss: number; prior_loss: number });
+
+describe('npm run dreambooth (child process, tiny run)', () => {
+  it('Ctrl-C checkpoints and exits 130; the same command resumes from that step, finishes, and is not redone', async () => {
+    const out = join(root, 'run');
+    const args = ['--photos', cats, '--steps', '8', '--out', out, ...TINY];
+    // Interrupted once the log shows two steps.
+    const first = await cli(args, (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(out, 'loss.jsonl')) && lossSteps(out).length >= 2) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.on('close', () => clearInterval(poll));
+    });
+    expect(first.stderr).toMatch(/Stopped at step (\d) of 8; the checkpoint is saved/);
+    expect(first.code).toBe(130);
+    const stoppedAt = Number(/Stopped at step (\d)/.exec(first.stderr)![1]);
+    const paused = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunInfo;
+    expect(paused).toMatchObject({ status: 'training', step: stoppedAt, checkpoint: { step: stoppedAt } });
+    expect(existsSync(join(out, 'checkpoints', `${paused.checkpoint!.id}.safetensors`))).toBe(true);
+    expect(readdirSync(join(out, 'class_images')).filter((f) => f.endsWith('.png'))).toHaveLength(2);
+    expect(readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.tmp'))).toEqual([]);
+
+    const second = await cli(args);
+    expect(second.code, second.stderr).toBe(0);
+    const result = JSON.parse(second.stdout) as { status: string; step: number; startedAt: number };
+    // On onnxruntime-node's native CPU EP, the CLI's default where it loads.
+    expect(result).toMatchObject({ status: 'finished', step: 8, startedAt: stoppedAt, backend: { ep: 'cpu', kind: 'cpu' } });
+    // One line per step, the interrupted session's and then the resumed one's; each loss the sum of its terms.
+    const log = lossSteps(out);
+    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const l of log) expect(l.loss).toBeCloseTo(l.instance_loss + l.prior_loss, 5);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ status: 'finished', step: 8 });
+    // The recontextualization grid: the instance prompt and six more, one 64-px tile each.
+    expect(decode(readFileSync(join(out, 'samples.png')))).toMatchObject({ width: 7 * 66 + 2, height: 66 + 2 });
+    expect(readdirSync(join(out, 'photos')).sort()).toEqual(['1f431.png', '1f638.png', '1f63a.png']);
+
+    // The LoRA in both namings; sampled on its own (npm run sample --lora), it draws the grid's first tile again.
+    for (const f of ['lora.safetensors', 'lora_kohya.safetensors']) expect(existsSync(join(out, f))).toBe(true);
+    const sampled = join(root, 'sampled');
+    const sample = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/sample.ts',
+        '--lora',
+        join(out, 'lora_kohya.safetensors'),
+        '--prompt',
+        'a photo of zoqu cat',
+        '--n',
+        '1',
+        '--steps',
+        '2',
+        '--seed',
+        '1234',
+        '--sampler',
+        'dpmpp_2m',
+        '--guidance',
+        '7.5',
+        '--threads',
+        '1',
+        '--quiet',
+        '--out',
+        sampled,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(sample.status, sample.stderr).toBe(0);
+    const tile = decode(readFileSync(join(sampled, '1234.png')));
+    const grid = decode(readFileSync(join(out, 'samples.png')));
+    let worst = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        for (let c = 0; c < 3; c++)
+          worst = Math.max(worst, Math.abs(tile.data[(y * 64 + x) * tile.channels + c]! - grid.data[((y + 2) * grid.width + x + 2) * grid.channels + c]!));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(2);
+
+    const third = await cli(args);
+    expect(third.code).toBe(0);
+    expect(JSON.parse(third.stdout)).toMatchObject({ status: 'already-finished', step: 8 });
+  }, 240_000);
+
+  it('too few photos: the studio’s message, exit 2, nothing written', async () => {
+    const out = join(root, 'too-few');
+    const r = await cli(['--photos', photoDir('two', ['1f431', '1f638']), '--steps', '2', '--out', out, ...TINY]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Add 1 more photo: training needs at least 3 (this subject has 2).');
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  it('--export-job writes a train.sh whose flags are all train_dreambooth_lora.py arguments', async () => {
+    const dir = join(root, 'job');
+    const r = await cli(['--photos', cats, '--export-job', dir, ...TINY]);
+    expect(r.code, r.stderr).toBe(0);
+    const { script, flags } = trainShFlags(readFileSync(join(dir, 'train.sh'), 'utf8'));
+    expect(script).toBe('train_dreambooth_lora.py');
+    for (const flag of flags.keys()) expect(SCRIPT_ARGS[script], `--${flag}`).toContain(flag);
+    expect(flags.get('instance_prompt')).toBe("'a photo of zoqu cat'");
+    expect(readdirSync(join(dir, 'instance_images')).sort()).toEqual(['1f431.png', '1f638.png', '1f63a.png']);
+    expect(existsSync(join(dir, 'model', 'unet', 'config.json'))).toBe(true);
+    expect(existsSync(join(dir, 'README.md'))).toBe(true);
+    // A second export into the same folder is refused rather than mixed in.
+    writeFileSync(join(dir, 'marker'), '');
+    expect((await cli(['--photos', cats, '--export-job', dir, ...TINY])).code).toBe(2);
+  }, 60_000);
+});

@@ -1,0 +1,333 @@
+/**
+ * `npm run dreambooth`: the studio's DreamBooth flow without the page — the worker's own services
+ * (GenerationService, generateClassPriors, TrainingService) over an in-process IndexedDB (fake-indexeddb, loaded by
+ * the script), with the durable state mirrored to --out (runFolder.ts) so the same command resumes a stopped run
+ * and does not redo a finished one. Node only.
+ *
+ *   photos (studio rules) → class images (base model) → training (checkpoints mirrored as saved) → sample grid
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createStore, set, type UseStore } from 'idb-keyval';
+import { generateClassPriors } from '../dreambooth/classPriors';
+import { checkpointModels } from '../dreambooth/checkpointModels';
+import { checkpointModelId, type PriorsProgress, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
+import { TrainingService } from '../dreambooth/trainingJob';
+import type { TrainSettings } from '../dreambooth/trainSettings';
+import { gridPng, pngToRgb } from '../export/imageGrid';
+import { BUILTIN_MODEL_ID, type GenerationModel } from '../generation/generationModel';
+import type { GenerationService } from '../generation/generationService';
+import type { JobContext } from '../protocol/server';
+import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
+import { blobKey, subjectKey } from '../storage/subjectRecords';
+import { instancePrompt, type Subject } from '../subjects/subject';
+import { checkpointFiles } from './checkpointFiles';
+import { CliError } from './cliError';
+import { generationService, requestBackend, type CliBackend } from './generationService';
+import { progressBar } from './progressBar';
+import { RunFolder, type RunInfo } from './runFolder';
+import { cropFileName, readSubjectPhotos, type PreparedPhoto } from './subjectPhotos';
+
+export interface DreamBoothCliOptions {
+  photos: string;
+  classNoun: string;
+  identifier: string;
+  settings: TrainSettings;
+  out: string;
+  backend: CliBackend;
+  threads: number;
+  quiet: boolean;
+}
+
+export interface DreamBoothCliResult {
+  status: 'finished' | 'already-finished';
+  step: number;
+  /** The step the run started at this time (0, or the checkpoint it resumed from). */
+  startedAt: number;
+  checkpoint: string;
+  samples: string;
+  timings?: TrainResult['timings'];
+  /** What trained: execution provider, threads or adapter. */
+  backend?: TrainResult['backend'];
+}
+
+/** The subject's id in the run's store (one subject per --out folder). */
+const SUBJECT_ID = 'cli';
+/** Class images start at this seed, as the Class priors step's default: the same class's images are shared between runs. */
+const PRIORS_SEED = 0;
+
+export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSignal): Promise<DreamBoothCliResult> {
+  const store = createStore(`dreambooth-cli-${process.pid}`, 'records');
+  const generation = await generationService(o.backend, o.threads, checkpointModels(store));
+  const training = new TrainingService(generation, store);
+  try {
+    const model = await generation.describeModel();
+    // Every photo is judged before anything is written.
+    const photos = await readSubjectPhotos(o.photos, model.width);
+    const folder = new RunFolder(o.out);
+    const info: RunInfo = {
+      subject: { classNoun: o.classNoun, identifier: o.identifier, photos: photos.map((p) => ({ fileName: p.fileName, sha256: p.sha256 })) },
+      settings: o.settings,
+      status: 'class-images',
+      step: 0,
+      checkpoint: null,
+    };
+    const previous = folder.readInfo();
+    const samples = folder.path('samples.png');
+    if (
+      previous?.status === 'finished' &&
+      sameRun(previous, info) &&
+      previous.checkpoint &&
+      existsSync(folder.checkpointFile(previous.checkpoint.id)) &&
+      existsSync(samples) &&
+      exported(folder)
+    ) {
+      say(o, `${o.out} holds this run, finished at step ${previous.step}: nothing to do.`);
+      return { status: 'already-finished', step: previous.step, startedAt: previous.step, checkpoint: folder.checkpointFile(previous.checkpoint.id), samples };
+    }
+
+    mkdirSync(o.out, { recursive: true });
+    folder.removeTempFiles();
+    for (const p of photos) folder.writeFile(`photos/${cropFileName(p)}`, p.crop);
+    folder.writeInfo(info);
+    await putSubject(store, o, photos, model.width);
+
+    const priorKeys = await classImages(o, store, generation, folder, interrupt);
+    info.status = 'training';
+    folder.writeInfo(info);
+    const resumed = await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
+    const trained = await train(o, training, store, folder, info, priorKeys, interrupt);
+    if (trained.status === 'paused') {
+      throw new CliError(
+        `Stopped at step ${trained.step} of ${trained.totalSteps}; the checkpoint is saved in ${o.out}. Run the same command again to resume.`,
+        130,
+      );
+    }
+    info.status = 'finished';
+    folder.writeInfo(info);
+
+    const modelId = checkpointModelId(SUBJECT_ID, trained.checkpoint.id);
+    folder.writeFile('samples.png', await sampleGrid(generation, modelId, o));
+    await exportTrained(folder, new Uint8Array(readFileSync(folder.checkpointFile(trained.checkpoint.id))), await generation.model(BUILTIN_MODEL_ID), o);
+    return {
+      status: 'finished',
+      step: trained.step,
+      startedAt: resumed && resumed.step <= trained.step ? resumed.step : 0,
+      checkpoint: folder.checkpointFile(trained.checkpoint.id),
+      samples,
+      timings: trained.timings,
+      backend: trained.backend,
+    };
+  } finally {
+    await generation.unloadModels().catch(() => undefined);
+  }
+}
+
+/** What the trained weights are exported as (src/interop): a LoRA run's files, or a full fine-tune's diffusers folder. */
+const EXPORTS = { peft: 'lora.safetensors', kohya: 'lora_kohya.safetensors', folder: 'model' } as const;
+
+const exported = (folder: RunFolder) => existsSync(folder.path(EXPORTS.peft)) || existsSync(folder.path(EXPORTS.folder, 'model_index.json'));
+
+/**
+ * Writes the trained weights for other tools: a LoRA run as lora.safetensors (peft/diffusers naming) and
+ * lora_kohya.safetensors (AUTOMATIC1111, ComfyUI), plus <identifier>.safetensors when the identifier's embedding
+ * trained; a full fine-tune as the diffusers folder model/.
+ */
+async function exportTrained(folder: RunFolder, checkpoint: Uint8Array, base: GenerationModel, o: DreamBoothCliOptions): Promise<void> {
+  const info = { identifier: o.identifier, classNoun: o.classNoun };
+  // peft last: lora.safetensors is what `exported` looks for.
+  for (const naming of ['kohya', 'peft'] as const) {
+    const out = await checkpointFiles(checkpoint, base, info, naming);
+    if (out.kind === 'diffusers-folder') {
+      // model_index.json last: it says the folder is complete.
+      const files = [...out.files].sort(([a], [b]) => Number(a === 'model_index.json') - Number(b === 'model_index.json'));
+      for (const [path, bytes] of files) folder.writeFile(join(EXPORTS.folder, path), bytes);
+      return;
+    }
+    for (const [name, bytes] of out.files) folder.writeFile(name === `${o.identifier}.safetensors` ? name : EXPORTS[naming], bytes);
+  }
+}
+
+function sameRun(a: RunInfo, b: RunInfo): boolean {
+  return JSON.stringify([a.subject, a.settings]) === JSON.stringify([b.subject, b.settings]);
+}
+
+const say = (o: Pick<DreamBoothCliOptions, 'quiet'>, line: string) => {
+  if (!o.quiet) console.error(line);
+};
+
+async function putSubject(store: UseStore, o: DreamBoothCliOptions, photos: readonly PreparedPhoto[], resolution: number): Promise<void> {
+  const subject: Subject = {
+    id: SUBJECT_ID,
+    name: `${o.identifier} ${o.classNoun}`,
+    classNoun: o.classNoun,
+    identifier: o.identifier,
+    createdAt: Date.now(),
+    photos: photos.map((p) => ({
+      sha256: p.sha256,
+      fileName: p.fileName,
+      mime: 'image/png',
+      width: p.width,
+      height: p.height,
+      cropSha256: p.cropSha256,
+      cropResolution: resolution,
+      thumbnailSha256: p.cropSha256,
+      ...(p.transparent ? { transparent: true } : {}),
+      ...(p.animated ? { animated: true } : {}),
+    })),
+  };
+  await set(subjectKey(SUBJECT_ID), subject, store);
+  for (const p of photos) await set(blobKey(p.cropSha256), new Blob([p.crop], { type: 'image/png' }), store);
+}
+
+/** The class images (none without prior preservation): those in --out are put back, the rest made and mirrored as each is stored. */
+async function classImages(
+  o: DreamBoothCliOptions,
+  store: UseStore,
+  generation: GenerationService,
+  folder: RunFolder,
+  interrupt: AbortSignal,
+): Promise<string[]> {
+  const s = o.settings;
+  if (s.priorLossWeight === 0) return [];
+  await folder.restorePriors(store);
+  const bar = progressBar('class images {value}/{total} {bar} {percentage}% | ETA {eta_formatted}');
+  if (!o.quiet) bar.start(s.classImages, 0);
+  let mirrored = Promise.resolve();
+  const made: string[] = [];
+  const ctx: JobContext<PriorsProgress> = {
+    signal: interrupt,
+    transfer: () => undefined,
+    progress: (p) => {
+      if (p.latest) made.push(p.latest.key);
+      // One chain of writes, in order; its failure (a full disk) surfaces when the chain is awaited.
+      const keys = [...made];
+      mirrored = mirrored.then(() => folder.mirrorPriors(store, keys));
+      if (!o.quiet) bar.update(p.done);
+    },
+  };
+  try {
+    const result = await generateClassPriors(
+      generation,
+      store,
+      {
+        classNoun: o.classNoun,
+        count: s.classImages,
+        seed: PRIORS_SEED,
+        sampler: s.sampler,
+        steps: s.samplingSteps,
+        guidanceScale: s.guidanceScale,
+        backend: requestBackend(o.backend),
+      },
+      ctx,
+    );
+    await mirrored;
+    return result.keys;
+  } catch (error) {
+    await mirrored;
+    if (interrupt.aborted)
+      throw new CliError(`Stopped while making class images; the ${made.length} made so far are saved in ${o.out}. Run the same command again to go on.`, 130);
+    throw error;
+  } finally {
+    if (!o.quiet) bar.stop();
+  }
+}
+
+async function train(
+  o: DreamBoothCliOptions,
+  training: TrainingService,
+  store: UseStore,
+  folder: RunFolder,
+  info: RunInfo,
+  priorKeys: string[],
+  interrupt: AbortSignal,
+): Promise<TrainResult> {
+  const bar = progressBar('step {value}/{total} {bar} {percentage}% | loss {loss} | ETA {eta_formatted}');
+  let barStarted = false;
+  let mirrored = Promise.resolve();
+  let mirrorFailure: unknown = null;
+  // A failed mirror (full disk) stops the run: training on would only lose more work.
+  const stop = new AbortController();
+  const onInterrupt = () => training.pause({ subjectId: SUBJECT_ID });
+  interrupt.addEventListener('abort', onInterrupt);
+  const ctx: JobContext<TrainProgress> = {
+    signal: stop.signal,
+    transfer: () => undefined,
+    progress: (p) => {
+      if (p.kind === 'stage' && /^(Resuming|Starting over)/.test(p.message)) say(o, p.message);
+      if (p.kind === 'step') {
+        if (!barStarted) {
+          // The first step of this session: the log keeps the steps before it (a resumed run) or none (a new one).
+          folder.truncateLoss(p.step);
+          if (!o.quiet) bar.start(p.totalSteps, p.step - 1, { loss: '-' });
+          barStarted = true;
+        }
+        folder.appendLoss({
+          step: p.step,
+          loss: p.loss,
+          instance_loss: p.instanceLoss,
+          prior_loss: p.priorLoss,
+          lr: p.learningRate,
+          grad_norm: p.gradNorm,
+          ms_per_step: Math.round(p.msPerStep),
+        });
+        if (!o.quiet) bar.update(p.step, { loss: p.loss.toFixed(4) });
+      }
+      if (p.kind === 'checkpoint') {
+        const checkpoint = p.checkpoint;
+        mirrored = mirrored
+          .then(async () => {
+            await folder.mirrorCheckpoints(store, SUBJECT_ID);
+            folder.writeInfo({ ...info, step: checkpoint.step, checkpoint });
+          })
+          .catch((error: unknown) => {
+            mirrorFailure ??= error;
+            stop.abort();
+          });
+      }
+    },
+  };
+  try {
+    const result = await training
+      .train({ subjectId: SUBJECT_ID, settings: o.settings, priorKeys, resume: true, backend: requestBackend(o.backend) }, ctx)
+      .catch(async (error: unknown) => {
+        await mirrored;
+        throw mirrorFailure ?? error;
+      });
+    await mirrored;
+    if (mirrorFailure) throw mirrorFailure;
+    Object.assign(info, { step: result.step, checkpoint: result.checkpoint });
+    return result;
+  } finally {
+    interrupt.removeEventListener('abort', onInterrupt);
+    if (barStarted && !o.quiet) bar.stop();
+  }
+}
+
+/** One row: the instance prompt, then the recontextualization prompts, from the trained checkpoint at RECONTEXT_SEED. */
+async function sampleGrid(generation: GenerationService, modelId: string, o: DreamBoothCliOptions): Promise<Uint8Array> {
+  const s = o.settings;
+  const prompts = [instancePrompt(o), ...recontextPrompts(o.identifier, o.classNoun)];
+  const tiles: Uint8Array[] = [];
+  let size = 0;
+  for (const prompt of prompts) {
+    say(o, `sample: ${prompt}`);
+    const r = await generation.generate(
+      {
+        modelId,
+        prompt,
+        sampler: s.sampler,
+        steps: s.samplingSteps,
+        guidanceScale: s.guidanceScale,
+        seed: RECONTEXT_SEED,
+        numImages: 1,
+        previewEvery: 0,
+        backend: requestBackend(o.backend),
+      },
+      { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+    );
+    size = r.width;
+    tiles.push(pngToRgb(r.images[0]!.png));
+  }
+  return gridPng(tiles, size, prompts.length);
+}

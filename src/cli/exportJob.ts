@@ -1,0 +1,82 @@
+/**
+ * `npm run dreambooth -- --export-job DIR`: the run the same flags describe, as a diffusers training job
+ * (src/interop/trainingJobExport.ts) on disk. The photos pass the studio's rules and are cropped as for training; the
+ * class images are those a run folder (--out) already made for this class, else none (diffusers' script then makes
+ * them itself, --num_class_images of them, with the base model). Node only.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainSettings } from '../dreambooth/trainSettings';
+import { loadGenerationModel, VOCABULARY_FILE } from '../generation/generationModel';
+import { diffusersFolderFiles } from '../interop/diffusersFolder';
+import { trainingJobFiles } from '../interop/trainingJobExport';
+import type { PriorRecord } from '../storage/dreamboothRecords';
+import { nodeFolderReader } from '../model/nodeFolder';
+import { classPrompt } from '../subjects/subject';
+import { writeFileAtomic } from './atomicFile';
+import { CliError } from './cliError';
+import { cropFileName, readSubjectPhotos } from './subjectPhotos';
+
+/** The tokenizer files a model folder may have: CLIPTokenizer's, or a small model's compact vocabulary. */
+const TOKENIZER_FILES = [
+  'tokenizer/vocab.json',
+  'tokenizer/merges.txt',
+  'tokenizer/tokenizer_config.json',
+  'tokenizer/special_tokens_map.json',
+  VOCABULARY_FILE,
+];
+
+export interface ExportJobOptions {
+  photos: string;
+  classNoun: string;
+  identifier: string;
+  settings: TrainSettings;
+  /** Where the job goes; must not exist yet or be empty. */
+  dir: string;
+  /** A `npm run dreambooth` run folder whose class images to ship. */
+  runDir?: string;
+}
+
+/** The base model the CLI trains: the built-in model, as a folder on disk. */
+const BASE_MODEL_DIR = 'models/builtin';
+
+export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported: string; files: number; classImages: number; script: string }> {
+  const read = nodeFolderReader(BASE_MODEL_DIR);
+  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
+  const tokenizerFiles = new Map<string, Uint8Array>();
+  for (const path of TOKENIZER_FILES) {
+    const bytes = await read(path);
+    if (bytes) tokenizerFiles.set(path, bytes);
+  }
+  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, { schedulerConfig: model.schedulerConfig, tokenizerFiles });
+  const photos = await readSubjectPhotos(o.photos, model.width);
+  if (existsSync(o.dir) && (!statSync(o.dir).isDirectory() || readdirSync(o.dir).length > 0)) {
+    throw new CliError(`--export-job ${o.dir} is not empty; give a new folder`, 2);
+  }
+  const priors = o.settings.priorLossWeight > 0 && o.runDir ? runClassImages(o.runDir, o.classNoun, o.settings.classImages) : [];
+  const files = trainingJobFiles({
+    photos: photos.map((p) => ({ name: cropFileName(p), bytes: p.crop })),
+    priors,
+    classNoun: o.classNoun,
+    identifier: o.identifier,
+    settings: o.settings,
+    baseModelFiles,
+  });
+  for (const [path, bytes] of files) writeFileAtomic(join(o.dir, path), bytes);
+  const sh = new TextDecoder().decode(files.get('train.sh'));
+  return { exported: o.dir, files: files.size, classImages: priors.length, script: /train_dreambooth\w*\.py/.exec(sh)![0] };
+}
+
+/** The class images of `classNoun` a run folder holds, in seed order, at most `count`. */
+function runClassImages(runDir: string, classNoun: string, count: number): { name: string; bytes: Uint8Array }[] {
+  const index = join(runDir, 'class_images', 'index.json');
+  if (!existsSync(index)) return [];
+  const records = (JSON.parse(readFileSync(index, 'utf8')) as Omit<PriorRecord, 'png'>[])
+    .filter((r) => r.prompt === classPrompt(classNoun) && existsSync(join(runDir, 'class_images', `${r.key}.png`)))
+    .sort((a, b) => a.seed - b.seed)
+    .slice(0, count);
+  return records.map((r) => ({
+    name: `${String(r.seed).padStart(4, '0')}.png`,
+    bytes: new Uint8Array(readFileSync(join(runDir, 'class_images', `${r.key}.png`))),
+  }));
+}
