@@ -211,7 +211,7 @@ describe('importModel and the imported: resolver', () => {
     await expect(resolve(importedModelId(imported.id))!).resolves.toMatchObject({ id: importedModelId(imported.id) });
   });
 
-  it('imports a fully trained checkpoint’s diffusers folder (.zip) and samples the same weights', async () => {
+  it('imports a fully trained checkpoint’s diffusers folder (.zip, or the folder’s files) and samples the same weights', async () => {
     const { info, trained } = await storeCheckpoint('full');
     const file = await exportAs(info, 'diffusers-folder');
     const imported = await importModel(store, loader, { files: [{ path: file.fileName, bytes: file.bytes }] });
@@ -220,6 +220,12 @@ describe('importModel and the imported: resolver', () => {
     const original = personalizedModel(base, trained, { id: 'c', key: 'c', tokenizer: bindIdentifier(base, IDENTIFIER).tokenizer });
     expect(maxWeightDifference(model, original)).toBe(0);
     expect(model.tokenizer.tokenize('a photo of zovy dog')).toEqual(original.tokenizer.tokenize('a photo of zovy dog'));
+
+    // The same folder chosen as a directory: its files arrive with the folder's name in front of each path.
+    const folder = Object.entries(unzipSync(new Uint8Array(file.bytes))).map(([path, bytes]) => asImport(`rex-model/${path}`, bytes));
+    const fromFolder = await importModel(store, loader, { files: folder });
+    expect(fromFolder).toMatchObject({ kind: 'diffusers', name: 'rex-model' });
+    expect(maxWeightDifference(await resolve(importedModelId(fromFolder.id))!, original)).toBe(0);
   });
 
   describe('refuses files that do not fit, naming the key and the reason, and stores nothing', () => {
