@@ -4,9 +4,10 @@ import { BASE_MODEL } from '../../state/generateStore';
 import { useGenerate, useModelChoices } from '../../state/generateStudio';
 import { checkpointPrompt } from '../../state/modelChoices';
 import { useSubjects } from '../../state/studio';
+import { CheckpointExport, CheckpointExportError } from '../train/CheckpointExport';
 import { ModelImport } from './ModelImport';
 
-/** Which model renders: the base model, any saved checkpoint of any subject, or an imported model. */
+/** Which model renders: the base model, any saved checkpoint of any subject (with its exports), or an imported model. */
 export function ModelPicker() {
   const { options, error, refresh } = useModelChoices();
   const chosen = useGenerate((s) => s.chosenModel);
@@ -22,7 +23,9 @@ export function ModelPicker() {
   }, [refresh, subjects, trainedCheckpoints]);
 
   // The chosen checkpoint was deleted: fall back to the base model rather than render with a missing one.
-  const gone = !options.some((o) => o.modelId === chosen.modelId);
+  const chosenOption = options.find((o) => o.modelId === chosen.modelId);
+  const checkpoint = chosenOption?.checkpoint;
+  const gone = chosenOption === undefined;
   useEffect(() => {
     if (gone && !useModelChoices.getState().loading) chooseModel(BASE_MODEL);
   }, [gone, chooseModel]);
@@ -59,6 +62,12 @@ export function ModelPicker() {
           {error}
         </p>
       )}
+      {checkpoint && (
+        <div className="actions">
+          <CheckpointExport checkpoint={checkpoint} />
+        </div>
+      )}
+      <CheckpointExportError />
       <ModelImport />
     </div>
   );
