@@ -25,7 +25,7 @@ import { EMBEDDING_FILE, LORA_FILE, loraModel } from './importedModels';
 /** The metadata key where src/interop/embeddingFile.ts records the identifier an embedding answers to. */
 const EMBEDDING_TOKEN_KEY = 'token';
 
-/** Uncompressed bytes a zip may expand to: more than any SD 1.x folder in float32 (~4.3 GB), less than a zip bomb. */
+/** Uncompressed bytes a zip may declare: more than any SD 1.x folder in float32 (~4.3 GB); a zip bomb declares more. */
 const MAX_UNZIPPED_BYTES = 6 * 1024 ** 3;
 
 export async function importModel(store: UseStore, model: ModelLoader, request: ImportModelRequest): Promise<ImportedModelInfo> {
@@ -148,7 +148,7 @@ function expandZips(files: BytesFile[]): BytesFile[] {
 
 /** The prefix under which the files hold a diffusers folder (`unet/config.json` at its root), or null when they hold none. */
 function diffusersRoot(files: readonly BytesFile[]): string | null {
-  const roots = files.map((f) => f.path.match(/^(.*?)unet\/config\.json$/)?.[1]).filter((root): root is string => root !== undefined);
+  const roots = files.map((f) => f.path.match(/^((?:.*\/)?)unet\/config\.json$/)?.[1]).filter((root): root is string => root !== undefined);
   if (roots.length === 0) return null;
   return roots.sort((a, b) => a.length - b.length)[0]!;
 }
