@@ -42,9 +42,13 @@ test('export a checkpoint’s LoRA, import it back, sample the same image; a hos
   test.setTimeout(600_000);
   await openStudio(page);
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
+  type StoredSubject = { id: string; identifier: string; classNoun: string; photos: unknown[] };
+  const storedSubject = async () =>
+    Object.entries((await savedState(page)).records).find(([key]) => key.startsWith('subject/'))?.[1] as StoredSubject | undefined;
+  // The sample subject is saved once its photos are prepared.
+  await expect.poll(async () => (await storedSubject())?.photos.length ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
   await waitForIdle(page);
-  const subjectId = (await savedState(page)).keys.find((key) => key.startsWith('subject/'))!.slice('subject/'.length);
-  const subject = (await savedState(page)).records[`subject/${subjectId}`] as { id: string; identifier: string; classNoun: string };
+  const subject = (await storedSubject())!;
   await storeLoraCheckpoint(page, subject, 2);
   await page.reload();
 
