@@ -6,7 +6,8 @@
  *   page    src/ui → src/state → src/protocol           (+ src/main.tsx, src/offline, src/worker/studioWorker.ts)
  *   worker  src/worker → src/interop (file formats) → src/generation, src/dreambooth → src/model, src/diffusion, src/text → src/engine
  *   shared  src/protocol, src/batch, src/export, src/storage, src/subjects, src/validation, src/security
- *   Node    src/pretrain (pretraining tools: anything below the worker), scripts/, bench/, e2e/ (anything in src)
+ *   Node    src/pretrain (pretraining tools: anything below the worker), src/cli (the command lines: anything below the
+ *           page), scripts/, bench/, e2e/ (anything in src)
  *
  * - The page never loads model code: no value import of onnxruntime, src/engine, src/model, src/text, or the
  *   runtime parts of src/generation, src/dreambooth, src/diffusion and src/worker. Type-only imports (`import type`)
@@ -174,6 +175,8 @@ export default defineConfig(
 
   // ── Node tools ──
   layer(['src/pretrain/**'], [outsideSrc, notThePage('src/pretrain'), folder('worker', 'src/pretrain drives the engine directly, not the studio worker')]),
+  // The command lines run the studio worker's own services in Node: anything below the page, nothing of it.
+  layer(['src/cli/**'], [outsideSrc, notThePage('src/cli')]),
 
   // ── Tests may cross layers ──
   { files: TESTS, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [outsideSrc] }] } },

@@ -24,7 +24,7 @@ import type { Page } from 'playwright-core';
 import { generateClassPriors } from '../src/dreambooth/classPriors';
 import { checkpointModels } from '../src/dreambooth/checkpointModels';
 import { checkpointModelId, type TrainProgress } from '../src/dreambooth/jobTypes';
-import { RECONTEXT_SEED, recontextPrompts } from '../src/state/recontextPrompts';
+import { RECONTEXT_SEED, recontextPrompts } from '../src/subjects/recontextPrompts';
 import { TrainingService } from '../src/dreambooth/trainingJob';
 import { presetSettings, type PresetId } from '../src/dreambooth/trainSettings';
 import { GenerationService } from '../src/generation/generationService';

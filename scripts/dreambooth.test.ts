@@ -80,7 +80,7 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(first.code).toBe(130);
     const stoppedAt = Number(/Stopped at step (\d)/.exec(first.stderr)![1]);
     const paused = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunInfo;
-    expect(paused).toMatchObject({ status: 'training', step: stoppedAt, checkpoint: { step: stoppedAt } });
+    expect(paused).toMatchObject({ status: 'paused', step: stoppedAt, checkpoint: { step: stoppedAt } });
     expect(existsSync(join(out, 'checkpoints', `${paused.checkpoint!.id}.safetensors`))).toBe(true);
     expect(readdirSync(join(out, 'class_images')).filter((f) => f.endsWith('.png'))).toHaveLength(2);
     expect(readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.tmp'))).toEqual([]);
@@ -147,11 +147,44 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(third.stdout)).toMatchObject({ status: 'already-finished', step: 8 });
   }, 240_000);
 
-  it('too few photos: the studio’s message, exit 2, nothing written', async () => {
+  it('Ctrl-C while class images are made keeps those made; the same command makes only the rest', async () => {
+    const out = join(root, 'priors');
+    const args = ['--photos', cats, '--steps', '1', '--out', out, ...TINY, '--class-images', '8', '--sampling-steps', '10'];
+    const pngs = () => (existsSync(join(out, 'class_images')) ? readdirSync(join(out, 'class_images')).filter((f) => f.endsWith('.png')) : []);
+    // Interrupted once the first batch (4 images, one generate call) is on disk.
+    const first = await cli(args, (child) => {
+      const poll = setInterval(() => {
+        if (pngs().length >= 4) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.on('close', () => clearInterval(poll));
+    });
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/Stopped while making class images; the 4 made so far are saved/);
+    expect(pngs()).toHaveLength(4);
+    const second = await cli(args);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ classImages: { generated: 4, reused: 4 } });
+    expect(pngs()).toHaveLength(8);
+    const index = JSON.parse(readFileSync(join(out, 'class_images', 'index.json'), 'utf8')) as { seed: number }[];
+    expect(index.map((r) => r.seed).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  }, 120_000);
+
+  it('too few photos, a bad setting, a bad number: the message, exit 2, nothing written', async () => {
     const out = join(root, 'too-few');
     const r = await cli(['--photos', photoDir('two', ['1f431', '1f638']), '--steps', '2', '--out', out, ...TINY]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Add 1 more photo: training needs at least 3 (this subject has 2).');
+    expect(existsSync(out)).toBe(false);
+    // A setting out of the schema's range: the flag and the field named; a value that is no number: commander's message.
+    const rank = await cli(['--photos', cats, '--lora-rank', '0', '--out', out, ...TINY]);
+    expect(rank.code).toBe(2);
+    expect(rank.stderr).toContain('dreambooth: --lora-rank: /loraRank must be ≥ 1');
+    const steps = await cli(['--photos', cats, '--steps', 'many', '--out', out, ...TINY]);
+    expect(steps.code).toBe(2);
+    expect(steps.stderr).toContain("option '--steps <n>' argument 'many' is invalid. must be a whole number.");
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 

@@ -54,6 +54,8 @@ const program = new Command('dreambooth')
   .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
   .option('--threads <n>', 'CPU threads', int, Math.max(1, availableParallelism() - 1))
   .option('--quiet', 'no progress output')
+  // Bad arguments exit 2, as the tool's other refusals of its input do (commander's own code is 1).
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .parse();
 
 type Flags = SettingFlags & {

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { createStore, set, type UseStore } from 'idb-keyval';
 import { generateClassPriors } from '../dreambooth/classPriors';
 import { checkpointModels } from '../dreambooth/checkpointModels';
-import { checkpointModelId, type PriorsProgress, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
+import { checkpointModelId, type PriorsProgress, type PriorsResult, type TrainProgress, type TrainResult } from '../dreambooth/jobTypes';
 import { TrainingService } from '../dreambooth/trainingJob';
 import type { TrainSettings } from '../dreambooth/trainSettings';
 import { gridPng, pngToRgb } from '../export/imageGrid';
 import { BUILTIN_MODEL_ID, type GenerationModel } from '../generation/generationModel';
 import type { GenerationService } from '../generation/generationService';
 import type { JobContext } from '../protocol/server';
-import { RECONTEXT_SEED, recontextPrompts } from '../state/recontextPrompts';
+import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
 import { checkpointFiles } from './checkpointFiles';
@@ -46,6 +46,8 @@ export interface DreamBoothCliResult {
   startedAt: number;
   checkpoint: string;
   samples: string;
+  /** Class images made this time, and found made (in --out, or by an earlier run of the same class and settings). */
+  classImages?: { generated: number; reused: number };
   timings?: TrainResult['timings'];
   /** What trained: execution provider, threads or adapter. */
   backend?: TrainResult['backend'];
@@ -92,12 +94,14 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     folder.writeInfo(info);
     await putSubject(store, o, photos, model.width);
 
-    const priorKeys = await classImages(o, store, generation, folder, interrupt);
+    const priors = await classImages(o, store, generation, folder, interrupt);
     info.status = 'training';
     folder.writeInfo(info);
-    const resumed = await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
-    const trained = await train(o, training, store, folder, info, priorKeys, interrupt);
+    await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
+    const { result: trained, startedAt } = await train(o, training, store, folder, info, priors.keys, interrupt);
     if (trained.status === 'paused') {
+      info.status = 'paused';
+      folder.writeInfo(info);
       throw new CliError(
         `Stopped at step ${trained.step} of ${trained.totalSteps}; the checkpoint is saved in ${o.out}. Run the same command again to resume.`,
         130,
@@ -112,9 +116,10 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     return {
       status: 'finished',
       step: trained.step,
-      startedAt: resumed && resumed.step <= trained.step ? resumed.step : 0,
+      startedAt,
       checkpoint: folder.checkpointFile(trained.checkpoint.id),
       samples,
+      classImages: { generated: priors.generated, reused: priors.reused },
       timings: trained.timings,
       backend: trained.backend,
     };
@@ -187,9 +192,9 @@ async function classImages(
   generation: GenerationService,
   folder: RunFolder,
   interrupt: AbortSignal,
-): Promise<string[]> {
+): Promise<Pick<PriorsResult, 'keys' | 'generated' | 'reused'>> {
   const s = o.settings;
-  if (s.priorLossWeight === 0) return [];
+  if (s.priorLossWeight === 0) return { keys: [], generated: 0, reused: 0 };
   await folder.restorePriors(store);
   const bar = progressBar('class images {value}/{total} {bar} {percentage}% | ETA {eta_formatted}');
   if (!o.quiet) bar.start(s.classImages, 0);
@@ -222,7 +227,7 @@ async function classImages(
       ctx,
     );
     await mirrored;
-    return result.keys;
+    return result;
   } catch (error) {
     await mirrored;
     if (interrupt.aborted)
@@ -241,9 +246,9 @@ async function train(
   info: RunInfo,
   priorKeys: string[],
   interrupt: AbortSignal,
-): Promise<TrainResult> {
+): Promise<{ result: TrainResult; startedAt: number }> {
   const bar = progressBar('step {value}/{total} {bar} {percentage}% | loss {loss} | ETA {eta_formatted}');
-  let barStarted = false;
+  let firstStep: number | null = null;
   let mirrored = Promise.resolve();
   let mirrorFailure: unknown = null;
   // A failed mirror (full disk) stops the run: training on would only lose more work.
@@ -256,11 +261,11 @@ async function train(
     progress: (p) => {
       if (p.kind === 'stage' && /^(Resuming|Starting over)/.test(p.message)) say(o, p.message);
       if (p.kind === 'step') {
-        if (!barStarted) {
+        if (firstStep === null) {
           // The first step of this session: the log keeps the steps before it (a resumed run) or none (a new one).
+          firstStep = p.step;
           folder.truncateLoss(p.step);
           if (!o.quiet) bar.start(p.totalSteps, p.step - 1, { loss: '-' });
-          barStarted = true;
         }
         folder.appendLoss({
           step: p.step,
@@ -297,10 +302,11 @@ async function train(
     await mirrored;
     if (mirrorFailure) throw mirrorFailure;
     Object.assign(info, { step: result.step, checkpoint: result.checkpoint });
-    return result;
+    // A run restored at its last step trains no step: it starts where it ends.
+    return { result, startedAt: firstStep === null ? result.step : firstStep - 1 };
   } finally {
     interrupt.removeEventListener('abort', onInterrupt);
-    if (barStarted && !o.quiet) bar.stop();
+    if (firstStep !== null && !o.quiet) bar.stop();
   }
 }
 

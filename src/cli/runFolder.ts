@@ -106,15 +106,11 @@ export class RunFolder {
   }
 
   /** Lists the checkpoints saved here in the store again (oldest first), so `train` with resume finds the newest. */
-  async restoreCheckpoints(store: UseStore, keep: number): Promise<CheckpointInfo | null> {
-    let newest: CheckpointInfo | null = null;
+  async restoreCheckpoints(store: UseStore, keep: number): Promise<void> {
     for (const info of this.checkpointIndex()) {
       const file = this.checkpointFile(info.id);
-      if (!existsSync(file)) continue;
-      await saveCheckpoint(store, { info, parts: { state: new Blob([readFileSync(file)]) } }, keep);
-      newest = info;
+      if (existsSync(file)) await saveCheckpoint(store, { info, parts: { state: new Blob([readFileSync(file)]) } }, keep);
     }
-    return newest;
   }
 
   /** Writes the subject's checkpoints the store lists that are not on disk yet, drops those it no longer lists, then the index. */

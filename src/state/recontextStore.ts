@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { RECONTEXT_SEED, recontextPrompts } from './recontextPrompts';
+import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { JobError } from '../protocol/jobs';
 import type { GenerateStore } from './generateStore';
 
