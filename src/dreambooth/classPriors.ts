@@ -75,8 +75,7 @@ export async function generateClassPriors(
   let reused = 0;
   let generated = 0;
   let backend: GenerationBackend | null = null;
-  const report = (extra: Partial<PriorsProgress> = {}) =>
-    ctx.progress({ done, total: r.count, reused, ...(backend ? { backend } : {}), ...extra });
+  const report = (extra: Partial<PriorsProgress> = {}) => ctx.progress({ done, total: r.count, reused, ...(backend ? { backend } : {}), ...extra });
 
   // What is there already: counted, and shown in the grid.
   const found = keys.filter((_, i) => stored[i]);

@@ -120,3 +120,43 @@ export interface TrainResult {
 
 /** The model id under which `generate` samples from a checkpoint. */
 export const checkpointModelId = (subjectId: string, checkpointId: string) => `checkpoint:${subjectId}:${checkpointId}`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Export and import (issue 9): a checkpoint out as files other tools load, other tools' files in as models.
+
+/**
+ * What `exportCheckpoint` writes: the LoRA in diffusers/peft key names (`pipe.load_lora_weights`) or kohya's
+ * (AUTOMATIC1111, ComfyUI, kohya's scripts); the merged model as a diffusers folder (.zip); or the training job
+ * (photos, class images, base model and a train.sh for diffusers' train_dreambooth_lora.py, .zip).
+ */
+export type ExportFormat = 'lora-peft' | 'lora-kohya' | 'diffusers-folder' | 'training-job';
+
+export interface ExportCheckpointRequest {
+  subjectId: string;
+  checkpointId: string;
+  format: ExportFormat;
+}
+
+/** One file for the page to download. */
+export interface ExportedFile {
+  fileName: string;
+  mime: string;
+  bytes: ArrayBuffer;
+}
+
+/** A file as the person gave it: its path within a chosen folder (or just its name) and its bytes. */
+export interface ImportFile {
+  path: string;
+  bytes: ArrayBuffer;
+}
+
+/**
+ * What `importModel` reads: one `.safetensors` LoRA, optionally with its identifier embedding (a second, smaller
+ * `.safetensors`); a `.zip` of either; or a diffusers model folder (a `.zip`, or the files of a chosen directory).
+ */
+export interface ImportModelRequest {
+  files: ImportFile[];
+}
+
+/** The model id under which `generate` samples from an imported model. */
+export const importedModelId = (id: string) => `imported:${id}`;

@@ -104,7 +104,11 @@ export class TrainingService {
     const model = await this.generation.model(modelId);
     const binding = bindIdentifier(model, subject.identifier);
     if (s.textEncoder === 'identifier' && binding.rows.length === 0) {
-      throw new JobError('bad-input', 'this model has no vocabulary rows for identifiers, so the identifier’s embedding cannot train; set the text encoder to frozen or full', 'settings/textEncoder');
+      throw new JobError(
+        'bad-input',
+        'this model has no vocabulary rows for identifiers, so the identifier’s embedding cannot train; set the text encoder to frozen or full',
+        'settings/textEncoder',
+      );
     }
     const backend = await this.generation.openBackend(r.backend ?? 'auto');
     stage('encoding', 'Encoding the images into latents', backend.report);
@@ -148,7 +152,12 @@ export class TrainingService {
       const previous = lastSaved ? await loadRunLog(this.store, subject.id) : undefined;
       const log: RunLog =
         previous && previous.runId === runId
-          ? { ...previous, totalSteps: s.steps, loss: previous.loss.filter((l) => l.step <= trainer.step), validations: previous.validations.filter((v) => v.step <= trainer.step) }
+          ? {
+              ...previous,
+              totalSteps: s.steps,
+              loss: previous.loss.filter((l) => l.step <= trainer.step),
+              validations: previous.validations.filter((v) => v.step <= trainer.step),
+            }
           : { subjectId: subject.id, runId, step: trainer.step, totalSteps: s.steps, loss: [], validations: [] };
       const report = backend.report;
       const ctxInfo = { subject, modelId, runId, settings: s };
@@ -166,7 +175,10 @@ export class TrainingService {
         const v0 = performance.now();
         stage('sampling', `Validation samples at step ${trainer.step}`, report);
         const images = await this.validationImages(trainer, model, binding, subject, backend, s);
-        log.validations = [...log.validations.filter((v) => v.step !== trainer.step), { step: trainer.step, images: images.map((i) => ({ prompt: i.prompt, seed: i.seed, png: new Blob([i.png], { type: 'image/png' }) })) }];
+        log.validations = [
+          ...log.validations.filter((v) => v.step !== trainer.step),
+          { step: trainer.step, images: images.map((i) => ({ prompt: i.prompt, seed: i.seed, png: new Blob([i.png], { type: 'image/png' }) })) },
+        ];
         timings.validationMs += performance.now() - v0;
         ctx.progress({ kind: 'validation', step: trainer.step, images });
       };
@@ -219,8 +231,15 @@ export class TrainingService {
     const records = withPriors ? await getPriors(this.store, r.priorKeys) : [];
     const missing = records.findIndex((p) => !p);
     if (missing >= 0) throw new JobError('bad-input', `class image ${missing + 1} is missing from storage; generate the class images again`, 'priorKeys');
-    if (withPriors && records.length === 0) throw new JobError('bad-input', 'prior preservation needs class images: generate them on the Class priors step, or set the prior loss weight to 0', 'priorKeys');
-    const priors = await Promise.all(records.map(async (p) => ({ id: p!.key, png: new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` })));
+    if (withPriors && records.length === 0)
+      throw new JobError(
+        'bad-input',
+        'prior preservation needs class images: generate them on the Class priors step, or set the prior loss weight to 0',
+        'priorKeys',
+      );
+    const priors = await Promise.all(
+      records.map(async (p) => ({ id: p!.key, png: new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` })),
+    );
     return { photos, priors };
   }
 
@@ -258,7 +277,9 @@ export class TrainingService {
       const ids = prompts.map((p) => BigInt64Array.from(binding.tokenizer.tokenize(p), BigInt));
       const [instanceText, classText] = s.textEncoder === 'frozen' ? await embed(backend, model, ids) : ids;
       const dataHash = await sha256Hex(
-        new TextEncoder().encode(JSON.stringify({ model: model.key, prompts, flip: s.flip, photos: images.photos.map((p) => p.id), priors: images.priors.map((p) => p.id) })),
+        new TextEncoder().encode(
+          JSON.stringify({ model: model.key, prompts, flip: s.flip, photos: images.photos.map((p) => p.id), priors: images.priors.map((p) => p.id) }),
+        ),
       );
       return { instances, priors, instanceText: instanceText!, classText: classText!, dataHash };
     } finally {
@@ -309,7 +330,16 @@ export class TrainingService {
       const out: ValidationImage[] = [];
       for (const prompt of validationPrompts(subject)) {
         const request = resolveGenerateRequest(
-          { modelId: id, prompt, sampler: s.sampler, steps: s.samplingSteps, guidanceScale: s.guidanceScale, seed: VALIDATION_SEED, numImages: 1, previewEvery: 0 },
+          {
+            modelId: id,
+            prompt,
+            sampler: s.sampler,
+            steps: s.samplingSteps,
+            guidanceScale: s.guidanceScale,
+            seed: VALIDATION_SEED,
+            numImages: 1,
+            previewEvery: 0,
+          },
           model,
         );
         const result = await pipeline.generate(request);
@@ -328,7 +358,9 @@ export class TrainingService {
  */
 function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
   const what = error instanceof Error ? error.message : String(error);
-  const resume = saved ? `the checkpoint of step ${saved.step} is saved: Resume continues from it` : 'no checkpoint was saved yet: Start runs again from the beginning';
+  const resume = saved
+    ? `the checkpoint of step ${saved.step} is saved: Resume continues from it`
+    : 'no checkpoint was saved yet: Start runs again from the beginning';
   return new JobError('failed', `Training stopped after step ${step}: ${what.replace(/\.$/, '')}. Nothing is lost beyond the last checkpoint; ${resume}.`);
 }
 

@@ -63,7 +63,7 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
     [{ ...request, seed: -1 }, 'seed', 'seed must be ≥ 0'],
     [{ ...request, eta: 0.5 }, 'eta', 'eta is a DDIM setting; sampler "dpmpp_2m" does not take it'],
     [{ ...request, width: 40 }, 'width', 'width 40 must be a multiple of 16 for this model'],
-    [{ ...request, modelId: 'sd15' }, 'modelId', 'there is no model "sd15": use "builtin" or a trained checkpoint'],
+    [{ ...request, modelId: 'sd15' }, 'modelId', 'there is no model "sd15": use "builtin", a trained checkpoint or an imported model'],
     [{ ...request, stepz: 3 }, 'stepz', 'stepz is not a known field'],
     [{ prompt: 'x' }, 'sampler', 'sampler is required'],
   ])('refuses bad input with the field: %j', async (payload, field, message) => {

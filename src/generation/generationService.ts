@@ -57,7 +57,7 @@ export class GenerationService {
     let m = this.models.get(modelId);
     if (!m) {
       const resolved = modelId === BUILTIN_MODEL_ID ? loadGenerationModel(builtinModelSource()) : this.resolve(modelId, (id) => this.model(id));
-      if (!resolved) return Promise.reject(new JobError('bad-input', `there is no model "${modelId}": use "builtin" or a trained checkpoint`, 'modelId'));
+      if (!resolved) return Promise.reject(new JobError('bad-input', `there is no model "${modelId}": use "builtin", a trained checkpoint or an imported model`, 'modelId'));
       m = resolved;
       this.models.set(modelId, m);
       // A failed load is not cached: the next request tries again.

@@ -1,13 +1,17 @@
-import type {
-  GenerateProgress,
-  GenerateRequest,
-  GenerateResult,
-  LoadedModel,
-  LoadModelRequest,
-  UnloadModelsResult,
-} from '../generation/jobTypes';
+import type { GenerateProgress, GenerateRequest, GenerateResult, LoadedModel, LoadModelRequest, UnloadModelsResult } from '../generation/jobTypes';
 import type { PromptLength } from '../text/promptLength';
-import type { GeneratePriorsRequest, PriorsProgress, PriorsResult, TrainProgress, TrainRequest, TrainResult } from '../dreambooth/jobTypes';
+import type {
+  ExportCheckpointRequest,
+  ExportedFile,
+  GeneratePriorsRequest,
+  ImportModelRequest,
+  PriorsProgress,
+  PriorsResult,
+  TrainProgress,
+  TrainRequest,
+  TrainResult,
+} from '../dreambooth/jobTypes';
+import type { ImportedModelInfo } from '../storage/importedModels';
 import type { JobSpec } from './jobs';
 
 /** Where heavy work runs, as the worker found it. */
@@ -94,4 +98,8 @@ export type StudioJobs = {
   train: JobSpec<TrainRequest, TrainResult, TrainProgress>;
   /** Asks the subject's running training to write a checkpoint and stop; false when none runs. */
   pauseTraining: JobSpec<{ subjectId: string }, { paused: boolean }>;
+  /** A checkpoint as a file other tools load (LoRA, diffusers folder, training job), built from IndexedDB. */
+  exportCheckpoint: JobSpec<ExportCheckpointRequest, ExportedFile>;
+  /** Checks a LoRA or diffusers folder against the base model and stores it; refuses it naming the key and reason. */
+  importModel: JobSpec<ImportModelRequest, ImportedModelInfo>;
 };

@@ -22,7 +22,7 @@ function worker() {
     throw new Error('not used');
   };
   const { port1, port2 } = new MessageChannel();
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: () => software, prepareImage: fail, loadModel: fail, generate: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail });
+  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: () => software, prepareImage: fail, loadModel: fail, generate: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, exportCheckpoint: fail, importModel: fail });
   port1.start();
   port2.start();
   return { client: new JobClient<StudioJobs>(port1 as unknown as Endpoint), close: () => (port1.close(), port2.close()) };

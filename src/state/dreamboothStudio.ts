@@ -3,6 +3,7 @@ import { checkTrainForm } from './trainForm';
 import { presetSettings, DEFAULT_PRESET } from '../dreambooth/trainSettings';
 import { studioWorker } from '../worker/studioWorker';
 import { otherActivity, registerActivity } from './activity';
+import { createCheckpointExportStore } from './checkpointExportStore';
 import { createPriorsStore } from './priorsStore';
 import { BUILT_IN_MODEL_RESOLUTION, studioStore, useBackend, useSubjects } from './studio';
 import { createTrainStore, isActive } from './trainStore';
@@ -62,3 +63,5 @@ useSubjects.subscribe((now, before) => {
   void usePriors.getState().load();
   void useTrain.getState().refreshCheckpoints();
 });
+
+export const useCheckpointExport = createCheckpointExportStore({ worker: studioWorker() });

@@ -52,6 +52,8 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
     generate: fail,
     measurePrompt: fail,
     unloadModels: fail,
+    exportCheckpoint: fail,
+    importModel: fail,
     prepareImage: async ({ bytes, resolution }): Promise<PreparedImage> => {
       const first = new Uint8Array(bytes)[0] ?? 0;
       if (first === 0) throw new JobError('bad-input', 'is empty (0 bytes)');

@@ -70,7 +70,7 @@ function setup(options: { busy?: () => string | null } = {}) {
   };
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: fail, prepareImage: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, loadModel: () => model, generate: fakeGenerate });
+  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: fail, prepareImage: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, exportCheckpoint: fail, importModel: fail, loadModel: () => model, generate: fakeGenerate });
   const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
   port1.start();
   port2.start();

@@ -28,7 +28,7 @@ import type { GalleryStore } from './galleryStore';
 /** The base model: the app's own small SD configuration. A checkpoint is picked by its `checkpointModelId`. */
 export const MODEL_ID = 'builtin';
 
-/** The model images are rendered with: the base model or a trained checkpoint. */
+/** The model images are rendered with: the base model, a trained checkpoint or an imported model. */
 export interface ModelChoice {
   modelId: string;
   /** "Base model", or "<subject name> · step N" for a checkpoint. */

@@ -20,7 +20,7 @@ useBackend.subscribe((now, before) => {
   if (now.setting !== before.setting) void useGenerate.getState().switchBackend();
 });
 export const useBatch = createBatchStore({ generate: useGenerate });
-export const useModelChoices = createModelChoicesStore({ store: studioStore, subjects: () => useSubjects.getState().subjects });
+export const useModelChoices = createModelChoicesStore({ store: studioStore, subjects: () => useSubjects.getState().subjects, worker: studioWorker() });
 export const useRecontext = createRecontextStore({ generate: useGenerate });
 
 registerActivity('generating', () => {

@@ -53,6 +53,8 @@ function setup() {
     generatePriors: fail,
     train: fail,
     pauseTraining: fail,
+    exportCheckpoint: fail,
+    importModel: fail,
     loadModel: fail,
     generate: (request): GenerateResult => {
       requests.push(request);
@@ -74,18 +76,18 @@ function setup() {
   const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
   const gallery = createGalleryStore({ store });
   const generate = createGenerateStore({ worker: client, gallery, backendSetting: () => 'auto' });
-  return { store, requests, gallery, generate, recontext: createRecontextStore({ generate }) };
+  return { store, client, requests, gallery, generate, recontext: createRecontextStore({ generate }) };
 }
 
 describe('model choices', () => {
   it('lists the base model, then every subject’s checkpoints newest first, labelled "<subject> · step N"', async () => {
-    const { store } = setup();
+    const { store, client } = setup();
     const rex = subject('rex', 'Rex');
     const mug = subject('mug', 'Blue mug');
     await saveCheckpoint(store, { info: checkpoint('rex', 100), parts: { state: new Blob([new Uint8Array(2)]) } }, 3);
     await saveCheckpoint(store, { info: checkpoint('rex', 200), parts: { state: new Blob([new Uint8Array(2)]) } }, 3);
     await saveCheckpoint(store, { info: checkpoint('mug', 50), parts: { state: new Blob([new Uint8Array(2)]) } }, 3);
-    const choices = createModelChoicesStore({ store, subjects: () => [rex, mug] });
+    const choices = createModelChoicesStore({ store, subjects: () => [rex, mug], worker: client });
     await choices.getState().refresh();
     expect(choices.getState().options.map((o) => [o.modelId, o.label])).toEqual([
       ['builtin', 'Base model'],

@@ -30,8 +30,7 @@ export interface Subject {
 }
 
 /** The prompt a subject is trained on. */
-export const instancePrompt = (subject: Pick<Subject, 'identifier' | 'classNoun'>): string =>
-  `a photo of ${subject.identifier} ${subject.classNoun}`;
+export const instancePrompt = (subject: Pick<Subject, 'identifier' | 'classNoun'>): string => `a photo of ${subject.identifier} ${subject.classNoun}`;
 
 /** The prompt class images are made for (and prior preservation trains on). */
 export const classPrompt = (classNoun: string): string => `a photo of ${classNoun.trim()}`;

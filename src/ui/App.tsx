@@ -1,6 +1,7 @@
 import { useCallback, useEffect } from 'react';
 import { usePriors } from '../state/dreamboothStudio';
 import { useBatch } from '../state/generateStudio';
+import { isModelFile } from '../state/modelChoices';
 import { useNavigation } from '../state/navigationStore';
 import { useBackend, useSubjects } from '../state/studio';
 import { BackendBadge } from './BackendBadge';
@@ -10,6 +11,7 @@ import { Stepper } from './Stepper';
 import { SubjectStep } from './SubjectStep';
 import { TrainStep } from './train/TrainStep';
 import { usePageFileDrop } from './usePageFileDrop';
+import { importModelFiles } from './generate/ModelImport';
 
 export function App() {
   const step = useNavigation((s) => s.step);
@@ -21,12 +23,13 @@ export function App() {
     void useSubjects.getState().load();
   }, []);
 
-  // On the Generate step a dropped file is a batch job; on Class priors, the person's own class photos;
-  // anywhere else, photos of the subject.
+  // On the Generate step dropped model files (LoRA, its embedding, a model .zip) are imported and anything else is a
+  // batch job; on Class priors, the person's own class photos; anywhere else, photos of the subject.
   const onDrop = useCallback(
     (files: File[]) => {
       if (step === 'generate') {
-        void useBatch.getState().importFile(files[0]!);
+        if (files.some(isModelFile)) importModelFiles(files);
+        else void useBatch.getState().importFile(files[0]!);
         return;
       }
       if (step === 'priors') {
@@ -47,13 +50,11 @@ export function App() {
         <BackendBadge />
       </header>
       <Stepper />
-      <main>
-        {step === 'subject' ? <SubjectStep /> : step === 'priors' ? <PriorsStep /> : step === 'train' ? <TrainStep /> : <GenerateStep />}
-      </main>
+      <main>{step === 'subject' ? <SubjectStep /> : step === 'priors' ? <PriorsStep /> : step === 'train' ? <TrainStep /> : <GenerateStep />}</main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           {step === 'generate'
-            ? 'Drop a JSONL batch file to import it'
+            ? 'Drop a LoRA, a model .zip or a JSONL batch file to import it'
             : step === 'priors'
               ? 'Drop photos of the class to use them as class images'
               : 'Drop photos to add them to the active subject'}

@@ -9,6 +9,9 @@ import { ClipTokenizer } from '../text/clipTokenizer';
 import { measurePrompt } from '../text/promptLength';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
+import { exportCheckpoint } from './exportCheckpoint';
+import { importedModels } from './importedModels';
+import { importModel } from './importModel';
 import { prepareImage } from './imagePreparation';
 import { logCspViolations } from '../security/cspViolations';
 import { openStudioStore } from '../storage/studioDb';
@@ -27,8 +30,11 @@ const backend = probeBackend({
 // The studio's IndexedDB store, the page's too: the worker writes class images and checkpoints straight into it.
 const store = openStudioStore();
 // Compiled sessions and the text-embedding cache live as long as the worker (until unloadModels); trained
-// checkpoints are models too, read from the store.
-const generation = new GenerationService(backend, checkpointModels(store));
+// checkpoints and imported models are models too, read from the store.
+const checkpoints = checkpointModels(store);
+const imported = importedModels(store);
+const generation = new GenerationService(backend, (modelId, base) => checkpoints(modelId, base) ?? imported(modelId, base));
+const model = (modelId: string) => generation.model(modelId);
 const training = new TrainingService(generation, store);
 
 serveJobs<StudioJobs>(self, {
@@ -44,4 +50,10 @@ serveJobs<StudioJobs>(self, {
   generatePriors: (request, context) => generateClassPriors(generation, store, request, context),
   train: (request, context) => training.train(request, context),
   pauseTraining: (request) => training.pause(request),
+  exportCheckpoint: async (request, context) => {
+    const file = await exportCheckpoint(store, model, request);
+    context.transfer(file.bytes);
+    return file;
+  },
+  importModel: (request) => importModel(store, model, request),
 });

@@ -4,8 +4,10 @@ import { BASE_MODEL } from '../../state/generateStore';
 import { useGenerate, useModelChoices } from '../../state/generateStudio';
 import { checkpointPrompt } from '../../state/modelChoices';
 import { useSubjects } from '../../state/studio';
+import { CheckpointExport, CheckpointExportError } from '../train/CheckpointExport';
+import { ModelImport } from './ModelImport';
 
-/** Which model renders: the base model or any saved checkpoint of any subject. */
+/** Which model renders: the base model, any saved checkpoint of any subject (with its exports), or an imported model. */
 export function ModelPicker() {
   const { options, error, refresh } = useModelChoices();
   const chosen = useGenerate((s) => s.chosenModel);
@@ -21,7 +23,9 @@ export function ModelPicker() {
   }, [refresh, subjects, trainedCheckpoints]);
 
   // The chosen checkpoint was deleted: fall back to the base model rather than render with a missing one.
-  const gone = !options.some((o) => o.modelId === chosen.modelId);
+  const chosenOption = options.find((o) => o.modelId === chosen.modelId);
+  const checkpoint = chosenOption?.checkpoint;
+  const gone = chosenOption === undefined;
   useEffect(() => {
     if (gone && !useModelChoices.getState().loading) chooseModel(BASE_MODEL);
   }, [gone, chooseModel]);
@@ -38,8 +42,8 @@ export function ModelPicker() {
         onChange={(e) => {
           const option = options.find((o) => o.modelId === e.target.value);
           if (!option) return;
-          // A checkpoint answers to its instance prompt: put it in the form, ready to change.
-          chooseModel({ modelId: option.modelId, label: option.label }, option.checkpoint ? checkpointPrompt(option.checkpoint) : undefined);
+          // A checkpoint (or an import that names its identifier) answers to its instance prompt: put it in the form, ready to change.
+          chooseModel({ modelId: option.modelId, label: option.label }, option.trigger ? checkpointPrompt(option.trigger) : undefined);
         }}
       >
         {options.map((option) => (
@@ -51,13 +55,20 @@ export function ModelPicker() {
       <p id={`${id}-hint`} className="hint">
         {options.length > 1
           ? 'A checkpoint renders your subject: its prompt goes into the form.'
-          : 'Checkpoints appear here once a subject is trained (step 3).'}
+          : 'Checkpoints appear here once a subject is trained (step 3), and models you import below.'}
       </p>
       {error && (
         <p className="field-error" role="alert">
           {error}
         </p>
       )}
+      {checkpoint && (
+        <div className="actions">
+          <CheckpointExport checkpoint={checkpoint} />
+        </div>
+      )}
+      <CheckpointExportError />
+      <ModelImport />
     </div>
   );
 }

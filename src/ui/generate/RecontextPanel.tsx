@@ -8,8 +8,8 @@ export function RecontextPanel() {
   const option = useModelChoices((s) => s.options.find((o) => o.modelId === chosen.modelId));
   const { cells, running, modelLabel, run, cancel } = useRecontext();
   const blockedBy = useDreamboothBlock();
-  const checkpoint = option?.checkpoint;
-  if (!checkpoint && cells.length === 0) return null;
+  const trigger = option?.trigger;
+  if (!trigger && cells.length === 0) return null;
 
   return (
     <section className="panel recontext" aria-labelledby="recontext-heading" data-testid="recontext">
@@ -24,10 +24,10 @@ export function RecontextPanel() {
             Cancel grid
           </button>
         ) : (
-          checkpoint && (
+          trigger && (
             <button
               type="button"
-              onClick={() => void run(checkpoint.identifier, checkpoint.classNoun)}
+              onClick={() => void run(trigger.identifier, trigger.classNoun)}
               disabled={generating || blockedBy !== null}
               data-testid="recontext-run"
             >

@@ -1,7 +1,8 @@
 import { useTrain } from '../../state/dreamboothStudio';
 import { bytesText } from '../etaText';
+import { CheckpointExport, CheckpointExportError } from './CheckpointExport';
 
-/** The subject's saved checkpoints (newest first), their size, and how much room the browser leaves. */
+/** The subject's saved checkpoints (newest first), their size and exports, and how much room the browser leaves. */
 export function CheckpointList({ locked }: { locked: boolean }) {
   const { checkpoints, checkpointError, storage, deleteCheckpoint } = useTrain();
   return (
@@ -14,6 +15,7 @@ export function CheckpointList({ locked }: { locked: boolean }) {
           {checkpointError}
         </p>
       )}
+      <CheckpointExportError />
       {checkpoints.length === 0 ? (
         <p className="muted">None yet. Training saves one every few steps (Advanced settings) and at the end.</p>
       ) : (
@@ -24,6 +26,7 @@ export function CheckpointList({ locked }: { locked: boolean }) {
                 <strong>Step {c.step}</strong> of {c.totalSteps} · {bytesText(c.bytes)} · loss {c.loss.toFixed(4)} ·{' '}
                 <time dateTime={new Date(c.createdAt).toISOString()}>{new Date(c.createdAt).toLocaleString()}</time>
               </span>
+              <CheckpointExport checkpoint={c} />
               <button
                 type="button"
                 className="secondary small danger-text"
