@@ -95,6 +95,17 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     const log = lossSteps(out);
     expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const l of log) expect(l.loss).toBeCloseTo(l.instance_loss + l.prior_loss, 5);
+    // The loss on the run's fixed batch — from the base model at step 0, then at every checkpoint of both sessions —
+    // falls: the training fits its data (the per-step loss above draws new timesteps each step, so it cannot show it).
+    const fit = readFileSync(join(out, 'fit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; fixed_batch_loss: number });
+    expect(fit[0]!.step).toBe(0);
+    expect(fit.at(-1)!.step).toBe(8);
+    expect(fit.map((f) => f.step)).toEqual([...new Set(fit.map((f) => f.step))].sort((a, b) => a - b));
+    expect(fit.map((f) => f.step)).toContain(stoppedAt);
+    expect(fit.at(-1)!.fixed_batch_loss).toBeLessThan(fit[0]!.fixed_batch_loss);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ status: 'finished', step: 8 });
     // The recontextualization grid: the instance prompt and six more, one 64-px tile each.
     expect(decode(readFileSync(join(out, 'samples.png')))).toMatchObject({ width: 7 * 66 + 2, height: 66 + 2 });

@@ -249,6 +249,7 @@ async function train(
 ): Promise<{ result: TrainResult; startedAt: number }> {
   const bar = progressBar('step {value}/{total} {bar} {percentage}% | loss {loss} | ETA {eta_formatted}');
   let firstStep: number | null = null;
+  let logsCut = false;
   let mirrored = Promise.resolve();
   let mirrorFailure: unknown = null;
   // A failed mirror (full disk) stops the run: training on would only lose more work.
@@ -262,14 +263,19 @@ async function train(
       // A Ctrl-C that came before the run could take a pause (while it loaded and compiled) is passed on now.
       if (interrupt.aborted) onInterrupt();
       if (p.kind === 'stage' && /^(Resuming|Starting over)/.test(p.message)) say(o, p.message);
+      if ((p.kind === 'fit' || p.kind === 'step') && !logsCut) {
+        logsCut = true;
+        // A new run's first such event is its step-0 fit: the logs start empty. A resumed one's is its first step:
+        // the logs keep the steps before it.
+        folder.truncateLogs(p.kind === 'fit' ? -1 : p.step - 1);
+      }
+      if (p.kind === 'fit') folder.appendLog('fit.jsonl', { step: p.step, fixed_batch_loss: p.loss });
       if (p.kind === 'step') {
         if (firstStep === null) {
-          // The first step of this session: the log keeps the steps before it (a resumed run) or none (a new one).
           firstStep = p.step;
-          folder.truncateLoss(p.step);
           if (!o.quiet) bar.start(p.totalSteps, p.step - 1, { loss: '-' });
         }
-        folder.appendLoss({
+        folder.appendLog('loss.jsonl', {
           step: p.step,
           loss: p.loss,
           instance_loss: p.instanceLoss,

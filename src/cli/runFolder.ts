@@ -9,6 +9,7 @@
  *   class_images/<key>.png       class images, with class_images/index.json (their records, PNGs aside)
  *   checkpoints/<id>.safetensors the kept checkpoints, with checkpoints/index.json (their infos, oldest → newest)
  *   loss.jsonl                   one line per training step
+ *   fit.jsonl                    the loss on the run's fixed batch: at step 0 and at each checkpoint
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,9 @@ export interface RunInfo {
 }
 
 type StoredPrior = Omit<PriorRecord, 'png'>;
+
+const LOGS = ['loss.jsonl', 'fit.jsonl'] as const;
+type LogName = (typeof LOGS)[number];
 
 export class RunFolder {
   constructor(readonly dir: string) {}
@@ -129,8 +133,8 @@ export class RunFolder {
 
   // ---------------------------------------------------------------- loss log
 
-  appendLoss(line: Record<string, number>): void {
-    const file = this.path('loss.jsonl');
+  appendLog(name: LogName, line: Record<string, number>): void {
+    const file = this.path(name);
     try {
       appendFileSync(file, `${JSON.stringify(line)}\n`);
     } catch (error) {
@@ -138,9 +142,13 @@ export class RunFolder {
     }
   }
 
-  /** Keeps the loss lines of steps before `step` (a resumed run goes on from there; a new run starts empty). */
-  truncateLoss(step: number): void {
-    const file = this.path('loss.jsonl');
+  /** Keeps the log lines of steps up to `step` (a resumed run goes on from there; a new run passes -1: empty logs). */
+  truncateLogs(step: number): void {
+    for (const name of LOGS) this.truncateLog(name, step);
+  }
+
+  private truncateLog(name: LogName, step: number): void {
+    const file = this.path(name);
     if (!existsSync(file)) return;
     // A line cut short by a killed process does not parse: it goes too.
     const stepOf = (line: string) => {
@@ -152,7 +160,7 @@ export class RunFolder {
     };
     const kept = readFileSync(file, 'utf8')
       .split('\n')
-      .filter((line) => line && stepOf(line) < step);
+      .filter((line) => line && stepOf(line) <= step);
     writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
   }
 }

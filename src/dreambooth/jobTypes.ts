@@ -83,6 +83,11 @@ export type TrainProgress =
       etaMs: number;
     }
   | { kind: 'validation'; step: number; images: ValidationImage[] }
+  /**
+   * The loss on one fixed micro-batch (same items, timesteps and noise every time), at the start of a new run and at
+   * each checkpoint: whether the model fits its data, which the per-step loss — a new timestep every step — hides.
+   */
+  | { kind: 'fit'; step: number; loss: number }
   | { kind: 'checkpoint'; checkpoint: CheckpointInfo };
 
 /** A saved checkpoint, as listed in the subject's pointer record. */

@@ -79,6 +79,10 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     for (const img of validations[1]!.images) expect(decodePng(new Uint8Array(img.png))).toMatchObject({ width: 64, height: 64 });
     const saved = events.filter((e) => e.kind === 'checkpoint').map((e) => e.checkpoint.step);
     expect(saved).toEqual([2, 4]);
+    // The fixed batch's loss: the base model's, then at each checkpoint, falling as the LoRA fits.
+    const fit = events.filter((e) => e.kind === 'fit');
+    expect(fit.map((f) => f.step)).toEqual([0, 2, 4]);
+    expect(fit[2]!.loss).toBeLessThan(fit[0]!.loss);
     const listed = await listCheckpoints(store, subject.id);
     expect(listed.map((c) => c.step)).toEqual([2, 4]);
     expect(listed[1]).toMatchObject({ identifier: 'zovy', classNoun: 'cat', baseModelId: 'builtin' });
@@ -87,6 +91,7 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     expect(log).toMatchObject({ step: 4, totalSteps: 4 });
     expect(log.loss.map((l) => l.step)).toEqual([1, 2, 3, 4]);
     expect(log.loss.map((l) => l.loss)).toEqual(steps.map((e) => e.loss));
+    expect(log.fit).toEqual(fit.map((f) => ({ step: f.step, loss: f.loss })));
     expect(log.validations.map((v) => v.step)).toEqual([0, 4]);
     expect(decodePng(new Uint8Array(await log.validations[1]!.images[0]!.png.arrayBuffer()))).toMatchObject({ width: 64 });
 

@@ -156,15 +156,22 @@ export class TrainingService {
               ...previous,
               totalSteps: s.steps,
               loss: previous.loss.filter((l) => l.step <= trainer.step),
+              fit: (previous.fit ?? []).filter((f) => f.step <= trainer.step),
               validations: previous.validations.filter((v) => v.step <= trainer.step),
             }
-          : { subjectId: subject.id, runId, step: trainer.step, totalSteps: s.steps, loss: [], validations: [] };
+          : { subjectId: subject.id, runId, step: trainer.step, totalSteps: s.steps, loss: [], fit: [], validations: [] };
       const report = backend.report;
       const ctxInfo = { subject, modelId, runId, settings: s };
       let smoothed = NaN;
+      const fit = async () => {
+        const point = { step: trainer.step, loss: await trainer.fixedBatchLoss() };
+        log.fit = [...(log.fit ?? []).filter((f) => f.step !== point.step), point];
+        ctx.progress({ kind: 'fit', ...point });
+      };
       const save = async () => {
         const c0 = performance.now();
         stage('checkpointing', `Saving step ${trainer.step}`, report);
+        await fit();
         lastSaved = await this.saveCheckpoint(trainer, ctxInfo, smoothed);
         await saveRunLog(this.store, { ...log, step: trainer.step });
         timings.checkpointMs += performance.now() - c0;
@@ -183,7 +190,8 @@ export class TrainingService {
         ctx.progress({ kind: 'validation', step: trainer.step, images });
       };
 
-      // The base model's row first, so "base vs now" has its left side.
+      // The base model's row and fit first, so "base vs now" has its left side.
+      if (trainer.step === 0) await fit();
       if (trainer.step === 0 && s.validationEvery > 0) await validate();
       stage('training', `Training on ${backend.report.ep === 'webgpu' ? 'the GPU' : 'the CPU'}`, report);
       const started = { at: performance.now(), step: trainer.step };

@@ -12,6 +12,10 @@ const log = {
     { step: 2, loss: 0.3 },
     { step: 3, loss: 0.4 },
   ],
+  fit: [
+    { step: 0, loss: 0.25 },
+    { step: 2, loss: 0.24 },
+  ],
   validations: [
     { step: 0, images: [{ prompt: 'a photo of zovy cat', seed: 1234, png }] },
     { step: 2, images: [{ prompt: 'a photo of zovy cat', seed: 1234, png }] },
@@ -32,7 +36,10 @@ describe('a run restored from its log', () => {
       [0, 'blob:1'],
       [2, 'blob:2'],
     ]);
+    expect(run.fit).toEqual(log.fit);
     expect(runFromLog({ ...log, step: 10 }, 0, () => 'u').status).toBe('finished');
+    // A log saved before fixed-batch losses were measured.
+    expect(runFromLog({ ...log, fit: undefined }, 0, () => 'u').fit).toEqual([]);
   });
 
   it('a resumed run keeps what came before its checkpoint and drops what came after', () => {
@@ -41,6 +48,8 @@ describe('a run restored from its log', () => {
     expect(run.loss.steps).toEqual([1, 2]);
     expect(run.loss.smoothed).toEqual(previous.loss.smoothed.slice(0, 2));
     expect(run.validations.map((v) => v.step)).toEqual([0, 2]);
+    expect(run.fit.map((f) => f.step)).toEqual([0, 2]);
+    expect(continueRun(previous, newRun('s1', 10, true, 5), 1).run.fit.map((f) => f.step)).toEqual([0]);
     expect(dropped).toEqual([]);
     expect(run).toMatchObject({ status: 'starting', resumed: true, step: 2 });
     expect(smoothLoss(ema, 3, 0.4).value).toBeCloseTo(previous.loss.smoothed[2]!, 12);

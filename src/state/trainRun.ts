@@ -37,6 +37,8 @@ export interface TrainRun {
   learningRate: number | null;
   loss: LossSeries;
   validations: ValidationRow[];
+  /** The loss on the run's fixed batch: at the start and at each checkpoint (TrainProgress 'fit'). */
+  fit: { step: number; loss: number }[];
   /** The step of the newest checkpoint this run saved. */
   lastCheckpointStep: number | null;
 }
@@ -60,6 +62,7 @@ export function newRun(subjectId: string, totalSteps: number, resumed: boolean, 
     learningRate: null,
     loss: { steps: [], raw: [], smoothed: [] },
     validations: [],
+    fit: [],
     lastCheckpointStep: null,
   };
 }
@@ -119,6 +122,8 @@ export function applyProgress(run: TrainRun, progress: TrainProgress, now: numbe
           { step: progress.step, images: progress.images.map((image) => ({ prompt: image.prompt, seed: image.seed, url: toUrl(image.png) })) },
         ],
       };
+    case 'fit':
+      return { ...run, status, fit: [...run.fit.filter((f) => f.step !== progress.step), { step: progress.step, loss: progress.loss }] };
     case 'checkpoint':
       return { ...run, status, lastCheckpointStep: progress.checkpoint.step };
   }
@@ -149,6 +154,7 @@ export function runFromLog(log: RunLog, now: number, toUrl: (png: Blob) => strin
     step: log.step,
     loss,
     validations: log.validations.map((v) => ({ step: v.step, images: v.images.map((i) => ({ prompt: i.prompt, seed: i.seed, url: toUrl(i.png) })) })),
+    fit: log.fit ?? [],
     lastCheckpointStep: log.step,
   };
 }
@@ -161,7 +167,8 @@ export function continueRun(previous: TrainRun, fresh: TrainRun, fromStep: numbe
   const kept = previous.loss.steps.flatMap((step, i) => (step <= fromStep ? [{ step, loss: previous.loss.raw[i]! }] : []));
   const { loss, ema } = lossSeries(kept);
   const validations = previous.validations.filter((v) => v.step <= fromStep);
-  return { run: { ...fresh, loss, validations, step: fromStep }, ema, dropped: previous.validations.filter((v) => v.step > fromStep) };
+  const fit = previous.fit.filter((f) => f.step <= fromStep);
+  return { run: { ...fresh, loss, validations, fit, step: fromStep }, ema, dropped: previous.validations.filter((v) => v.step > fromStep) };
 }
 
 /** "about 12 s left", "about 3 min left", "about 1 h 20 min left". */

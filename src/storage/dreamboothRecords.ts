@@ -322,6 +322,8 @@ export interface RunLog {
   step: number;
   totalSteps: number;
   loss: { step: number; loss: number }[];
+  /** The loss on the run's fixed batch (TrainProgress 'fit'); absent in logs saved before it was measured. */
+  fit?: { step: number; loss: number }[];
   validations: { step: number; images: { prompt: string; seed: number; png: Blob }[] }[];
 }
 
