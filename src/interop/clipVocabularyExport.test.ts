@@ -9,13 +9,12 @@ import { runGraph } from '../engine/graph/runWasm';
 import { builtinModelSource, loadGenerationModel, type GenerationModel } from '../generation/generationModel';
 import type { FolderReader, ModelFolder } from '../model/folder';
 import { buildTextEncoderGraph } from '../model/graphs';
-import type { Float32Tensor } from '../model/safetensors';
-import { NoiseGenerator } from '../diffusion/random';
 import { ClipTokenizer, END_OF_TEXT_ID, START_OF_TEXT_ID } from '../text/clipTokenizer';
 import { UNK_ROW, type CompactVocabulary } from '../text/compactVocabulary';
 import { CLIP_TOKENIZER_FILES } from './clipTokenizerFiles';
 import { CLIP_VOCAB_SIZE } from './clipVocabularyExport';
 import { diffusersFolderFiles, importDiffusersFolder } from './diffusersFolder';
+import { withTrainedIdentifier } from './testing/trainedIdentifier';
 
 const IDENTIFIER = 'zovy';
 const PROMPTS = [
@@ -93,16 +92,7 @@ let files: Map<string, Uint8Array>;
 
 beforeAll(async () => {
   base = await loadGenerationModel(builtinModelSource());
-  vocabulary = base.vocabulary!.withIdentifier(IDENTIFIER, ClipTokenizer.shared());
-  // A trained identifier row: the reserved row as shipped is untrained, and could hide a wrong mapping.
-  const tensors = new Map(base.folder.textEncoder.weights.kind === 'weights' ? base.folder.textEncoder.weights.tensors : []);
-  const name = 'text_model.embeddings.token_embedding.weight';
-  const table = tensors.get(name)!;
-  const dim = table.shape[1]!;
-  const data = table.data.slice();
-  data.set(new NoiseGenerator(3).randn(dim), vocabulary.identifierRow(IDENTIFIER)! * dim);
-  tensors.set(name, { shape: table.shape, data } satisfies Float32Tensor);
-  trained = { ...base.folder, textEncoder: { ...base.folder.textEncoder, weights: { kind: 'weights', tensors } } };
+  ({ folder: trained, vocabulary } = withTrainedIdentifier(base.folder, base.vocabulary!, IDENTIFIER, 3));
   files = diffusersFolderFiles(trained, undefined, { schedulerConfig: base.schedulerConfig, vocabulary });
 }, 60_000);
 
