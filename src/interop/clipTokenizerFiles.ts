@@ -29,8 +29,8 @@ export const CLIP_TOKENIZER_FILES = {
 const START = '<|startoftext|>';
 const END = '<|endoftext|>';
 
-/** An `added_tokens_decoder` entry as transformers serialises an AddedToken (special ones are not normalised). */
-const addedToken = (content: string, special: boolean) => ({ content, lstrip: false, normalized: !special, rstrip: false, single_word: false, special });
+/** An `added_tokens_decoder` entry as transformers serialises an AddedToken (clip-vit-large-patch14's are all normalized). */
+const addedToken = (content: string, special: boolean) => ({ content, lstrip: false, normalized: true, rstrip: false, single_word: false, special });
 
 /** @param addedTokens tokens after CLIP's 49,408 ids, in id order (the first gets 49408). */
 export function clipTokenizerFiles(addedTokens: readonly string[] = []): Map<string, Uint8Array> {

@@ -155,4 +155,10 @@ describe('the text encoder reading CLIP ids', () => {
     expect(Math.max(...first.map((v, i) => Math.abs(v - plain[i]!)))).toBeGreaterThan(1e-3);
     console.log(`max |Δ last_hidden_state| over ${PROMPTS.length} prompts: ${diff}`);
   });
+
+  test('an added token past the token table, or an added_tokens.json that is not token → id, is refused', async () => {
+    const edited = (json: string) => reader(new Map([...files, [CLIP_TOKENIZER_FILES.addedTokens, new TextEncoder().encode(json)]]));
+    await expect(importDiffusersFolder(edited('{"zovy": 49409}'))).rejects.toThrow('added token "zovy" has id 49409, outside the text encoder\'s 49409 rows');
+    await expect(importDiffusersFolder(edited('["zovy"]'))).rejects.toThrow('tokenizer/added_tokens.json: is not an object of token → id');
+  });
 });
