@@ -5,6 +5,7 @@
  * the expanded text encoder's output equals the compact model's for prompts with unknown words and the identifier.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
+import { bindIdentifier } from '../dreambooth/identifierBinding';
 import { runGraph } from '../engine/graph/runWasm';
 import { builtinModelSource, loadGenerationModel, type GenerationModel } from '../generation/generationModel';
 import type { FolderReader, ModelFolder } from '../model/folder';
@@ -131,6 +132,8 @@ describe('the text encoder reading CLIP ids', () => {
     const exported = await loadGenerationModel({ id: 'export', revision: 'test', read: reader(files) });
     expect(exported.tokenizer.kind).toBe('clip');
     expect(exported.vocabulary).toBeNull();
+    // Training on the imported folder binds the identifier to its added token's row, the row the export filled.
+    expect(bindIdentifier(exported, IDENTIFIER).rows).toEqual([CLIP_VOCAB_SIZE]);
     const compactIds = PROMPTS.map((p) => vocabulary.tokenize(p, ClipTokenizer.shared()).ids);
     const clipIds = PROMPTS.map((p) => exported.tokenizer.tokenize(p));
     // The prompts reach every kind of row: the identifier, words the model never saw (<unk>), known words.
