@@ -14,9 +14,9 @@ No `transformers` here, so both halves are written out:
     python3 scripts/torch/clip_text_check.py --folder DIR --prompt TEXT [--embedding FILE --token T] [--io FILE]
     python3 scripts/torch/clip_text_check.py --transformers-reference fixtures/diffusers-tiny-sd
 
-Prints JSON: ids (the prompt's token ids, unpadded), and with --io (a safetensors file holding studio.last_hidden_state
-[1, 77, hidden]) max_abs_diff. The second form checks the text model itself against transformers' outputs
-(reference_io.json): {"max_abs_diff": …}.
+model_index.json must name CLIPTokenizer and CLIPTextModel, as from_pretrained needs. Prints JSON: ids (the prompt's
+token ids, unpadded), and with --io (a safetensors file holding studio.last_hidden_state [1, 77, hidden]) max_abs_diff.
+The second form checks the text model itself against transformers' outputs (reference_io.json): {"max_abs_diff": …}.
 """
 import argparse
 import json
@@ -170,6 +170,11 @@ def main():
         return check_against_transformers(args.transformers_reference)
     if not (args.folder and args.prompt is not None) or bool(args.embedding) != bool(args.token):
         ap.error('give --folder and --prompt (and --embedding with --token), or --transformers-reference')
+    with open(os.path.join(args.folder, 'model_index.json')) as f:
+        index = json.load(f)
+    # StableDiffusionPipeline.from_pretrained loads the components the index names, and none where it says [null, null].
+    for part, library_class in [('tokenizer', ['transformers', 'CLIPTokenizer']), ('text_encoder', ['transformers', 'CLIPTextModel'])]:
+        assert index.get(part) == library_class, f'model_index.json: {part} is {index.get(part)}, not {library_class}'
     tokenizer = ClipTokenizer(os.path.join(args.folder, 'tokenizer'))
     model = clip_text_model(os.path.join(args.folder, 'text_encoder'))
     if args.embedding:

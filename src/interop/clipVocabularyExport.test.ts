@@ -112,6 +112,7 @@ describe('CLIP tokenizer files', () => {
     expect(config).toMatchObject({ tokenizer_class: 'CLIPTokenizer', model_max_length: 77, pad_token: '<|endoftext|>', bos_token: '<|startoftext|>' });
     expect(config.added_tokens_decoder).toMatchObject({ '49408': { content: IDENTIFIER, special: false } });
     expect(files.has('tokenizer/compact_vocabulary.json')).toBe(false);
+    expect((JSON.parse(text(files, 'model_index.json')) as Record<string, unknown>).tokenizer).toEqual(['transformers', 'CLIPTokenizer']);
   });
 
   test.each(TOKENIZER_PROMPTS)('an independent BPE on the files tokenizes %j as the studio’s ClipTokenizer does', (prompt) => {

@@ -67,7 +67,8 @@ export function diffusersFolderFiles(model: ModelFolder, meta?: StudioExportMeta
   const metadata = { format: 'pt', ...(meta ? studioMetadataStrings(meta) : {}) };
   const weights = (part: ComponentName) => writeSafetensors(new Map(componentTensors(folder, part)), { metadata, dtype: extras.dtype ?? 'F32' });
   const files = new Map<string, Uint8Array>([
-    [CONFIG_FILES.index, json(folder.index ?? DEFAULT_INDEX)],
+    // from_pretrained loads no tokenizer where the index names none ([null, null], as a compact-vocabulary model's has).
+    [CONFIG_FILES.index, json({ ...(folder.index ?? DEFAULT_INDEX), ...(clip ? { tokenizer: ['transformers', 'CLIPTokenizer'] } : {}) })],
     // The parsed configs are the files' own keys with diffusers' / transformers' defaults filled in.
     [CONFIG_FILES.unet, json({ _class_name: 'UNet2DConditionModel', ...folder.unet.config })],
     [WEIGHT_FILES.unet, weights('unet')],

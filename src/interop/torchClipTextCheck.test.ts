@@ -57,7 +57,7 @@ describe.skipIf('reason' in found)(`PyTorch CLIP text side${'reason' in found ? 
     try {
       const { hidden_size: dim, max_position_embeddings: length } = trained.textEncoder.config;
       write('io.safetensors', writeSafetensors(new Map([['studio.last_hidden_state', { shape: [1, length, dim], data: studio }]])));
-      const textSide = (path: string) => path.startsWith('tokenizer/') || path.startsWith('text_encoder/');
+      const textSide = (path: string) => path === 'model_index.json' || path.startsWith('tokenizer/') || path.startsWith('text_encoder/');
       for (const [path, bytes] of diffusersFolderFiles(trained, undefined, { vocabulary })) if (textSide(path)) write(`full/${path}`, bytes);
       for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, { vocabulary: model.vocabulary! })) if (textSide(path)) write(`base/${path}`, bytes);
       const meta = { baseModel: 'c0'.repeat(32), identifier: IDENTIFIER, classNoun: 'dog', steps: 1, settings: presetSettings('quick'), studioVersion: STUDIO_VERSION };
