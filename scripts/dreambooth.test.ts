@@ -210,6 +210,9 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(flags.get('instance_prompt')).toBe("'a photo of zoqu cat'");
     expect(readdirSync(join(dir, 'instance_images')).sort()).toEqual(['1f431.png', '1f638.png', '1f63a.png']);
     expect(existsSync(join(dir, 'model', 'unet', 'config.json'))).toBe(true);
+    // The built-in model's compact vocabulary goes out as CLIP's tokenizer, which the script's CLIPTokenizer loads.
+    expect(existsSync(join(dir, 'model', 'tokenizer', 'vocab.json'))).toBe(true);
+    expect(readFileSync(join(dir, 'train.sh'), 'utf8')).not.toMatch(/has no tokenizer/);
     expect(existsSync(join(dir, 'README.md'))).toBe(true);
     // A second export into the same folder is refused rather than mixed in.
     writeFileSync(join(dir, 'marker'), '');

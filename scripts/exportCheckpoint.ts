@@ -4,13 +4,16 @@
  *
  *   npm run export:checkpoint -- <checkpoint.safetensors> --identifier zovy --class dog --out exports/zovy [--naming kohya] [--model models/builtin]
  *
- * `--model` is the base model the run trained on; its scheduler config and tokenizer go into a full export, a compact
- * vocabulary with the identifier bound to its reserved row as the studio's runs bind it (src/dreambooth/identifierBinding.ts).
+ * `--model` is the base model the run trained on; its scheduler config goes into a full export. A base model with a
+ * compact vocabulary is written as one reading CLIP's ids with CLIP's tokenizer (src/interop/clipVocabularyExport.ts),
+ * the identifier an added token holding the row the run trained; a LoRA export of such a model also writes that base
+ * folder to `<out>/base`, since no other copy of it loads in diffusers.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkpointFiles } from '../src/cli/checkpointFiles';
 import { loadGenerationModel } from '../src/generation/generationModel';
+import { diffusersFolderFiles } from '../src/interop/diffusersFolder';
 import { nodeFolderReader } from '../src/model/nodeFolder';
 import type { LoraNaming } from '../src/interop/loraFile';
 import { writeFiles } from '../src/pretrain/modelWriter';
@@ -31,6 +34,11 @@ if (o.naming !== 'peft' && o.naming !== 'kohya') throw new Error(`--naming must 
 const read = nodeFolderReader(o.model);
 const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
 const out = await checkpointFiles(new Uint8Array(readFileSync(checkpoint)), model, { identifier: o.identifier, classNoun: o.class }, o.naming as LoraNaming);
+if (out.kind === 'lora' && model.vocabulary) {
+  for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, { schedulerConfig: model.schedulerConfig, vocabulary: model.vocabulary })) {
+    out.files.set(`base/${path}`, bytes);
+  }
+}
 writeFiles(o.out, out.files);
 console.log(
   JSON.stringify({

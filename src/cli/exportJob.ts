@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainSettings } from '../dreambooth/trainSettings';
-import { loadGenerationModel, VOCABULARY_FILE } from '../generation/generationModel';
+import { loadGenerationModel } from '../generation/generationModel';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { trainingJobFiles } from '../interop/trainingJobExport';
 import type { PriorRecord } from '../storage/dreamboothRecords';
@@ -17,14 +17,8 @@ import { writeFileAtomic } from './atomicFile';
 import { CliError } from './cliError';
 import { cropFileName, readSubjectPhotos } from './subjectPhotos';
 
-/** The tokenizer files a model folder may have: CLIPTokenizer's, or a small model's compact vocabulary. */
-const TOKENIZER_FILES = [
-  'tokenizer/vocab.json',
-  'tokenizer/merges.txt',
-  'tokenizer/tokenizer_config.json',
-  'tokenizer/special_tokens_map.json',
-  VOCABULARY_FILE,
-];
+/** CLIPTokenizer's files, which an SD 1.x folder has (a small model's compact vocabulary is written as them instead). */
+const TOKENIZER_FILES = ['tokenizer/vocab.json', 'tokenizer/merges.txt', 'tokenizer/tokenizer_config.json', 'tokenizer/special_tokens_map.json'];
 
 export interface ExportJobOptions {
   photos: string;
@@ -48,7 +42,12 @@ export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported
     const bytes = await read(path);
     if (bytes) tokenizerFiles.set(path, bytes);
   }
-  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, { schedulerConfig: model.schedulerConfig, tokenizerFiles });
+  // The built-in model's compact vocabulary becomes CLIP's tokenizer and a text encoder reading CLIP's ids, which
+  // train_dreambooth*.py load (src/interop/clipVocabularyExport.ts).
+  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, {
+    schedulerConfig: model.schedulerConfig,
+    ...(model.vocabulary ? { vocabulary: model.vocabulary } : { tokenizerFiles }),
+  });
   const photos = await readSubjectPhotos(o.photos, model.width);
   if (existsSync(o.dir) && (!statSync(o.dir).isDirectory() || readdirSync(o.dir).length > 0)) {
     throw new CliError(`--export-job ${o.dir} is not empty; give a new folder`, 2);

@@ -8,7 +8,7 @@ import builtinTextEncoder from '../../models/builtin/text_encoder/config.json';
 import builtinUnet from '../../models/builtin/unet/config.json';
 import builtinVae from '../../models/builtin/vae/config.json';
 import { isNode } from '../engine/runtime/ort';
-import { parseJson } from '../model/configErrors';
+import { ConfigError, parseJson } from '../model/configErrors';
 import { loadModelFolder, type FolderReader, type ModelFolder } from '../model/folder';
 import { CompactVocabulary } from '../text/compactVocabulary';
 import { promptTokenizerFor, type PromptTokenizer } from './promptTokens';
@@ -25,6 +25,8 @@ export interface ModelSource {
 
 /** A compact vocabulary saved next to a small model's text encoder (src/text/compactVocabulary.ts JSON). */
 export const VOCABULARY_FILE = 'tokenizer/compact_vocabulary.json';
+/** CLIPTokenizer's tokens after CLIP's vocabulary, `{token: id}` (transformers' `save_pretrained`), e.g. an exported identifier. */
+export const ADDED_TOKENS_FILE = 'tokenizer/added_tokens.json';
 
 export interface GenerationModel {
   id: string;
@@ -114,6 +116,7 @@ export async function loadGenerationModel(source: ModelSource): Promise<Generati
   const vocabularyBytes = await source.read(VOCABULARY_FILE);
   const vocabulary =
     vocabularyBytes === null ? null : CompactVocabulary.fromJSON(parseJson(new TextDecoder().decode(vocabularyBytes), VOCABULARY_FILE));
+  const addedTokens = await readAddedTokens(source.read);
   const { unet, vae, textEncoder } = folder;
   if (unet.config.cross_attention_dim !== textEncoder.config.hidden_size) {
     throw new Error(`unet/config.json: cross_attention_dim ${unet.config.cross_attention_dim} differs from the text encoder's hidden_size ${textEncoder.config.hidden_size}`);
@@ -129,7 +132,7 @@ export async function loadGenerationModel(source: ModelSource): Promise<Generati
     key: `${source.id}@${source.revision}`,
     folder,
     schedulerConfig,
-    tokenizer: promptTokenizerFor(textEncoder.config, vocabulary),
+    tokenizer: promptTokenizerFor(textEncoder.config, vocabulary, addedTokens),
     vocabulary,
     width: latentSize * vaeFactor,
     height: latentSize * vaeFactor,
@@ -137,4 +140,15 @@ export async function loadGenerationModel(source: ModelSource): Promise<Generati
     latentChannels: vae.config.latent_channels,
     vaeFactor,
   };
+}
+
+async function readAddedTokens(read: FolderReader): Promise<Map<string, number>> {
+  const bytes = await read(ADDED_TOKENS_FILE);
+  if (bytes === null) return new Map();
+  const json = parseJson(new TextDecoder().decode(bytes), ADDED_TOKENS_FILE);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(ADDED_TOKENS_FILE, ['is not an object of token → id']);
+  const entries = Object.entries(json as Record<string, unknown>);
+  const bad = entries.find(([, id]) => !Number.isInteger(id));
+  if (bad) throw new ConfigError(ADDED_TOKENS_FILE, [`/${bad[0]}: ${JSON.stringify(bad[1])} is not a token id`]);
+  return new Map(entries as [string, number][]);
 }

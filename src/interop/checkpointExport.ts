@@ -24,7 +24,7 @@ export interface CheckpointExport {
 }
 
 /**
- * @param extras for a full model: the scheduler config and tokenizer files to put beside the weights.
+ * @param extras for a full model: the scheduler config, and the compact vocabulary (identifier bound) or tokenizer files.
  * @throws InteropError when the file is not a studio checkpoint or its values do not fit `base`.
  */
 export async function checkpointExport(

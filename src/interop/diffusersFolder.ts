@@ -7,7 +7,8 @@
  *   vae/config.json             vae/diffusion_pytorch_model.safetensors      (AutoencoderKL)
  *   text_encoder/config.json    text_encoder/model.safetensors               (transformers CLIPTextModel)
  *   scheduler/scheduler_config.json
- *   tokenizer/…                 (whatever tokenizer files the caller passes)
+ *   tokenizer/…                 CLIP's tokenizer for a model with a compact vocabulary (its text encoder rewritten to
+ *                               read CLIP's ids: clipVocabularyExport.ts), and whatever tokenizer files the caller passes
  *
  * and such a folder read back, refused unless the studio can run it. Pure: the caller writes or zips the files
  * (src/pretrain/modelWriter.ts on disk, the worker into a download).
@@ -18,6 +19,8 @@ import { ConfigError } from '../model/configErrors';
 import { WEIGHT_FILES, type FolderReader, type ModelFolder } from '../model/folder';
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from '../model/graphs';
 import { writeSafetensors } from '../model/safetensors';
+import type { CompactVocabulary } from '../text/compactVocabulary';
+import { clipVocabularyModel } from './clipVocabularyExport';
 import { componentTensors, type ComponentName } from '../model/componentTensors';
 import { studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
 import { InteropError } from './interopError';
@@ -25,8 +28,13 @@ import { InteropError } from './interopError';
 export interface FolderExtras {
   /** scheduler/scheduler_config.json; default the built-in model's (SD 1.x's scaled-linear 1000-step DDIM). */
   schedulerConfig?: unknown;
-  /** Tokenizer files by folder path (e.g. `tokenizer/compact_vocabulary.json`). */
+  /** Tokenizer files by folder path (e.g. `tokenizer/vocab.json`). */
   tokenizerFiles?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The compact vocabulary the text encoder reads, when it reads one: the folder then gets CLIP's tokenizer and a text
+   * encoder reading CLIP's ids, with the vocabulary's bound identifiers as added tokens (clipVocabularyExport.ts).
+   */
+  vocabulary?: CompactVocabulary;
   /** Stored dtype of the weights; default F32 (what the studio computes in, so nothing is rounded). */
   dtype?: 'F32' | 'F16';
 }
@@ -52,12 +60,15 @@ const DEFAULT_INDEX = {
   vae: ['diffusers', 'AutoencoderKL'],
 };
 
-export function diffusersFolderFiles(folder: ModelFolder, meta?: StudioExportMetadata, extras: FolderExtras = {}): Map<string, Uint8Array> {
+export function diffusersFolderFiles(model: ModelFolder, meta?: StudioExportMetadata, extras: FolderExtras = {}): Map<string, Uint8Array> {
+  const clip = extras.vocabulary ? clipVocabularyModel(model, extras.vocabulary) : null;
+  const folder = clip?.folder ?? model;
   const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
   const metadata = { format: 'pt', ...(meta ? studioMetadataStrings(meta) : {}) };
   const weights = (part: ComponentName) => writeSafetensors(new Map(componentTensors(folder, part)), { metadata, dtype: extras.dtype ?? 'F32' });
   const files = new Map<string, Uint8Array>([
-    [CONFIG_FILES.index, json(folder.index ?? DEFAULT_INDEX)],
+    // from_pretrained loads no tokenizer where the index names none ([null, null], as a compact-vocabulary model's has).
+    [CONFIG_FILES.index, json({ ...(folder.index ?? DEFAULT_INDEX), ...(clip ? { tokenizer: ['transformers', 'CLIPTokenizer'] } : {}) })],
     // The parsed configs are the files' own keys with diffusers' / transformers' defaults filled in.
     [CONFIG_FILES.unet, json({ _class_name: 'UNet2DConditionModel', ...folder.unet.config })],
     [WEIGHT_FILES.unet, weights('unet')],
@@ -68,7 +79,7 @@ export function diffusersFolderFiles(folder: ModelFolder, meta?: StudioExportMet
     [WEIGHT_FILES.text_encoder, weights('text_encoder')],
     [CONFIG_FILES.scheduler, json(extras.schedulerConfig ?? builtinScheduler)],
   ]);
-  for (const [path, bytes] of extras.tokenizerFiles ?? []) files.set(path, bytes);
+  for (const [path, bytes] of [...(clip?.tokenizerFiles ?? []), ...(extras.tokenizerFiles ?? [])]) files.set(path, bytes);
   return files;
 }
 

@@ -19,17 +19,7 @@ import { diffusersFolderFiles } from './diffusersFolder';
 import { STUDIO_VERSION } from './exportMetadata';
 import { baseModelHash, exportLora, importLora, type LoraNaming } from './loraFile';
 import { loraValues } from './testing/loraValues';
-
-/** The first interpreter that imports torch (pyenv's python3 may lack Debian's python3-torch). */
-function torchPython(): { python: string } | { reason: string } {
-  const tried: string[] = [];
-  for (const python of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return { python };
-    tried.push(`${python}: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}`);
-  }
-  return { reason: `no python3 with PyTorch (${tried.join('; ')})` };
-}
+import { torchPython } from './testing/torchPython';
 
 const found = torchPython();
 const python = 'python' in found ? found.python : '';

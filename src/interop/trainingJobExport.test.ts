@@ -129,7 +129,7 @@ describe('export training job', () => {
     }
     expect(readme).toContain('| learningRate | `--learning_rate=0.0001` |');
     expect(readme).toContain('pytorch_lora_weights.safetensors');
-    // The fixture model has no CLIPTokenizer files, as the built-in model: the job says diffusers cannot load it.
+    // The fixture's base model files have no CLIPTokenizer files: the job says diffusers cannot load it.
     expect(readme).toMatch(/model\/ has no tokenizer\/vocab\.json and merges\.txt/);
     expect(
       diffusersJob({ classNoun: 'dog', identifier: 'zoqu', settings: presetSettings('object') }, 64, {

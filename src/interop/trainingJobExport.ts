@@ -111,7 +111,7 @@ export function diffusersJob(
   if (s.flip) unmapped.push('flip: the scripts have no mirror-image augmentation flag; add mirrored copies to instance_images/ to get it');
   if (!counts.clipTokenizer) {
     unmapped.push(
-      "the base model's tokenizer: model/ has no tokenizer/vocab.json and merges.txt (the built-in model maps CLIP's BPE ids to a compact vocabulary, tokenizer/compact_vocabulary.json, which transformers' CLIPTokenizer cannot read), so the script cannot load it; export the job from a standard SD 1.x diffusers folder",
+      "the base model's tokenizer: model/ has no tokenizer/vocab.json and merges.txt, so the script's CLIPTokenizer cannot load it; export the job from a diffusers folder that has them (a compact-vocabulary model gets them from diffusersFolderFiles' `vocabulary` option)",
     );
   }
   const made =

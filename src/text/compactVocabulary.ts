@@ -1,7 +1,7 @@
 import { describeSchemaErrors, type FieldIssue } from '../validation/schemaMessages';
 import { validateCompactVocabulary } from '../validation/validators.generated.js';
 import { IDENTIFIER_PATTERN } from './compactVocabularySchema';
-import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, type ClipTokenizer, type TokenizedText } from './clipTokenizer';
+import { END_OF_TEXT_ID, START_OF_TEXT_ID, frameTokens, literalAlternatives, type ClipTokenizer, type TokenizedText } from './clipTokenizer';
 
 /**
  * A small model's embedding table indexed by compact rows instead of CLIP's 49,408 ids:
@@ -160,10 +160,7 @@ export class CompactVocabulary {
 
   private splitIdentifiers(text: string): { text: string; identifierRow?: number }[] {
     if (this.identifiers.length === 0) return [{ text }];
-    const alternatives = [...this.identifiers]
-      .sort((a, b) => b.length - a.length)
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'));
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}_])`, 'giu');
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${literalAlternatives(this.identifiers)})(?![\\p{L}\\p{N}_])`, 'giu');
     const parts: { text: string; identifierRow?: number }[] = [];
     let last = 0;
     for (const match of text.matchAll(pattern)) {

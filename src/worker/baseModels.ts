@@ -1,8 +1,8 @@
 /**
  * What the export and import jobs need of a base model besides its weights: its hash (which model a LoRA belongs to)
- * and the files a diffusers folder needs beside the weights (scheduler config, the compact vocabulary).
+ * and what a diffusers folder needs beside the weights (scheduler config, the compact vocabulary).
  */
-import { VOCABULARY_FILE, type GenerationModel } from '../generation/generationModel';
+import type { GenerationModel } from '../generation/generationModel';
 import type { FolderExtras } from '../interop/diffusersFolder';
 import { baseModelHash } from '../interop/loraFile';
 import { ClipTokenizer } from '../text/clipTokenizer';
@@ -24,13 +24,14 @@ export function modelHash(model: GenerationModel): Promise<string> {
 }
 
 /**
- * The scheduler config and tokenizer files of `model` for a diffusers folder; with `identifier`, the compact
- * vocabulary has it bound to the row it trained (as bindIdentifier binds it), so the folder answers to it on its own.
+ * The scheduler config and compact vocabulary of `model` for a diffusers folder, which then holds CLIP's tokenizer and
+ * a text encoder reading CLIP's ids (src/interop/clipVocabularyExport.ts); with `identifier`, the vocabulary has it
+ * bound to the row it trained (as bindIdentifier binds it), so the folder answers to it on its own (an added token).
  */
 export function folderExtras(model: GenerationModel, identifier?: string): FolderExtras {
   const vocabulary = identifier && model.vocabulary ? model.vocabulary.withIdentifier(identifier, ClipTokenizer.shared()) : model.vocabulary;
   return {
     schedulerConfig: model.schedulerConfig,
-    ...(vocabulary ? { tokenizerFiles: new Map([[VOCABULARY_FILE, new TextEncoder().encode(JSON.stringify(vocabulary.toJSON()))]]) } : {}),
+    ...(vocabulary ? { vocabulary } : {}),
   };
 }
