@@ -11,9 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { checkpointFiles } from '../src/cli/checkpointFiles';
 import { loadGenerationModel } from '../src/generation/generationModel';
+import { checkpointExport } from '../src/interop/checkpointExport';
 import { diffusersFolderFiles } from '../src/interop/diffusersFolder';
+import { modelFolderExtras } from '../src/interop/modelFolderExtras';
 import { nodeFolderReader } from '../src/model/nodeFolder';
 import type { LoraNaming } from '../src/interop/loraFile';
 import { writeFiles } from '../src/pretrain/modelWriter';
@@ -33,9 +34,10 @@ if (o.naming !== 'peft' && o.naming !== 'kohya') throw new Error(`--naming must 
 
 const read = nodeFolderReader(o.model);
 const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
-const out = await checkpointFiles(new Uint8Array(readFileSync(checkpoint)), model, { identifier: o.identifier, classNoun: o.class }, o.naming as LoraNaming);
+const info = { identifier: o.identifier, classNoun: o.class };
+const out = await checkpointExport(new Uint8Array(readFileSync(checkpoint)), model.folder, info, o.naming as LoraNaming, modelFolderExtras(model, o.identifier));
 if (out.kind === 'lora' && model.vocabulary) {
-  for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, { schedulerConfig: model.schedulerConfig, vocabulary: model.vocabulary })) {
+  for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, modelFolderExtras(model))) {
     out.files.set(`base/${path}`, bytes);
   }
 }

@@ -17,11 +17,12 @@ import type { TrainSettings } from '../dreambooth/trainSettings';
 import { gridPng, pngToRgb } from '../export/imageGrid';
 import { BUILTIN_MODEL_ID, type GenerationModel } from '../generation/generationModel';
 import type { GenerationService } from '../generation/generationService';
+import { checkpointExport } from '../interop/checkpointExport';
+import { modelFolderExtras } from '../interop/modelFolderExtras';
 import type { JobContext } from '../protocol/server';
 import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
-import { checkpointFiles } from './checkpointFiles';
 import { CliError } from './cliError';
 import { generationService, requestBackend, type CliBackend } from './generationService';
 import { progressBar } from './progressBar';
@@ -142,7 +143,7 @@ async function exportTrained(folder: RunFolder, checkpoint: Uint8Array, base: Ge
   const info = { identifier: o.identifier, classNoun: o.classNoun };
   // peft last: lora.safetensors is what `exported` looks for.
   for (const naming of ['kohya', 'peft'] as const) {
-    const out = await checkpointFiles(checkpoint, base, info, naming);
+    const out = await checkpointExport(checkpoint, base.folder, info, naming, modelFolderExtras(base, info.identifier));
     if (out.kind === 'diffusers-folder') {
       // model_index.json last: it says the folder is complete.
       const files = [...out.files].sort(([a], [b]) => Number(a === 'model_index.json') - Number(b === 'model_index.json'));

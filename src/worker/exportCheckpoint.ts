@@ -16,12 +16,13 @@ import type { ExportCheckpointRequest, ExportedFile } from '../dreambooth/jobTyp
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { checkpointExport } from '../interop/checkpointExport';
 import { InteropError } from '../interop/interopError';
+import { modelFolderExtras } from '../interop/modelFolderExtras';
 import { trainingJobFiles, type TrainingJobInput } from '../interop/trainingJobExport';
 import { JobError } from '../protocol/jobs';
 import { getPriors, loadCheckpoint, loadPriorSelection, type PriorRecord } from '../storage/dreamboothRecords';
 import { loadBlob, loadSubjects } from '../storage/subjectRecords';
 import type { Subject } from '../subjects/subject';
-import { folderExtras, type ModelLoader } from './baseModels';
+import type { ModelLoader } from './baseModels';
 
 const SAFETENSORS = 'application/octet-stream';
 const ZIP = 'application/zip';
@@ -45,13 +46,13 @@ export async function exportCheckpoint(store: UseStore, model: ModelLoader, requ
   if (format === 'training-job') {
     // The job trains from the base model on a GPU machine: it ships the base, not this checkpoint's weights.
     const images = await trainingImages(store, subject, info.settings.priorLossWeight > 0);
-    const baseModelFiles = diffusersFolderFiles(base.folder, undefined, folderExtras(base));
+    const baseModelFiles = diffusersFolderFiles(base.folder, undefined, modelFolderExtras(base));
     const files = trainingJobFiles({ ...images, classNoun: info.classNoun, identifier: info.identifier, settings: info.settings, baseModelFiles });
     return file(`${stem}-training-job.zip`, ZIP, zip(files));
   }
 
   const state = new Uint8Array(await saved.parts.state.arrayBuffer());
-  const exported = await checkpointExport(state, base.folder, info, format === 'lora-kohya' ? 'kohya' : 'peft', folderExtras(base, info.identifier)).catch(
+  const exported = await checkpointExport(state, base.folder, info, format === 'lora-kohya' ? 'kohya' : 'peft', modelFolderExtras(base, info.identifier)).catch(
     (error: unknown) => {
       // The checkpoint's values do not fit its base model: say which key, as an import would.
       throw error instanceof InteropError ? new JobError('bad-input', error.message, 'checkpointId') : error;
