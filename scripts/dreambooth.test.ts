@@ -213,6 +213,9 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     // The built-in model's compact vocabulary goes out as CLIP's tokenizer, which the script's CLIPTokenizer loads.
     expect(existsSync(join(dir, 'model', 'tokenizer', 'vocab.json'))).toBe(true);
     expect(readFileSync(join(dir, 'train.sh'), 'utf8')).not.toMatch(/has no tokenizer/);
+    // The identifier is one added token (as the studio binds it to one row), not BPE pieces of unknown words.
+    const added = JSON.parse(readFileSync(join(dir, 'model', 'tokenizer', 'added_tokens.json'), 'utf8')) as Record<string, number>;
+    expect(Object.keys(added)).toEqual(['zoqu']);
     expect(existsSync(join(dir, 'README.md'))).toBe(true);
     // A second export into the same folder is refused rather than mixed in.
     writeFileSync(join(dir, 'marker'), '');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TrainSettings } from '../dreambooth/trainSettings';
 import { loadGenerationModel } from '../generation/generationModel';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
+import { modelFolderExtras } from '../interop/modelFolderExtras';
 import { trainingJobFiles } from '../interop/trainingJobExport';
 import type { PriorRecord } from '../storage/dreamboothRecords';
 import { nodeFolderReader } from '../model/nodeFolder';
@@ -16,9 +17,6 @@ import { classPrompt } from '../subjects/subject';
 import { writeFileAtomic } from './atomicFile';
 import { CliError } from './cliError';
 import { cropFileName, readSubjectPhotos } from './subjectPhotos';
-
-/** CLIPTokenizer's files, which an SD 1.x folder has (a small model's compact vocabulary is written as them instead). */
-const TOKENIZER_FILES = ['tokenizer/vocab.json', 'tokenizer/merges.txt', 'tokenizer/tokenizer_config.json', 'tokenizer/special_tokens_map.json'];
 
 export interface ExportJobOptions {
   photos: string;
@@ -35,19 +33,11 @@ export interface ExportJobOptions {
 const BASE_MODEL_DIR = 'models/builtin';
 
 export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported: string; files: number; classImages: number; script: string }> {
-  const read = nodeFolderReader(BASE_MODEL_DIR);
-  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
-  const tokenizerFiles = new Map<string, Uint8Array>();
-  for (const path of TOKENIZER_FILES) {
-    const bytes = await read(path);
-    if (bytes) tokenizerFiles.set(path, bytes);
-  }
+  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read: nodeFolderReader(BASE_MODEL_DIR) });
   // The built-in model's compact vocabulary becomes CLIP's tokenizer and a text encoder reading CLIP's ids, which
-  // train_dreambooth*.py load (src/interop/clipVocabularyExport.ts).
-  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, {
-    schedulerConfig: model.schedulerConfig,
-    ...(model.vocabulary ? { vocabulary: model.vocabulary } : { tokenizerFiles }),
-  });
+  // train_dreambooth*.py load (src/interop/clipVocabularyExport.ts); the identifier an added token on the reserved
+  // row the studio would bind it to, so the script's instance prompt names the subject as the studio's run does.
+  const baseModelFiles = diffusersFolderFiles(model.folder, undefined, modelFolderExtras(model, o.identifier));
   const photos = await readSubjectPhotos(o.photos, model.width);
   if (existsSync(o.dir) && (!statSync(o.dir).isDirectory() || readdirSync(o.dir).length > 0)) {
     throw new CliError(`--export-job ${o.dir} is not empty; give a new folder`, 2);

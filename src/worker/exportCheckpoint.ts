@@ -46,7 +46,8 @@ export async function exportCheckpoint(store: UseStore, model: ModelLoader, requ
   if (format === 'training-job') {
     // The job trains from the base model on a GPU machine: it ships the base, not this checkpoint's weights.
     const images = await trainingImages(store, subject, info.settings.priorLossWeight > 0);
-    const baseModelFiles = diffusersFolderFiles(base.folder, undefined, modelFolderExtras(base));
+    // The identifier an added token on the row the run bound it to: the script's instance prompt names the subject so.
+    const baseModelFiles = diffusersFolderFiles(base.folder, undefined, modelFolderExtras(base, info.identifier));
     const files = trainingJobFiles({ ...images, classNoun: info.classNoun, identifier: info.identifier, settings: info.settings, baseModelFiles });
     return file(`${stem}-training-job.zip`, ZIP, zip(files));
   }
