@@ -143,7 +143,14 @@ for (const [name, make] of Object.entries(nets)) {
   }
   const stat = (key: string) => {
     const a = acc[key]!;
-    return { cpuMsPerStep: r1(median(a.cpu)), cpuMsMin: r1(Math.min(...a.cpu)), wallMsPerStep: r1(median(a.wall)), wallMsMin: r1(Math.min(...a.wall)), nodes: a.nodes, losses: a.losses };
+    return {
+      cpuMsPerStep: r1(median(a.cpu)),
+      cpuMsMin: r1(Math.min(...a.cpu)),
+      wallMsPerStep: r1(median(a.wall)),
+      wallMsMin: r1(Math.min(...a.wall)),
+      nodes: a.nodes,
+      losses: a.losses,
+    };
   };
   const ratio = (a: number[], b: number[], f: (xs: number[]) => number) => Math.round((100 * f(a)) / f(b)) / 100;
   const min = (xs: number[]) => Math.min(...xs);
@@ -167,7 +174,12 @@ if (what.includes('shapes')) {
     }
     const total = (key: string) => r1(rows.reduce((a, r) => a + (r[key] as number) * (r.count as number), 0));
     out[`${name}Shapes`] = {
-      totalMs: { 'dW conv': total('dW conv ms'), 'dW im2col': total('dW im2col ms'), 'dX convTranspose': total('dX convTranspose ms'), 'dX byShape': total('dX byShape ms') },
+      totalMs: {
+        'dW conv': total('dW conv ms'),
+        'dW im2col': total('dW im2col ms'),
+        'dX convTranspose': total('dX convTranspose ms'),
+        'dX byShape': total('dX byShape ms'),
+      },
       rows,
     };
   }

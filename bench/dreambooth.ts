@@ -50,7 +50,10 @@ const ctx = <P>(progress: (p: P) => void = () => {}) => ({ signal: noSignal, pro
 
 async function nodeFlow() {
   const store = createStore('bench-dreambooth', 'records');
-  const generation = new GenerationService(probeBackend({ gpu: undefined, crossOriginIsolated: true, hardwareConcurrency: threads + 1 }), checkpointModels(store));
+  const generation = new GenerationService(
+    probeBackend({ gpu: undefined, crossOriginIsolated: true, hardwareConcurrency: threads + 1 }),
+    checkpointModels(store),
+  );
   const training = new TrainingService(generation, store);
   const emoji = (file: string) => readFileSync(`node_modules/emoji-datasource-google/img/google/64/${file}`);
   const subject: Subject = {
@@ -59,7 +62,16 @@ async function nodeFlow() {
     classNoun: SAMPLE_SUBJECT.classNoun,
     identifier: 'zovy',
     createdAt: 0,
-    photos: SAMPLE_SUBJECT.photos.map((p) => ({ sha256: p.emojiImage, fileName: p.fileName, mime: 'image/png', width: 64, height: 64, cropSha256: `crop-${p.emojiImage}`, cropResolution: 64, thumbnailSha256: p.emojiImage })),
+    photos: SAMPLE_SUBJECT.photos.map((p) => ({
+      sha256: p.emojiImage,
+      fileName: p.fileName,
+      mime: 'image/png',
+      width: 64,
+      height: 64,
+      cropSha256: `crop-${p.emojiImage}`,
+      cropResolution: 64,
+      thumbnailSha256: p.emojiImage,
+    })),
   };
   await set(subjectKey(subject.id), subject, store);
   for (const p of SAMPLE_SUBJECT.photos) await set(blobKey(`crop-${p.emojiImage}`), new Blob([emoji(p.emojiImage)]), store);
@@ -71,20 +83,36 @@ async function nodeFlow() {
   settings.checkpointEvery = Math.max(1, Math.floor(settings.steps / 4));
 
   let t0 = performance.now();
-  const priors = await generateClassPriors(generation, store, { classNoun: subject.classNoun, count: priorsCount, seed: 0, sampler: settings.sampler, steps: samplingSteps, guidanceScale: settings.guidanceScale, backend: 'wasm' }, ctx());
+  const priors = await generateClassPriors(
+    generation,
+    store,
+    {
+      classNoun: subject.classNoun,
+      count: priorsCount,
+      seed: 0,
+      sampler: settings.sampler,
+      steps: samplingSteps,
+      guidanceScale: settings.guidanceScale,
+      backend: 'wasm',
+    },
+    ctx(),
+  );
   const priorsMs = performance.now() - t0;
 
   const checkpoints: { step: number; bytes: number }[] = [];
   const checkpointStages: number[] = [];
   let lastStage = 0;
   t0 = performance.now();
-  const trained = await training.train({ subjectId: subject.id, settings, priorKeys: priors.keys, resume: false, backend: 'wasm' }, ctx<TrainProgress>((p) => {
-    if (p.kind === 'stage' && p.stage === 'checkpointing') lastStage = performance.now();
-    if (p.kind === 'checkpoint') {
-      checkpoints.push({ step: p.checkpoint.step, bytes: p.checkpoint.bytes });
-      checkpointStages.push(performance.now() - lastStage);
-    }
-  }));
+  const trained = await training.train(
+    { subjectId: subject.id, settings, priorKeys: priors.keys, resume: false, backend: 'wasm' },
+    ctx<TrainProgress>((p) => {
+      if (p.kind === 'stage' && p.stage === 'checkpointing') lastStage = performance.now();
+      if (p.kind === 'checkpoint') {
+        checkpoints.push({ step: p.checkpoint.step, bytes: p.checkpoint.bytes });
+        checkpointStages.push(performance.now() - lastStage);
+      }
+    }),
+  );
   const trainWallMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -93,7 +121,17 @@ async function nodeFlow() {
   const checkpointReadMs = performance.now() - t0;
 
   const modelId = checkpointModelId(subject.id, trained.checkpoint.id);
-  const request = (prompt: string, model: string) => ({ modelId: model, prompt, sampler: settings.sampler, steps: samplingSteps, guidanceScale: settings.guidanceScale, seed: RECONTEXT_SEED, numImages: 1, previewEvery: 0, backend: 'wasm' as const });
+  const request = (prompt: string, model: string) => ({
+    modelId: model,
+    prompt,
+    sampler: settings.sampler,
+    steps: samplingSteps,
+    guidanceScale: settings.guidanceScale,
+    seed: RECONTEXT_SEED,
+    numImages: 1,
+    previewEvery: 0,
+    backend: 'wasm' as const,
+  });
   // The first sample compiles the checkpoint's sessions; the second is what a person waits for afterwards.
   t0 = performance.now();
   await generation.generate(request(`a photo of ${subject.identifier} cat`, modelId), ctx());
@@ -112,7 +150,16 @@ async function nodeFlow() {
   await generation.unloadModels();
   return {
     preset,
-    settings: { steps: settings.steps, learningRate: settings.learningRate, batchSize: settings.batchSize, priorLossWeight: settings.priorLossWeight, unet: settings.unet, loraRank: settings.loraRank, textEncoder: settings.textEncoder, samplingSteps },
+    settings: {
+      steps: settings.steps,
+      learningRate: settings.learningRate,
+      batchSize: settings.batchSize,
+      priorLossWeight: settings.priorLossWeight,
+      unet: settings.unet,
+      loraRank: settings.loraRank,
+      textEncoder: settings.textEncoder,
+      samplingSteps,
+    },
     priors: { images: priors.generated, ms: Math.round(priorsMs), imagesPerSecond: +(priors.generated / (priorsMs / 1000)).toFixed(3) },
     training: {
       steps: trained.step,
@@ -122,7 +169,12 @@ async function nodeFlow() {
       compileMs: Math.round(trained.timings.compileMs),
       wallMs: Math.round(trainWallMs),
     },
-    checkpoint: { bytes: checkpoints.at(-1)?.bytes, weightBytes: trained.checkpoint.weightBytes, writeMs: checkpointStages.map(Math.round), readMs: Math.round(checkpointReadMs) },
+    checkpoint: {
+      bytes: checkpoints.at(-1)?.bytes,
+      weightBytes: trained.checkpoint.weightBytes,
+      writeMs: checkpointStages.map(Math.round),
+      readMs: Math.round(checkpointReadMs),
+    },
     sample: { firstMs: Math.round(firstSampleMs), ms: Math.round(sampleMs) },
     ...(gridPath ? { grid: gridPath } : {}),
   };

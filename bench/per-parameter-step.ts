@@ -48,7 +48,11 @@ export function perParameterStep(src: GraphBuilder, loss: Tensor): { program: Co
     model: serializeGraph(g),
     nodeCount: nodes.total,
     runtimeNodeCount: nodes.runtime,
-    feeds: [...src.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { name: HYPER.lr, dtype: 'float32', shape: [] }, { name: HYPER.step, dtype: 'float32', shape: [] }],
+    feeds: [
+      ...src.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+      { name: HYPER.lr, dtype: 'float32', shape: [] },
+      { name: HYPER.step, dtype: 'float32', shape: [] },
+    ],
     state,
     readback: [METRICS],
   };

@@ -28,7 +28,10 @@ const { measureSampling } = await import('./sampleMeasure.ts');
 const results = [];
 for (const io of ios) {
   try {
-    results.push({ io, ...(await measureSampling({ backend: { preference: 'webgpu', ortFlavor: 'node-webgpu', webGpuIo: io }, samplers, steps, repeats, size })) });
+    results.push({
+      io,
+      ...(await measureSampling({ backend: { preference: 'webgpu', ortFlavor: 'node-webgpu', webGpuIo: io }, samplers, steps, repeats, size })),
+    });
   } catch (e) {
     results.push({ io, error: String(e?.message ?? e).split('\n')[0] });
   }

@@ -85,7 +85,13 @@ export async function measureSampling(o: SampleBenchOptions): Promise<SampleBenc
         allMsPerImage: full.map(round),
       });
     }
-    return { backend: pipeline.backend.report, compileMs: round(first.timings.compileMs), firstImageMs: round(firstImageMs), samplers, untrained: model.folder.untrained };
+    return {
+      backend: pipeline.backend.report,
+      compileMs: round(first.timings.compileMs),
+      firstImageMs: round(firstImageMs),
+      samplers,
+      untrained: model.folder.untrained,
+    };
   } finally {
     await pipeline.dispose();
   }

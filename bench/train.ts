@@ -188,7 +188,9 @@ async function browserRuns(page: Page, requests: HarnessRequest[], limitMs: numb
       io: req.io ?? 'ort',
       nodes: result?.nodeCount ?? NaN,
       ...(result ? timing(times, result.createMs) : {}),
-      ...(result?.backend.adapter ? { adapter: `${result.backend.adapter.vendor} ${result.backend.adapter.architecture} ${result.backend.adapter.description}`.trim() } : {}),
+      ...(result?.backend.adapter
+        ? { adapter: `${result.backend.adapter.vendor} ${result.backend.adapter.architecture} ${result.backend.adapter.description}`.trim() }
+        : {}),
       ...(error ? { error } : {}),
     };
     process.stderr.write(`  ${JSON.stringify(row)}\n`);
@@ -246,7 +248,16 @@ for (const n of networks) {
   runs.forEach(({ ep, optimizer }, i) => {
     const a = acc[i]!;
     const t = timing(a.times, a.sessionMs);
-    rows.push({ network: n, ep, where: 'node', optimizer, nodes: a.nodes, ...t, cpuMsMin: round(Math.min(...a.cpu)), ...(optimizer === 'flat' ? { gflopsPerS: gflops(s, t.msMin) } : {}) });
+    rows.push({
+      network: n,
+      ep,
+      where: 'node',
+      optimizer,
+      nodes: a.nodes,
+      ...t,
+      cpuMsMin: round(Math.min(...a.cpu)),
+      ...(optimizer === 'flat' ? { gflopsPerS: gflops(s, t.msMin) } : {}),
+    });
     process.stderr.write(`  ${JSON.stringify(rows[rows.length - 1])}\n`);
   });
   if (big && eps.includes('cpu') && !flag('no-profile')) {

@@ -11,10 +11,13 @@ import { dropFiles, savedState } from './support/studio';
 
 /** Time until the page paints its next frame: large when the main thread is blocked. */
 const frameDelayMs = (page: Page) =>
-  page.evaluate(() => new Promise<number>((resolve) => {
-    const start = performance.now();
-    requestAnimationFrame(() => resolve(performance.now() - start));
-  }));
+  page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const start = performance.now();
+        requestAnimationFrame(() => resolve(performance.now() - start));
+      }),
+  );
 
 interface ResultLine {
   custom_id: string;
@@ -117,7 +120,10 @@ test('the form counts tokens and names the words cut, drops a stale seed error, 
   await fill(page, { prompt: Array.from({ length: 60 }, (_, i) => `word${i} and more words here`).join(', '), steps: 1, guidanceScale: 1, seed: 3 });
   await generateAndWait(page, 60_000);
   await page.setViewportSize({ width: 800, height: 500 });
-  await galleryItems(page).first().getByRole('button', { name: /^View larger/ }).click();
+  await galleryItems(page)
+    .first()
+    .getByRole('button', { name: /^View larger/ })
+    .click();
   const viewer = page.getByTestId('gallery-viewer');
   await expect(viewer.getByRole('button', { name: 'Close' })).toBeFocused();
   const image = viewer.locator('.viewer-image');
@@ -128,7 +134,15 @@ test('the form counts tokens and names the words cut, drops a stale seed error, 
 test('the gallery survives a reload with every setting; a downloaded PNG carries them for other tools', async ({ page }) => {
   await openGenerate(page);
   await expect(page.getByTestId('generation-backend')).toHaveAttribute('data-ep', 'wasm');
-  const settings = { prompt: 'a red mug, studio light', negativePrompt: 'blurry', sampler: 'DDIM', steps: 3, guidanceScale: 6.5, seed: 4242, numImages: 2 } as const;
+  const settings = {
+    prompt: 'a red mug, studio light',
+    negativePrompt: 'blurry',
+    sampler: 'DDIM',
+    steps: 3,
+    guidanceScale: 6.5,
+    seed: 4242,
+    numImages: 2,
+  } as const;
   await fill(page, settings);
   await generateAndWait(page, 60_000);
   await expect(galleryItems(page)).toHaveCount(2);
@@ -138,7 +152,10 @@ test('the gallery survives a reload with every setting; a downloaded PNG carries
   await expect(page.getByTestId('gallery-count')).toHaveText('2 images');
   expect(await galleryItems(page).evaluateAll((items) => items.map((i) => i.getAttribute('data-seed')))).toEqual(['4242', '4243']);
 
-  await galleryItems(page).first().getByRole('button', { name: /^View larger/ }).click();
+  await galleryItems(page)
+    .first()
+    .getByRole('button', { name: /^View larger/ })
+    .click();
   const viewer = page.getByTestId('gallery-viewer');
   await expect(viewer).toBeVisible();
   await expect(viewer.getByTestId('param-prompt')).toHaveText(settings.prompt);
@@ -255,7 +272,10 @@ test('a JSONL batch reports its bad line by number and field, runs the rest and 
   expect(download.suggestedFilename()).toBe('jobs-results.zip');
   const archive = unzipSync(new Uint8Array(await readFile((await download.path())!)));
   expect(Object.keys(archive).sort()).toEqual(['images/cat-1-0.png', 'images/mug-1-0.png', 'images/mug-1-1.png', 'results.jsonl']);
-  const results = strFromU8(archive['results.jsonl']!).trimEnd().split('\n').map((l) => JSON.parse(l) as ResultLine);
+  const results = strFromU8(archive['results.jsonl']!)
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ResultLine);
   expect(results.map((r) => [r.custom_id, r.images, r.seeds])).toEqual([
     ['cat-1', ['images/cat-1-0.png'], [11]],
     ['mug-1', ['images/mug-1-0.png', 'images/mug-1-1.png'], [21, 22]],
@@ -263,7 +283,10 @@ test('a JSONL batch reports its bad line by number and field, runs the rest and 
   // UNet evaluations: steps × images, doubled when guided (the form's 7.5 applies to mug-1, which sets none).
   expect(results.map((r) => r.usage.unet_evaluations)).toEqual([2 * 1 * 1, 1 * 2 * 2]);
   for (const r of results) expect(r.usage.model_ms).toBeGreaterThan(0);
-  expect(results.map((r) => r.backend)).toEqual([{ ep: 'wasm', kind: 'cpu' }, { ep: 'wasm', kind: 'cpu' }]);
+  expect(results.map((r) => r.backend)).toEqual([
+    { ep: 'wasm', kind: 'cpu' },
+    { ep: 'wasm', kind: 'cpu' },
+  ]);
   expect(parseInfotext(readPngParameters(archive['images/mug-1-1.png']!)!)).toMatchObject({ prompt: 'a mug', sampler: 'DDIM', steps: 1, seed: 22 });
 
   // A file dropped on the page is imported too; one with no valid line says so and runs nothing.

@@ -7,8 +7,7 @@ declare global {
   }
 }
 
-const run = (page: Page, component: Component): Promise<ComponentResult> =>
-  page.evaluate((c) => window.modelHarness.runComponent(c), component);
+const run = (page: Page, component: Component): Promise<ComponentResult> => page.evaluate((c) => window.modelHarness.runComponent(c), component);
 
 /** The WebGPU EP (JSEP) is onnxruntime-web's JsExecutionProvider; the wasm EP is its CPUExecutionProvider. */
 const WEBGPU_EP = 'JsExecutionProvider';

@@ -37,7 +37,11 @@ test('each kind of bad file gets its own message and changes nothing saved', asy
     [{ name: 'empty.jpg', type: 'image/jpeg', bytes: Buffer.alloc(0) }, /is empty \(0 bytes\)/],
     [{ name: 'notes.jpg', type: 'image/jpeg', bytes: Buffer.from('Shopping list:\n- dog food\n- leash\n'.repeat(4)) }, /is a text file/],
     [
-      { name: 'logo.png', type: 'image/png', bytes: Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle r="40"/></svg>') },
+      {
+        name: 'logo.png',
+        type: 'image/png',
+        bytes: Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle r="40"/></svg>'),
+      },
       /is an SVG drawing/,
     ],
     [{ name: 'IMG_0042.HEIC', type: 'image/heic', bytes: heicHeader() }, /is a HEIC\/HEIF photo.*Export it as JPEG/],
@@ -150,7 +154,11 @@ for (const how of ['throw', 'abort'] as const) {
       };
     }, how);
     const bytes = await encodeInPage(page, { width: 120, height: 120, type: 'image/png', bands: ['#5a5', '#a55'] });
-    await expectRejected(page, { name: 'big.png', type: 'image/png', bytes }, /big.png was not saved\. Browser storage is full.*Free space by deleting subjects/);
+    await expectRejected(
+      page,
+      { name: 'big.png', type: 'image/png', bytes },
+      /big.png was not saved\. Browser storage is full.*Free space by deleting subjects/,
+    );
     await page.reload();
     await expect(page.getByTestId('photo-card')).toHaveCount(1);
   });

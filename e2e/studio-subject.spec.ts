@@ -26,7 +26,12 @@ test('dropped photos are cropped, saved, and restored after a reload', async ({ 
   await createSubject(page, { name: 'Rex', classNoun: 'dog' });
   await expect(page.getByTestId('photo-count')).toHaveText('0 of 3–5');
 
-  const colours = [['#c00', '#0c0'], ['#00c', '#cc0'], ['#0cc', '#c0c'], ['#444', '#eee']];
+  const colours = [
+    ['#c00', '#0c0'],
+    ['#00c', '#cc0'],
+    ['#0cc', '#c0c'],
+    ['#444', '#eee'],
+  ];
   const files = [];
   for (const [i, bands] of colours.entries()) {
     const type = i % 2 === 0 ? 'image/png' : 'image/jpeg';
@@ -58,7 +63,12 @@ test('dropped photos are cropped, saved, and restored after a reload', async ({ 
       }),
     ),
   );
-  expect(cropSizes).toEqual([[64, 64], [64, 64], [64, 64], [64, 64]]);
+  expect(cropSizes).toEqual([
+    [64, 64],
+    [64, 64],
+    [64, 64],
+    [64, 64],
+  ]);
 
   // Removing a photo deletes its blobs too (no orphans), and that survives a reload.
   await page.getByRole('button', { name: 'Remove rex-1.jpg' }).click();
@@ -166,13 +176,16 @@ test('a photo with transparency and an animated GIF each say on their card what 
   await expect(note('spin.gif')).toHaveText('Animated: only the first frame is used.');
   await expect(note('opaque.png')).toHaveCount(0);
   // The first frame (black) is the one cropped.
-  const centre = await photoCards(page).filter({ hasText: 'spin.gif' }).getByTestId('photo-crop').evaluate(async (img: HTMLImageElement) => {
-    await img.decode();
-    const canvas = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
-    const context = canvas.getContext('2d')!;
-    context.drawImage(img, 0, 0);
-    return Array.from(context.getImageData(img.naturalWidth / 2, img.naturalHeight / 2, 1, 1).data);
-  });
+  const centre = await photoCards(page)
+    .filter({ hasText: 'spin.gif' })
+    .getByTestId('photo-crop')
+    .evaluate(async (img: HTMLImageElement) => {
+      await img.decode();
+      const canvas = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+      const context = canvas.getContext('2d')!;
+      context.drawImage(img, 0, 0);
+      return Array.from(context.getImageData(img.naturalWidth / 2, img.naturalHeight / 2, 1, 1).data);
+    });
   expect(centre).toEqual([0, 0, 0, 255]);
   await page.reload();
   await expect(note('spin.gif')).toHaveText('Animated: only the first frame is used.');

@@ -23,4 +23,10 @@ const m = buildDataset(opts.out, (done, total) => {
   bar.update(done);
 });
 bar.stop();
-console.log(JSON.stringify({ out: opts.out, count: m.count, train: m.counts.train, validation: m.counts.validation, sources: m.sources, byCategory: m.counts.byCategory }, null, 2));
+console.log(
+  JSON.stringify(
+    { out: opts.out, count: m.count, train: m.counts.train, validation: m.counts.validation, sources: m.sources, byCategory: m.counts.byCategory },
+    null,
+    2,
+  ),
+);

@@ -54,7 +54,13 @@ const scorer = CategoryScorer.fit(real);
 const heldOut = heldOutAccuracy(real);
 
 const source = { id: 'builtin', revision: 'eval', read: nodeFolderReader(o.model) };
-const samples = await samplePrompts(source, EVAL_CATEGORIES.map((c) => c.prompt), o.n, o.seed, { sampler: 'dpmpp_2m', steps: o.steps, guidanceScale: o.guidance, threads: o.threads });
+const samples = await samplePrompts(
+  source,
+  EVAL_CATEGORIES.map((c) => c.prompt),
+  o.n,
+  o.seed,
+  { sampler: 'dpmpp_2m', steps: o.steps, guidanceScale: o.guidance, threads: o.threads },
+);
 const perCategory = EVAL_CATEGORIES.map((c, k) => {
   const predicted = samples[k]!.map((im) => scorer.classify(im));
   return {
@@ -63,7 +69,12 @@ const perCategory = EVAL_CATEGORIES.map((c, k) => {
     recognized: predicted.filter((p) => p === c.label).length / predicted.length,
     predicted,
     diversity: Number(diversity(scorer, samples[k]!).toFixed(3)),
-    realDiversity: Number(diversity(scorer, real.filter((r) => r.label === c.label).map((r) => r.rgb)).toFixed(3)),
+    realDiversity: Number(
+      diversity(
+        scorer,
+        real.filter((r) => r.label === c.label).map((r) => r.rgb),
+      ).toFixed(3),
+    ),
   };
 });
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -81,7 +92,10 @@ const report = {
     scorer: {
       kind: 'nearest real image, cosine of standardized colour-layout + gradient-orientation + palette features',
       referenceImages: real.length,
-      heldOutAccuracy: { mean: Number(heldOut.mean.toFixed(3)), byArtwork: Object.fromEntries(Object.entries(heldOut.byGroup).map(([k, v]) => [k, Number(v.toFixed(3))])) },
+      heldOutAccuracy: {
+        mean: Number(heldOut.mean.toFixed(3)),
+        byArtwork: Object.fromEntries(Object.entries(heldOut.byGroup).map(([k, v]) => [k, Number(v.toFixed(3))])),
+      },
     },
   },
   diversity: {

@@ -35,7 +35,13 @@ if (o.naming !== 'peft' && o.naming !== 'kohya') throw new Error(`--naming must 
 const read = nodeFolderReader(o.model);
 const model = await loadGenerationModel({ id: 'base', revision: 'disk', read });
 const info = { identifier: o.identifier, classNoun: o.class };
-const out = await checkpointExport(new Uint8Array(readFileSync(checkpoint)), model.folder, info, o.naming as LoraNaming, modelFolderExtras(model, o.identifier));
+const out = await checkpointExport(
+  new Uint8Array(readFileSync(checkpoint)),
+  model.folder,
+  info,
+  o.naming as LoraNaming,
+  modelFolderExtras(model, o.identifier),
+);
 if (out.kind === 'lora' && model.vocabulary) {
   for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, modelFolderExtras(model))) {
     out.files.set(`base/${path}`, bytes);

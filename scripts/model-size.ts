@@ -14,7 +14,7 @@ const args = process.argv.slice(2);
 const dir = args.find((a) => !a.startsWith('--')) ?? 'models/builtin';
 const model = await loadModelFolder(nodeFolderReader(dir));
 const { unet, vae, textEncoder } = model;
-const latent = (unet.config.sample_size ?? 64);
+const latent = unet.config.sample_size ?? 64;
 const f = 2 ** (vae.config.block_out_channels.length - 1);
 
 const graphs: [string, GraphBuilder][] = [

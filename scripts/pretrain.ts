@@ -45,7 +45,13 @@ const program = new Command('pretrain')
   .option('--drop-caption <p>', 'UNet: share of captions replaced by the empty prompt (for guidance)', parseFloat, 0.1)
   .option('--ema <decay>', 'UNet: EMA decay of the weights', parseFloat, 0.999)
   .option('--seed <n>', 'run seed (data order, crops, noise)', (v) => parseInt(v, 10), 0)
-  .addOption(new Option('--ep <ep>', 'training backend (default: native CPU if onnxruntime-node loads, else wasm; webgpu: Dawn on a GPU server)').choices(['cpu', 'wasm', 'webgpu']))
+  .addOption(
+    new Option('--ep <ep>', 'training backend (default: native CPU if onnxruntime-node loads, else wasm; webgpu: Dawn on a GPU server)').choices([
+      'cpu',
+      'wasm',
+      'webgpu',
+    ]),
+  )
   .option('--threads <n>', 'CPU threads', (v) => parseInt(v, 10), availableParallelism())
   .option('--export <dir>', 'write the latest checkpoint into this model folder and exit')
   .option('--quiet', 'no progress bar')
@@ -98,7 +104,15 @@ async function vaeStage(): Promise<void> {
   if (o.export) {
     if (!saved) throw new Error(`no VAE checkpoint in ${dir} to export`);
     const source = weightsOf(saved.state[STATE.params]!);
-    const q = await measureVae(config, source, ds, train.filter((_, i) => i % 8 === 0), ep, o.threads, 0);
+    const q = await measureVae(
+      config,
+      source,
+      ds,
+      train.filter((_, i) => i % 8 === 0),
+      ep,
+      o.threads,
+      0,
+    );
     writeComponent(o.export, 'vae', source.tensors, { step: String(saved.counters.step) });
     const scaling = Number((1 / q.latentStd).toPrecision(5));
     setConfigValue(o.export, 'vae/config.json', 'scaling_factor', scaling);
@@ -120,11 +134,27 @@ async function vaeStage(): Promise<void> {
     ema: null,
     learningRate: warmupConstant(o.lr ?? 5e-4, o.warmup),
     maxGradNorm: 1,
-    feeds: (s) => vaeFeeds(ds, o.seed, s, batchIndices(o.seed, s, o.batch, train.length).map((i) => train[i]!), step, config.latent_channels, f),
+    feeds: (s) =>
+      vaeFeeds(
+        ds,
+        o.seed,
+        s,
+        batchIndices(o.seed, s, o.batch, train.length).map((i) => train[i]!),
+        step,
+        config.latent_channels,
+        f,
+      ),
     settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
       // A quarter of the validation split keeps this under a minute; `npm run eval:base` measures all of it.
-      const q = await measureVae(config, weightsOf(c.state[STATE.params]!), ds, validation.filter((_, i) => i % 4 === 0), ep, o.threads);
+      const q = await measureVae(
+        config,
+        weightsOf(c.state[STATE.params]!),
+        ds,
+        validation.filter((_, i) => i % 4 === 0),
+        ep,
+        o.threads,
+      );
       writeGrid(join(dir, 'reconstructions.png'), q.tiles, ds.manifest.size, 8);
       return { validation_psnr: Number(q.psnr.toFixed(2)), latent_std: Number(q.latentStd.toFixed(4)) };
     },

@@ -77,7 +77,15 @@ async function exportNetwork(network: BlockNetwork) {
   const path = join(outDir, `${network}.safetensors`);
   writeFileSync(path, writeSafetensors(tensors, { metadata: { format: 'pt', reference: JSON.stringify(settings) } }));
   const timed = times.slice(WARMUP);
-  return { network, file: path, nodes: compiled.step.runtimeNodeCount, trainable: bench.trainable, wasmMsPerStep: Math.round(median(timed) * 10) / 10, wasmMsMin: Math.round(Math.min(...timed) * 10) / 10, losses };
+  return {
+    network,
+    file: path,
+    nodes: compiled.step.runtimeNodeCount,
+    trainable: bench.trainable,
+    wasmMsPerStep: Math.round(median(timed) * 10) / 10,
+    wasmMsMin: Math.round(Math.min(...timed) * 10) / 10,
+    losses,
+  };
 }
 
 const results = [];

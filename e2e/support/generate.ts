@@ -37,4 +37,3 @@ export async function generateAndWait(page: Page, timeout: number) {
   await expect(runPanel(page)).toHaveAttribute('data-state', 'running');
   await expect(runPanel(page)).toHaveAttribute('data-state', 'ready', { timeout });
 }
-

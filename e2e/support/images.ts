@@ -31,10 +31,32 @@ export async function encodeInPage(page: Page, image: CanvasImage): Promise<Buff
 /** Inserts an EXIF APP1 segment carrying only an Orientation tag right after the JPEG's SOI marker. */
 export function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
   const tiff = Buffer.from([
-    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF header, first IFD at 8
-    0x00, 0x01, // one entry
-    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, orientation, 0x00, 0x00, // Orientation, SHORT, 1
-    0x00, 0x00, 0x00, 0x00, // no next IFD
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0x00,
+    0x00,
+    0x00,
+    0x08, // big-endian TIFF header, first IFD at 8
+    0x00,
+    0x01, // one entry
+    0x01,
+    0x12,
+    0x00,
+    0x03,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    orientation,
+    0x00,
+    0x00, // Orientation, SHORT, 1
+    0x00,
+    0x00,
+    0x00,
+    0x00, // no next IFD
   ]);
   const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
   const length = Buffer.alloc(2);
@@ -98,14 +120,43 @@ export function animatedGif(width: number, height: number, frames: number): Buff
     return [2, ...blocks, 0];
   };
   const frame = (i: number) => [
-    0x21, 0xf9, 4, 0, ...u16(20), 0, 0, // graphic control: 0.2 s
-    0x2c, ...u16(0), ...u16(0), ...u16(width), ...u16(height), 0,
+    0x21,
+    0xf9,
+    4,
+    0,
+    ...u16(20),
+    0,
+    0, // graphic control: 0.2 s
+    0x2c,
+    ...u16(0),
+    ...u16(0),
+    ...u16(width),
+    ...u16(height),
+    0,
     ...lzw(i % 2),
   ];
   return Buffer.from([
-    ...Buffer.from('GIF89a', 'ascii'), ...u16(width), ...u16(height), 0x80, 0, 0,
-    0, 0, 0, 255, 255, 255,
-    0x21, 0xff, 11, ...Buffer.from('NETSCAPE2.0', 'ascii'), 3, 1, 0, 0, 0, // loop forever
+    ...Buffer.from('GIF89a', 'ascii'),
+    ...u16(width),
+    ...u16(height),
+    0x80,
+    0,
+    0,
+    0,
+    0,
+    0,
+    255,
+    255,
+    255,
+    0x21,
+    0xff,
+    11,
+    ...Buffer.from('NETSCAPE2.0', 'ascii'),
+    3,
+    1,
+    0,
+    0,
+    0, // loop forever
     ...Array.from({ length: frames }, (_, i) => frame(i)).flat(),
     0x3b,
   ]);

@@ -8,17 +8,20 @@ export interface FileSpec {
 
 /** Drops files on the page the way a desktop drag does: real DataTransfer and DragEvents built in the page. */
 export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
-  await page.evaluate((specs) => {
-    const transfer = new DataTransfer();
-    for (const spec of specs) {
-      const bytes = Uint8Array.from(atob(spec.base64), (c) => c.charCodeAt(0));
-      transfer.items.add(new File([bytes], spec.name, { type: spec.type }));
-    }
-    const target = document.querySelector('main') ?? document.body;
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }
-  }, files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') })));
+  await page.evaluate(
+    (specs) => {
+      const transfer = new DataTransfer();
+      for (const spec of specs) {
+        const bytes = Uint8Array.from(atob(spec.base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], spec.name, { type: spec.type }));
+      }
+      const target = document.querySelector('main') ?? document.body;
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    },
+    files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') })),
+  );
 }
 
 /** Opens the studio and waits until saved subjects are loaded. */
@@ -57,9 +60,7 @@ export async function savedState(page: Page): Promise<SavedState> {
     if (!db.objectStoreNames.contains('records')) return { keys: [], records: {} };
     const store = db.transaction('records').objectStore('records');
     const [keys, values] = await Promise.all(
-      [store.getAllKeys(), store.getAll()].map(
-        (request) => new Promise<unknown[]>((resolve) => (request.onsuccess = () => resolve(request.result))),
-      ),
+      [store.getAllKeys(), store.getAll()].map((request) => new Promise<unknown[]>((resolve) => (request.onsuccess = () => resolve(request.result)))),
     );
     db.close();
     const records: Record<string, unknown> = {};

@@ -55,13 +55,15 @@ describe('parseBatchJsonl', () => {
     expect(entries).toHaveLength(1);
     expect(errors[0].line).toBe(2);
     // The column within the line, never a "line 1" that is not the file's line.
-    expect(errors[0].message).toBe(`line 2: invalid JSON at column 20: ${(() => {
-      try {
-        JSON.parse('{"custom_id": "b", prompt: x}');
-      } catch (e) {
-        return (e as Error).message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '');
-      }
-    })()}`);
+    expect(errors[0].message).toBe(
+      `line 2: invalid JSON at column 20: ${(() => {
+        try {
+          JSON.parse('{"custom_id": "b", prompt: x}');
+        } catch (e) {
+          return (e as Error).message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '');
+        }
+      })()}`,
+    );
     expect(errors[0].message).not.toMatch(/line 1|position/);
     expect(errors[1]).toEqual({ line: 3, field: undefined, message: 'line 3: the request must be a JSON object' });
   });

@@ -42,9 +42,7 @@ export interface BatchLineError {
 }
 
 /** Sampler ids by every name a line may use for them, lower-cased. */
-const SAMPLER_BY_NAME = new Map<string, SamplerName>(
-  SAMPLER_NAMES.flatMap((id) => [[id, id] as const, [A1111_SAMPLER_NAMES[id].toLowerCase(), id] as const]),
-);
+const SAMPLER_BY_NAME = new Map<string, SamplerName>(SAMPLER_NAMES.flatMap((id) => [[id, id] as const, [A1111_SAMPLER_NAMES[id].toLowerCase(), id] as const]));
 export const SAMPLER_CHOICES_TEXT = `${SAMPLER_NAMES.map((id) => A1111_SAMPLER_NAMES[id]).join(', ')} (or ${SAMPLER_NAMES.join(', ')}; any case)`;
 
 /** The line with its sampler name turned into the id, when it is one of the names people use. */

@@ -6,7 +6,15 @@ const png = (tag: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, tag, tag, 
 const gpu = { ep: 'webgpu', kind: 'gpu' } as const;
 const cpu = { ep: 'wasm', kind: 'cpu' } as const;
 const outcomes: BatchOutcome[] = [
-  { customId: 'dog-beach', images: [{ png: png(1), seed: 7 }, { png: png(2), seed: 8 }], usage: { unetEvaluations: 100, modelMs: 812.5 }, backend: gpu },
+  {
+    customId: 'dog-beach',
+    images: [
+      { png: png(1), seed: 7 },
+      { png: png(2), seed: 8 },
+    ],
+    usage: { unetEvaluations: 100, modelMs: 812.5 },
+    backend: gpu,
+  },
   { customId: 'broken', error: 'steps exceed the schedule' },
   { customId: 'a/b c', images: [{ png: png(3), seed: 1 }], usage: { unetEvaluations: 50, modelMs: 0 }, backend: cpu },
   { customId: 'a_b_c', images: [{ png: png(4), seed: 2 }], usage: { unetEvaluations: 50, modelMs: 3 }, backend: cpu },
@@ -15,7 +23,10 @@ const outcomes: BatchOutcome[] = [
 describe('buildBatchResults', () => {
   it('writes one JSON line per request, in order, naming each image and its seed', () => {
     const { jsonl, files } = buildBatchResults(outcomes);
-    const lines = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as BatchResultLine);
+    const lines = jsonl
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as BatchResultLine);
     expect(lines).toEqual([
       {
         custom_id: 'dog-beach',

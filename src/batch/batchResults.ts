@@ -75,7 +75,11 @@ export function zipBatchResults(outcomes: readonly BatchOutcome[]): Uint8Array {
 
 /** A file-name-safe stem for a custom_id, made unique among those already used. */
 function uniqueStem(customId: string, used: Set<string>): string {
-  const base = customId.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'request';
+  const base =
+    customId
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 80) || 'request';
   let stem = base;
   for (let n = 2; used.has(stem); n++) stem = `${base}~${n}`;
   used.add(stem);

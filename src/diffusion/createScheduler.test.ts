@@ -41,7 +41,7 @@ describe('createScheduler', () => {
     expect(make('DPMSolverMultistepScheduler')).toBeInstanceOf(DpmSolverMultistepScheduler);
   });
 
-  it('reads SD 1.x\'s PNDM config for any chosen sampler, keeping its schedule and spacing', () => {
+  it("reads SD 1.x's PNDM config for any chosen sampler, keeping its schedule and spacing", () => {
     const { scheduler, ignoredKeys } = createScheduler(sd1Pndm, { sampler: 'ddim' });
     expect(scheduler.config.beta_schedule).toBe('scaled_linear');
     expect(scheduler.config.set_alpha_to_one).toBe(false);
@@ -62,11 +62,9 @@ describe('createScheduler', () => {
   });
 
   it('reports wrong types and unsupported values by exact field name, all at once', () => {
-    expect(issuesOf(() => createScheduler({ ...sd1Pndm, steps_offset: -1, beta_schedule: 'cubic', num_train_timesteps: '1000' }, { sampler: 'ddim' })).sort()).toEqual([
-      '/beta_schedule',
-      '/num_train_timesteps',
-      '/steps_offset',
-    ]);
+    expect(
+      issuesOf(() => createScheduler({ ...sd1Pndm, steps_offset: -1, beta_schedule: 'cubic', num_train_timesteps: '1000' }, { sampler: 'ddim' })).sort(),
+    ).toEqual(['/beta_schedule', '/num_train_timesteps', '/steps_offset']);
     const dpm = { ...sd1Pndm, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'sde-dpmsolver++', solver_order: 3, use_karras_sigmas: true };
     expect(issuesOf(() => createScheduler(dpm)).sort()).toEqual(['/algorithm_type', '/solver_order', '/use_karras_sigmas']);
     expect(issuesOf(() => createScheduler({ ...sd1Pndm, thresholding: true }, { sampler: 'ddim' }))).toEqual(['/thresholding']);
@@ -93,7 +91,7 @@ describe('createScheduler', () => {
 });
 
 describe('parseSchedulerConfigJson', () => {
-  it('accepts Python\'s -Infinity (DPM-Solver saves lambda_min_clipped that way) but not inside strings', () => {
+  it("accepts Python's -Infinity (DPM-Solver saves lambda_min_clipped that way) but not inside strings", () => {
     const text = '{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "note": "x: -Infinity, \\"NaN\\""}';
     const parsed = parseSchedulerConfigJson(text) as Record<string, unknown>;
     expect(parsed.lambda_min_clipped).toBe(-Infinity);

@@ -18,10 +18,7 @@ export interface CreateSchedulerOptions {
  * @returns the scheduler and the config keys it ignored.
  * @throws SchedulerConfigError naming each invalid or unsupported field.
  */
-export function createScheduler(
-  rawConfig: unknown,
-  options: CreateSchedulerOptions = {},
-): { scheduler: Scheduler; ignoredKeys: string[] } {
+export function createScheduler(rawConfig: unknown, options: CreateSchedulerOptions = {}): { scheduler: Scheduler; ignoredKeys: string[] } {
   const { config, ignoredKeys, sampler } = resolveSchedulerConfig(rawConfig, options.sampler);
   if (options.eta !== undefined && options.eta !== 0 && sampler !== 'ddim') {
     throw new RangeError(`eta is a DDIM setting; sampler "${sampler}" does not take it`);

@@ -69,10 +69,7 @@ describe('DDIM step formula', () => {
     const [a, ap] = [alphaBar[t], alphaBar[prevT]];
     const variance = ((1 - ap) / (1 - a)) * (1 - a / ap);
     const expected = x.map(
-      (xi, i) =>
-        Math.sqrt(ap) * ((xi - Math.sqrt(1 - a) * eps[i]) / Math.sqrt(a)) +
-        Math.sqrt(1 - ap - variance) * eps[i] +
-        Math.sqrt(variance) * z[i],
+      (xi, i) => Math.sqrt(ap) * ((xi - Math.sqrt(1 - a) * eps[i]) / Math.sqrt(a)) + Math.sqrt(1 - ap - variance) * eps[i] + Math.sqrt(variance) * z[i],
     );
     expect(maxAbsDiff(prevSample, expected)).toBeLessThan(1e-5);
   });

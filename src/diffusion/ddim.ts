@@ -1,14 +1,6 @@
 import { buildNoiseSchedule, type NoiseSchedule } from './noiseSchedule';
 import { randnForBatch } from './random';
-import {
-  applyCoefficients,
-  checkSameLength,
-  NonlinearStepError,
-  type Scheduler,
-  type StepCoefficients,
-  type StepOptions,
-  type StepResult,
-} from './scheduler';
+import { applyCoefficients, checkSameLength, NonlinearStepError, type Scheduler, type StepCoefficients, type StepOptions, type StepResult } from './scheduler';
 import type { SchedulerConfig } from './schedulerConfig';
 import { ddimTimesteps } from './timesteps';
 
@@ -56,7 +48,11 @@ export class DdimScheduler implements Scheduler {
 
   coefficients(index: number): StepCoefficients {
     if (this.config.clip_sample) {
-      throw new NonlinearStepError('ddim', 'clip_sample', 'DDIM with clip_sample clamps x0, which the linear step form cannot express (Stable Diffusion does not use it)');
+      throw new NonlinearStepError(
+        'ddim',
+        'clip_sample',
+        'DDIM with clip_sample clamps x0, which the linear step form cannot express (Stable Diffusion does not use it)',
+      );
     }
     if (!(index >= 0 && index < this.timesteps.length)) throw new RangeError(`step index ${index} is outside the schedule of ${this.timesteps.length}`);
     return this.linearStep(this.timesteps[index]);

@@ -67,7 +67,7 @@ function runScheduler(scheduler: Scheduler, x: Float32Array): Float32Array[] {
 describe('DPM-Solver++(2M)', () => {
   const start = new NoiseGenerator(3).randn(48);
 
-  it('matches the paper\'s Algorithm 2 step by step (20 steps to σ_min, no lower-order final step)', () => {
+  it("matches the paper's Algorithm 2 step by step (20 steps to σ_min, no lower-order final step)", () => {
     const scheduler = dpm(20, { lower_order_final: false, final_sigmas_type: 'sigma_min' });
     const ours = runScheduler(scheduler, start);
     const paper = paperDpmSolver2M(scheduler.timesteps, vp(0), start, false);
@@ -101,7 +101,7 @@ describe('DPM-Solver++(2M)', () => {
         const weight = j === 0 || j === steps ? 1 : j % 2 === 1 ? 4 : 2; // Simpson's rule
         integral += weight * Math.exp(lambda) * (secondX0[k] + slope * (lambda - p1.lambda));
       }
-      return (p2.sigma / p1.sigma) * v + p2.sigma * (integral * dl) / 3;
+      return (p2.sigma / p1.sigma) * v + (p2.sigma * (integral * dl)) / 3;
     });
     expect(maxAbsDiff(x2, expected)).toBeLessThan(1e-5);
   });

@@ -22,9 +22,7 @@ const sigmaAt = (t: number) => {
 };
 
 function euler(spacing: 'leading' | 'linspace' | 'trailing', steps: number, overrides: Record<string, unknown> = {}) {
-  const scheduler = new EulerAncestralScheduler(
-    resolveSchedulerConfig({ ...SD1_SCHEDULER_CONFIG, timestep_spacing: spacing, ...overrides }, 'euler_a').config,
-  );
+  const scheduler = new EulerAncestralScheduler(resolveSchedulerConfig({ ...SD1_SCHEDULER_CONFIG, timestep_spacing: spacing, ...overrides }, 'euler_a').config);
   scheduler.setTimesteps(steps);
   return scheduler;
 }
@@ -41,10 +39,15 @@ describe('Euler ancestral', () => {
     const t = scheduler.timesteps[0];
     const x = new NoiseGenerator(1).randn(16);
     const scaled = scheduler.scaleModelInput(x, t);
-    expect(maxAbsDiff(scaled, x.map((v) => v / Math.sqrt(sigmaAt(999) ** 2 + 1)))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        scaled,
+        x.map((v) => v / Math.sqrt(sigmaAt(999) ** 2 + 1)),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
-  it('one step equals k-diffusion\'s sample_euler_ancestral update at fractional timesteps', () => {
+  it("one step equals k-diffusion's sample_euler_ancestral update at fractional timesteps", () => {
     const scheduler = euler('linspace', 20);
     const [t0, t1] = scheduler.timesteps;
     const x = new NoiseGenerator(2).randn(64).map((v) => v * 14);

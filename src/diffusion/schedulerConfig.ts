@@ -95,13 +95,40 @@ const NOISE_KEYS = ['num_train_timesteps', 'beta_start', 'beta_end', 'beta_sched
 /** Keys each diffusers class reads (from their `__init__` signatures). */
 const CLASS_KEYS: Record<SamplerName | 'noise', readonly string[]> = {
   noise: NOISE_KEYS,
-  ddim: [...NOISE_KEYS, 'timestep_spacing', 'steps_offset', 'clip_sample', 'clip_sample_range', 'set_alpha_to_one',
-    'thresholding', 'dynamic_thresholding_ratio', 'sample_max_value'],
+  ddim: [
+    ...NOISE_KEYS,
+    'timestep_spacing',
+    'steps_offset',
+    'clip_sample',
+    'clip_sample_range',
+    'set_alpha_to_one',
+    'thresholding',
+    'dynamic_thresholding_ratio',
+    'sample_max_value',
+  ],
   euler_a: [...NOISE_KEYS, 'timestep_spacing', 'steps_offset'],
-  dpmpp_2m: [...NOISE_KEYS, 'timestep_spacing', 'steps_offset', 'solver_order', 'solver_type', 'algorithm_type',
-    'lower_order_final', 'euler_at_final', 'final_sigmas_type', 'lambda_min_clipped', 'variance_type', 'thresholding',
-    'dynamic_thresholding_ratio', 'sample_max_value', 'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas',
-    'use_lu_lambdas', 'use_flow_sigmas', 'flow_shift'],
+  dpmpp_2m: [
+    ...NOISE_KEYS,
+    'timestep_spacing',
+    'steps_offset',
+    'solver_order',
+    'solver_type',
+    'algorithm_type',
+    'lower_order_final',
+    'euler_at_final',
+    'final_sigmas_type',
+    'lambda_min_clipped',
+    'variance_type',
+    'thresholding',
+    'dynamic_thresholding_ratio',
+    'sample_max_value',
+    'use_karras_sigmas',
+    'use_exponential_sigmas',
+    'use_beta_sigmas',
+    'use_lu_lambdas',
+    'use_flow_sigmas',
+    'flow_shift',
+  ],
 };
 
 /** Values that are well-formed but ask for something not implemented here. */
@@ -175,9 +202,7 @@ export function parseSchedulerConfigJson(text: string): unknown {
     out += ch;
   }
   try {
-    return JSON.parse(out, (_key, value: unknown) =>
-      typeof value === 'string' && value.startsWith(marker) ? Number(value.slice(marker.length)) : value,
-    );
+    return JSON.parse(out, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(marker) ? Number(value.slice(marker.length)) : value));
   } catch (e) {
     throw new SchedulerConfigError([{ field: '', message: `is not valid JSON (${(e as Error).message})` }]);
   }

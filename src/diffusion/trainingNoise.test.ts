@@ -9,7 +9,7 @@ const schedule = buildNoiseSchedule(
 );
 
 describe('addNoise', () => {
-  it('mixes x0 and noise as √ᾱ_t x0 + √(1 − ᾱ_t) ε with each item\'s own timestep', () => {
+  it("mixes x0 and noise as √ᾱ_t x0 + √(1 − ᾱ_t) ε with each item's own timestep", () => {
     const x0 = Float32Array.from([1, 1, -2, -2]);
     const noise = Float32Array.from([0.5, -0.5, 1, 0]);
     // ᾱ at t = 0 is 1 − β_0 = 1 − 0.00085; at t = 1 it is (1 − 0.00085)(1 − β_1), β_1 from the scaled-linear formula.

@@ -6,12 +6,7 @@ import type { NoiseGenerator } from './random';
  * DreamBooth script: x_t = sqrt(ᾱ_t) x0 + sqrt(1 − ᾱ_t) ε, one timestep per batch item.
  * `x0` and `noise` are `[batch, ...]` flat arrays; `timesteps.length` is the batch size.
  */
-export function addNoise(
-  schedule: NoiseSchedule,
-  x0: Float32Array,
-  noise: Float32Array,
-  timesteps: ArrayLike<number>,
-): Float32Array {
+export function addNoise(schedule: NoiseSchedule, x0: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
   if (x0.length !== noise.length) throw new RangeError(`x0 has ${x0.length} values but noise has ${noise.length}`);
   const batch = timesteps.length;
   if (batch === 0 || x0.length % batch !== 0) {

@@ -26,7 +26,11 @@ export function checkpointModels(store: UseStore): ModelResolver {
     return (async () => {
       const saved = await loadCheckpoint(store, ids.subjectId, ids.checkpointId);
       if (!saved || saved.info.id !== ids.checkpointId) {
-        throw new JobError('bad-input', `checkpoint ${ids.checkpointId} is no longer stored (deleted, or damaged${saved?.note ? `: ${saved.note}` : ''}); pick another model`, 'modelId');
+        throw new JobError(
+          'bad-input',
+          `checkpoint ${ids.checkpointId} is no longer stored (deleted, or damaged${saved?.note ? `: ${saved.note}` : ''}); pick another model`,
+          'modelId',
+        );
       }
       const state = saved.parts.state;
       if (!state) throw new JobError('bad-input', `checkpoint ${ids.checkpointId} has no weights; pick another model`, 'modelId');

@@ -52,7 +52,11 @@ describe('generatePriors on the wasm EP (built-in model)', () => {
     expect(resumed).toMatchObject({ keys, generated: 1, reused: 2 });
     expect(resumed.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
     const latest = second.events.filter((e) => e.latest).map((e) => [e.latest!.key, e.done, e.reused]);
-    expect(latest).toEqual([[keys[0], 1, 1], [keys[1], 2, 2], [keys[2], 3, 2]]);
+    expect(latest).toEqual([
+      [keys[0], 1, 1],
+      [keys[1], 2, 2],
+      [keys[2], 3, 2],
+    ]);
     expect(second.events.at(-1)).toMatchObject({ done: 3, total: 3, etaMs: 0 });
 
     const records = await getPriors(store, keys);
@@ -91,7 +95,11 @@ describe('generatePriors request check', () => {
     [{ ...request, backend: 'gpu' }, 'backend', 'backend must be one of "auto", "webgpu", "wasm"'],
     [{ ...request, numImages: 3 }, 'numImages', 'numImages is not a known field'],
     [{ ...request, classNoun: '  ' }, 'classNoun', 'Class noun is empty: say what the subject is, e.g. “dog” or “plush toy”.'],
-    [{ ...request, classNoun: 'dog 2' }, 'classNoun', 'Class noun must be one to three plain words of letters, e.g. “dog” or “plush toy” (no digits or symbols).'],
+    [
+      { ...request, classNoun: 'dog 2' },
+      'classNoun',
+      'Class noun must be one to three plain words of letters, e.g. “dog” or “plush toy” (no digits or symbols).',
+    ],
     [{ count: 3 }, 'classNoun', 'classNoun is required'],
   ])('refuses %j naming the field', (payload, field, message) => {
     expect(() => checkPriorsRequest(payload)).toThrow(expect.objectContaining({ code: 'bad-input', field, message }));

@@ -67,7 +67,11 @@ export function personalizedFolder(base: ModelFolder, trained: TrainedValues): M
 }
 
 /** The base model with a checkpoint's values applied, under its own id and cache key. */
-export function personalizedModel(base: GenerationModel, trained: TrainedValues, o: { id: string; key: string; tokenizer: GenerationModel['tokenizer'] }): GenerationModel {
+export function personalizedModel(
+  base: GenerationModel,
+  trained: TrainedValues,
+  o: { id: string; key: string; tokenizer: GenerationModel['tokenizer'] },
+): GenerationModel {
   return { ...base, id: o.id, key: o.key, folder: personalizedFolder(base.folder, trained), tokenizer: o.tokenizer };
 }
 

@@ -70,7 +70,10 @@ export function compileDreamBoothStep(folder: ModelFolder, o: DreamBoothGraphOpt
   let text: Tensor;
   let tp: ModelParams | undefined;
   if (textInGraph) {
-    tp = new ModelParams(g, canonicalTextSource(textEncoder.weights), { prefix: TEXT_PREFIX, group: () => (s.textEncoder === 'full' ? 'trainable' : 'frozen') });
+    tp = new ModelParams(g, canonicalTextSource(textEncoder.weights), {
+      prefix: TEXT_PREFIX,
+      group: () => (s.textEncoder === 'full' ? 'trainable' : 'frozen'),
+    });
     text = clipTextForward(tp, textEncoder.config, g.input(TRAIN_IO.ids, 'int64', [o.batch, L])).lastHiddenState;
   } else {
     text = g.input(TRAIN_IO.text, 'float32', [o.batch, L, unet.config.cross_attention_dim]);

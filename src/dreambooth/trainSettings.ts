@@ -132,9 +132,14 @@ export function checkTrainSettings(value: unknown, at = ''): TrainSettings {
     throw new JobError('bad-input', issue ? `${at}${issue.message}` : 'the training settings are invalid', field.replace(/^\//, '') || undefined);
   }
   const s = value as TrainSettings;
-  if (s.warmupSteps > s.steps) throw new JobError('bad-input', `${at}/warmupSteps (${s.warmupSteps}) must not exceed /steps (${s.steps})`, `${at}/warmupSteps`.slice(1));
+  if (s.warmupSteps > s.steps)
+    throw new JobError('bad-input', `${at}/warmupSteps (${s.warmupSteps}) must not exceed /steps (${s.steps})`, `${at}/warmupSteps`.slice(1));
   if (s.priorLossWeight > 0 && s.classImages === 0) {
-    throw new JobError('bad-input', `${at}/classImages must be ≥ 1 while /priorLossWeight is above 0 (set the weight to 0 to train without class images)`, `${at}/classImages`.slice(1));
+    throw new JobError(
+      'bad-input',
+      `${at}/classImages must be ≥ 1 while /priorLossWeight is above 0 (set the weight to 0 to train without class images)`,
+      `${at}/classImages`.slice(1),
+    );
   }
   return s;
 }

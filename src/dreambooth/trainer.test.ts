@@ -66,7 +66,15 @@ describe('DreamBooth on the built-in model (wasm)', () => {
     const builtin = await loadGenerationModel(builtinModelSource());
     const s = { ...presetSettings('quick'), priorLossWeight: 0, batchSize: 4, learningRate: 2e-3 };
     const [c, h, w] = [builtin.latentChannels, builtin.height / builtin.vaeFactor, builtin.width / builtin.vaeFactor];
-    const t = await DreamBoothTrainer.create({ folder: builtin.folder, schedule: scheduleOf(builtin), settings: s, data: await prepare(builtin), latentShape: [c, h, w], identifierRows: [], ep: 'wasm' });
+    const t = await DreamBoothTrainer.create({
+      folder: builtin.folder,
+      schedule: scheduleOf(builtin),
+      settings: s,
+      data: await prepare(builtin),
+      latentShape: [c, h, w],
+      identifierRows: [],
+      ep: 'wasm',
+    });
     const before = await t.fixedBatchLoss();
     const curve = [before];
     for (let i = 0; i < 75; i++) {
@@ -126,7 +134,15 @@ describe('DreamBooth trainer (wasm, diffusers tiny SD)', () => {
   test('only the identifier’s rows train; the personalized model carries them and the merged LoRA', async () => {
     const ids = (prompt: string) => BigInt64Array.from(model.tokenizer.tokenize(prompt), BigInt);
     const withIds = { ...data, instanceText: ids('a photo of zovy cat'), classText: ids('a photo of cat') };
-    const t = await DreamBoothTrainer.create({ folder: model.folder, schedule, settings: settings({ textEncoder: 'identifier', learningRate: 1e-2 }), data: withIds, latentShape: [4, 16, 16], identifierRows: [7], ep: 'wasm' });
+    const t = await DreamBoothTrainer.create({
+      folder: model.folder,
+      schedule,
+      settings: settings({ textEncoder: 'identifier', learningRate: 1e-2 }),
+      data: withIds,
+      latentShape: [4, 16, 16],
+      identifierRows: [7],
+      ep: 'wasm',
+    });
     for (let i = 0; i < 2; i++) await t.trainStep();
     const values = trainedValuesFromCheckpoint((await t.checkpoint()).file);
     await t.dispose();
@@ -135,7 +151,9 @@ describe('DreamBooth trainer (wasm, diffusers tiny SD)', () => {
     const weights = folder.textEncoder.weights;
     if (weights.kind !== 'weights') throw new Error('the personalized text encoder has no weights');
     const table = weights.tensors.get(TOKEN_TABLE.slice('text_encoder.'.length))!;
-    const base = buildTextEncoderGraph(model.folder.textEncoder.config, model.folder.textEncoder.weights, { batch: 1 }).graph.parameters().find((p) => p.tensor.name === TOKEN_TABLE.slice('text_encoder.'.length))!.data as Float32Array;
+    const base = buildTextEncoderGraph(model.folder.textEncoder.config, model.folder.textEncoder.weights, { batch: 1 })
+      .graph.parameters()
+      .find((p) => p.tensor.name === TOKEN_TABLE.slice('text_encoder.'.length))!.data as Float32Array;
     const dim = table.shape[1]!;
     expect(Array.from(table.data.subarray(7 * dim, 8 * dim))).toEqual(Array.from(rows));
     expect(Array.from(rows)).not.toEqual(Array.from(base.subarray(7 * dim, 8 * dim)));

@@ -111,10 +111,22 @@ export class DreamBoothTrainer {
     if (s.priorLossWeight > 0 && o.data.priors.length === 0) throw new Error('prior preservation needs class images (or set priorLossWeight to 0)');
     const withPriors = s.priorLossWeight > 0;
     const batch = s.batchSize * (withPriors ? 2 : 1);
-    const compiled = compileDreamBoothStep(o.folder, { settings: s, batch, latentHeight: o.latentShape[1], latentWidth: o.latentShape[2], identifierRows: o.identifierRows });
+    const compiled = compileDreamBoothStep(o.folder, {
+      settings: s,
+      batch,
+      latentHeight: o.latentShape[1],
+      latentWidth: o.latentShape[2],
+      identifierRows: o.identifierRows,
+    });
     const c = compiled.compiled;
     const programs = c.accumulate && c.apply ? [c.accumulate, c.apply] : [c.step];
-    const runtime = await TrainRuntime.create({ ep: o.ep, programs, state: c.initialState, ...(o.ortFlavor ? { ortFlavor: o.ortFlavor } : {}), ...(o.threads ? { threads: o.threads } : {}) });
+    const runtime = await TrainRuntime.create({
+      ep: o.ep,
+      programs,
+      state: c.initialState,
+      ...(o.ortFlavor ? { ortFlavor: o.ortFlavor } : {}),
+      ...(o.threads ? { threads: o.threads } : {}),
+    });
     return new DreamBoothTrainer(o, runtime, compiled);
   }
 
@@ -224,10 +236,16 @@ export class DreamBoothTrainer {
   restore(file: Uint8Array): void {
     const { meta, state } = readCheckpoint(file);
     const mine = this.o.settings;
-    const differs = (Object.keys(mine) as (keyof TrainSettings)[]).filter((key) => key !== 'steps' && key !== 'checkpointEvery' && key !== 'keepCheckpoints' && key !== 'validationEvery' && meta.settings[key] !== mine[key]);
+    const differs = (Object.keys(mine) as (keyof TrainSettings)[]).filter(
+      (key) => key !== 'steps' && key !== 'checkpointEvery' && key !== 'keepCheckpoints' && key !== 'validationEvery' && meta.settings[key] !== mine[key],
+    );
     if (differs.length) throw new Error(`the checkpoint was trained with other settings (${differs.join(', ')}); start a new run to use these`);
-    if (meta.dataHash !== this.o.data.dataHash) throw new Error('the checkpoint was trained on other photos, class images or prompts; start a new run to use these');
-    if (meta.layout.length !== this.layout.entries.length || meta.layout.some((e, i) => e.name !== this.layout.entries[i]!.name || e.size !== this.layout.entries[i]!.size)) {
+    if (meta.dataHash !== this.o.data.dataHash)
+      throw new Error('the checkpoint was trained on other photos, class images or prompts; start a new run to use these');
+    if (
+      meta.layout.length !== this.layout.entries.length ||
+      meta.layout.some((e, i) => e.name !== this.layout.entries[i]!.name || e.size !== this.layout.entries[i]!.size)
+    ) {
       throw new Error('the checkpoint’s weights do not fit this model');
     }
     this.runtime.importState(state);

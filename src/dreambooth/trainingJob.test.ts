@@ -46,7 +46,20 @@ async function seedStore() {
   for (const p of subject.photos) await set(blobKey(p.cropSha256), new Blob([png(p.fileName.slice(0, -4))]), store);
   for (const [i, key] of priorKeys.entries()) {
     const code = key.slice(4);
-    await putPrior(store, { key, png: new Blob([png(code)]), prompt: 'a photo of cat', seed: i, modelKey: 'own', sampler: 'own', steps: 0, guidanceScale: 0, width: 64, height: 64, createdAt: 0, source: 'own' });
+    await putPrior(store, {
+      key,
+      png: new Blob([png(code)]),
+      prompt: 'a photo of cat',
+      seed: i,
+      modelKey: 'own',
+      sampler: 'own',
+      steps: 0,
+      guidanceScale: 0,
+      width: 64,
+      height: 64,
+      createdAt: 0,
+      source: 'own',
+    });
   }
 }
 
@@ -97,7 +110,10 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
 
     // The checkpoint is a model: generate from it, with the identifier in the prompt.
     const modelId = checkpointModelId(subject.id, done.checkpoint.id);
-    const image = await generation.generate({ modelId, prompt: 'a photo of zovy cat on the beach', sampler: 'ddim', steps: 2, guidanceScale: 5, seed: 3, numImages: 1 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} });
+    const image = await generation.generate(
+      { modelId, prompt: 'a photo of zovy cat on the beach', sampler: 'ddim', steps: 2, guidanceScale: 5, seed: 3, numImages: 1 },
+      { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+    );
     expect(image.modelId).toBe(modelId);
     expect(readPngParameters(new Uint8Array(image.images[0]!.png))).toContain(`Model: "${modelId}"`);
   }, 600_000);
@@ -108,7 +124,12 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     });
     // While the run holds the device, a generation is refused with a message naming it.
     await new Promise((r) => setTimeout(r, 50));
-    await expect(generation.generate({ prompt: 'a cat', sampler: 'ddim', steps: 1, guidanceScale: 1, seed: 1, numImages: 1 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toThrow(/training “Emoji cat”/);
+    await expect(
+      generation.generate(
+        { prompt: 'a cat', sampler: 'ddim', steps: 1, guidanceScale: 1, seed: 1, numImages: 1 },
+        { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+      ),
+    ).rejects.toThrow(/training “Emoji cat”/);
     const paused = await result;
     expect(paused).toMatchObject({ status: 'paused', step: 2 });
     expect(events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([1, 2]);
@@ -125,12 +146,27 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
 
   it('bad requests are refused naming the field, and nothing is written', async () => {
     const before = await listCheckpoints(store, subject.id);
-    await expect(training.train({ ...request(), settings: { ...request().settings, loraRank: 0 } }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'settings/loraRank' });
-    await expect(training.train({ ...request(), subjectId: 'nobody' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'subjectId' });
-    await expect(training.train({ ...request(), priorKeys: 'own-1f408' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys', message: '/priorKeys must be an array' });
-    await expect(training.train({ ...request(), steps: 4 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'steps', message: '/steps is not a known field' });
-    await expect(training.train({ ...request(), backend: 'cuda' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'backend' });
-    await expect(training.train({ ...request(), priorKeys: ['own-missing'] }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} })).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys' });
+    await expect(
+      training.train(
+        { ...request(), settings: { ...request().settings, loraRank: 0 } },
+        { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+      ),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'settings/loraRank' });
+    await expect(
+      training.train({ ...request(), subjectId: 'nobody' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'subjectId' });
+    await expect(
+      training.train({ ...request(), priorKeys: 'own-1f408' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys', message: '/priorKeys must be an array' });
+    await expect(
+      training.train({ ...request(), steps: 4 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'steps', message: '/steps is not a known field' });
+    await expect(
+      training.train({ ...request(), backend: 'cuda' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'backend' });
+    await expect(
+      training.train({ ...request(), priorKeys: ['own-missing'] }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys' });
     expect(await listCheckpoints(store, subject.id)).toEqual(before);
   }, 120_000);
 });

@@ -37,7 +37,7 @@ describe('formatInfotext', () => {
 });
 
 describe('parseInfotext', () => {
-  it('reads the example from A1111\'s parse_generation_parameters docstring', () => {
+  it("reads the example from A1111's parse_generation_parameters docstring", () => {
     const text = `girl with an artist's beret, determined, blue eyes, desert scene, computer monitors, heavy makeup, by Alphonse Mucha and Charlie Bowater, ((eyeshadow)), (coquettish), detailed, intricate
 Negative prompt: ugly, fat, obese, chubby, (((deformed))), [blurry], bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), messy drawing
 Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x512, Model hash: 45dee52b`;
@@ -99,7 +99,7 @@ describe('round trip', () => {
 });
 
 describe('sampler names', () => {
-  it('maps between our sampler ids and A1111\'s names', () => {
+  it("maps between our sampler ids and A1111's names", () => {
     expect(A1111_SAMPLER_NAMES.euler_a).toBe('Euler a');
     expect(samplerFromA1111Name('DPM++ 2M')).toBe('dpmpp_2m');
     expect(samplerFromA1111Name('DPM++ 2M Karras')).toBeUndefined();

@@ -70,9 +70,7 @@ describe('PNG parameters chunk', () => {
     const chunks = extractChunks(encodeRgbaPng(rgba, width, height));
     const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
     const ztxt = new Uint8Array([...latin1('Comment'), 0, 0, ...zlibSync(latin1('zipped text'))]);
-    const itxt = new Uint8Array([
-      ...latin1('parameters'), 0, 1, 0, ...latin1('en'), 0, 0, ...zlibSync(new TextEncoder().encode('größe 64x64')),
-    ]);
+    const itxt = new Uint8Array([...latin1('parameters'), 0, 1, 0, ...latin1('en'), 0, 0, ...zlibSync(new TextEncoder().encode('größe 64x64'))]);
     chunks.splice(1, 0, { name: 'zTXt', data: ztxt }, { name: 'iTXt', data: itxt });
     const png = encodeChunks(chunks);
     expect(readPngText(png)).toEqual({ Comment: 'zipped text', parameters: 'größe 64x64' });

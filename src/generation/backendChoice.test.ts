@@ -4,11 +4,23 @@ import { chooseBackend } from './backendChoice';
 import { probeBackend } from '../worker/backendProbe';
 
 const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
-const adapter = (vendor: string, architecture: string, isFallbackAdapter: boolean) =>
-  ({ vendor, architecture, device: '', description: '', isFallbackAdapter, shaderF16: false, limits });
+const adapter = (vendor: string, architecture: string, isFallbackAdapter: boolean) => ({
+  vendor,
+  architecture,
+  device: '',
+  description: '',
+  isFallbackAdapter,
+  shaderF16: false,
+  limits,
+});
 const base = { crossOriginIsolated: true, logicalCores: 2, wasmThreads: 2 };
 const hardware: BackendReport = { ...base, backend: 'webgpu-gpu', reason: 'a hardware adapter answered', adapter: adapter('nvidia', 'hopper', false) };
-const software: BackendReport = { ...base, backend: 'webgpu-software', reason: 'the browser reports a fallback (software) adapter', adapter: adapter('google', 'swiftshader', true) };
+const software: BackendReport = {
+  ...base,
+  backend: 'webgpu-software',
+  reason: 'the browser reports a fallback (software) adapter',
+  adapter: adapter('google', 'swiftshader', true),
+};
 
 describe('chooseBackend', () => {
   it("'auto' takes a hardware GPU", () => {
@@ -36,7 +48,12 @@ describe('chooseBackend', () => {
   });
 
   it('GPU chosen where there is none runs on the CPU and says why', () => {
-    const none: BackendReport = { ...base, backend: 'cpu-wasm', reason: 'this browser has no WebGPU, or it is turned off (navigator.gpu missing)', adapter: null };
+    const none: BackendReport = {
+      ...base,
+      backend: 'cpu-wasm',
+      reason: 'this browser has no WebGPU, or it is turned off (navigator.gpu missing)',
+      adapter: null,
+    };
     expect(chooseBackend('webgpu', none)).toEqual({ ep: 'wasm', why: `you chose GPU, but ${none.reason}; running on the CPU instead` });
   });
 });

@@ -27,7 +27,10 @@ export function chooseBackend(setting: BackendPreference, probe: BackendReport):
   if (setting === 'webgpu') {
     if (probe.backend === 'webgpu-gpu') return { ep: 'webgpu', why: 'you chose GPU in the backend setting' };
     if (probe.backend === 'webgpu-software') {
-      return { ep: 'webgpu', why: `you chose GPU, and the only one here is a software renderer that runs on the CPU — expect it to be far slower (${SOFTWARE_GPU_COST})` };
+      return {
+        ep: 'webgpu',
+        why: `you chose GPU, and the only one here is a software renderer that runs on the CPU — expect it to be far slower (${SOFTWARE_GPU_COST})`,
+      };
     }
     return { ep: 'wasm', why: `you chose GPU, but ${probe.reason}; running on the CPU instead` };
   }

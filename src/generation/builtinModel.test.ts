@@ -22,7 +22,10 @@ describe('the shipped built-in model', () => {
     const pipeline = await GenerationPipeline.create(model, { preference: 'wasm', threads: 2 });
     try {
       const draw = async (seed: number) => {
-        const r = resolveGenerateRequest({ prompt: 'a photo of a red apple', sampler: 'dpmpp_2m', steps: 6, guidanceScale: 4, seed, numImages: 1, previewEvery: 0 }, model);
+        const r = resolveGenerateRequest(
+          { prompt: 'a photo of a red apple', sampler: 'dpmpp_2m', steps: 6, guidanceScale: 4, seed, numImages: 1, previewEvery: 0 },
+          model,
+        );
         return decodePng(new Uint8Array((await pipeline.generate(r)).images[0]!.png)).data as Uint8Array;
       };
       const [a, b] = [await draw(11), await draw(12)];

@@ -71,10 +71,7 @@ export function buildDenoiseStepGraph(config: UNetConfig, weights: WeightSource,
     out = g.add(uncond, g.mul(g.sub(cond, uncond), guidance));
   }
   const x0 = g.add(g.mul(x, cp), g.mul(out, cq));
-  const next = g.add(
-    g.add(g.add(g.mul(x, ca), g.mul(x0, cb)), g.add(g.mul(prevX0, cc), g.mul(out, ce))),
-    g.mul(noise, cs),
-  );
+  const next = g.add(g.add(g.add(g.mul(x, ca), g.mul(x0, cb)), g.add(g.mul(prevX0, cc), g.mul(out, ce))), g.mul(noise, cs));
   g.output(next, STEP_IO.nextLatents);
   g.output(x0, STEP_IO.predX0);
   return g;

@@ -33,7 +33,12 @@ describe('GENERATE_LIMITS', () => {
 
   it.each(cases)('the worker, batch files and the form agree on %s at and just past each end', (field, { min, max }) => {
     const step = field === 'guidanceScale' ? 0.5 : 1;
-    for (const [value, ok] of [[min, true], [max, true], [min - step, false], [max + step, false]] as const) {
+    for (const [value, ok] of [
+      [min, true],
+      [max, true],
+      [min - step, false],
+      [max + step, false],
+    ] as const) {
       const got = verdicts(field, value);
       expect(Object.values(got), `${field} = ${value}`).toEqual(Object.values(got).map(() => ok));
     }

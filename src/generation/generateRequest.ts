@@ -14,7 +14,6 @@ export interface ModelGeometry {
   sizeMultiple: number;
 }
 
-
 /** The id of the model a request names (before the model is loaded). */
 export function requestedModelId(request: { modelId?: string }): string {
   return request.modelId ?? 'builtin';
@@ -47,7 +46,10 @@ export function checkGenerateRequest(payload: unknown): GenerateRequest {
 export function resolveGenerateRequest(r: GenerateRequest, model: ModelGeometry): ResolvedGenerateRequest {
   const width = r.width ?? model.width;
   const height = r.height ?? model.height;
-  for (const [field, value] of [['width', width], ['height', height]] as const) {
+  for (const [field, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (value % model.sizeMultiple !== 0) {
       throw new JobError('bad-input', `${field} ${value} must be a multiple of ${model.sizeMultiple} for this model`, field);
     }

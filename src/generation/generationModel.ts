@@ -114,12 +114,13 @@ export async function loadGenerationModel(source: ModelSource): Promise<Generati
   if (schedulerBytes === null) throw new Error('scheduler/scheduler_config.json is missing');
   const schedulerConfig = parseJson(new TextDecoder().decode(schedulerBytes), 'scheduler/scheduler_config.json');
   const vocabularyBytes = await source.read(VOCABULARY_FILE);
-  const vocabulary =
-    vocabularyBytes === null ? null : CompactVocabulary.fromJSON(parseJson(new TextDecoder().decode(vocabularyBytes), VOCABULARY_FILE));
+  const vocabulary = vocabularyBytes === null ? null : CompactVocabulary.fromJSON(parseJson(new TextDecoder().decode(vocabularyBytes), VOCABULARY_FILE));
   const addedTokens = await readAddedTokens(source.read);
   const { unet, vae, textEncoder } = folder;
   if (unet.config.cross_attention_dim !== textEncoder.config.hidden_size) {
-    throw new Error(`unet/config.json: cross_attention_dim ${unet.config.cross_attention_dim} differs from the text encoder's hidden_size ${textEncoder.config.hidden_size}`);
+    throw new Error(
+      `unet/config.json: cross_attention_dim ${unet.config.cross_attention_dim} differs from the text encoder's hidden_size ${textEncoder.config.hidden_size}`,
+    );
   }
   if (unet.config.in_channels !== vae.config.latent_channels) {
     throw new Error(`unet/config.json: in_channels ${unet.config.in_channels} differs from the VAE's latent_channels ${vae.config.latent_channels}`);

@@ -52,7 +52,12 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     expect(three.seeds).toEqual([3, 4, 5]);
     expect(maxAbsDiff(pixels(three.images[0]!.png), pixels(a.images[0]!.png))).toBeLessThanOrEqual(1);
     const denoising = events.filter((e) => e.stage === 'denoising' && e.step > 0);
-    expect(denoising.map((e) => [e.imageIndex, e.imageCount, e.step])).toEqual([[0, 2, 1], [0, 2, 2], [2, 1, 1], [2, 1, 2]]);
+    expect(denoising.map((e) => [e.imageIndex, e.imageCount, e.step])).toEqual([
+      [0, 2, 1],
+      [0, 2, 2],
+      [2, 1, 1],
+      [2, 1, 2],
+    ]);
     expect(denoising.at(-1)!.etaMs).toBe(0);
   });
 
@@ -90,7 +95,9 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
   });
 
   it('writes the AUTOMATIC1111 parameters into each PNG, and they parse back to the request', async () => {
-    const r = await pipeline.generate(resolve({ prompt: 'a cat, sitting: on a mat', negativePrompt: 'dark', sampler: 'dpmpp_2m', guidanceScale: 6.5, seed: 1234, numImages: 2 }));
+    const r = await pipeline.generate(
+      resolve({ prompt: 'a cat, sitting: on a mat', negativePrompt: 'dark', sampler: 'dpmpp_2m', guidanceScale: 6.5, seed: 1234, numImages: 2 }),
+    );
     for (const [i, image] of r.images.entries()) {
       const text = readPngParameters(new Uint8Array(image.png));
       expect(text).toBe(image.parameters);
@@ -153,7 +160,15 @@ describe('GenerationPipeline on the wasm EP (built-in model, seeded weights)', (
     };
     const first = await run();
     // Building the text encoder is announced as preparing the model, not as encoding the prompt.
-    expect(first.map((e) => `${e.stage}:${e.step}`)).toEqual(['compiling:0', 'encoding-text:0', 'compiling:0', 'denoising:0', 'denoising:1', 'denoising:2', 'decoding:2']);
+    expect(first.map((e) => `${e.stage}:${e.step}`)).toEqual([
+      'compiling:0',
+      'encoding-text:0',
+      'compiling:0',
+      'denoising:0',
+      'denoising:1',
+      'denoising:2',
+      'decoding:2',
+    ]);
     expect(first.find((e) => e.stage === 'denoising')?.etaMs).toBeUndefined();
     const second = await run();
     expect(second.map((e) => e.stage)).toEqual(['encoding-text', 'denoising', 'denoising', 'denoising', 'decoding']);
@@ -209,13 +224,13 @@ async function referenceImage(m: GenerationModel, prompt: string, negative: stri
   await unSession.release();
 
   const dec = buildVAEDecoderGraph(vae.config, vae.weights, { batch: 1 }).graph;
-  const image = (await (async () => {
+  const image = await (async () => {
     const s = await createWasmSession(dec);
     try {
       return (await runSession(s, dec, { latent_sample: x.map((v) => v / vae.config.scaling_factor) })).sample as Float32Array;
     } finally {
       await s.release();
     }
-  })());
+  })();
   return image.map((v) => v / 2 + 0.5);
 }

@@ -107,11 +107,7 @@ export class GenerationPipeline {
     return {
       modelId: this.model.id,
       untrained: folder.untrained,
-      components: [
-        component('text_encoder', folder.textEncoder.untrained),
-        component('unet', folder.unet.untrained),
-        component('vae', folder.vae.untrained),
-      ],
+      components: [component('text_encoder', folder.textEncoder.untrained), component('unet', folder.unet.untrained), component('vae', folder.vae.untrained)],
       width: this.model.width,
       height: this.model.height,
       sizeMultiple: this.model.sizeMultiple,
@@ -195,12 +191,21 @@ export class GenerationPipeline {
         const eta = known !== undefined ? { etaMs: known * (total.steps - total.done) } : {};
         progress('denoising', { step: 0, imageIndex: first, imageCount: batch, ...eta });
         const d0 = performance.now();
-        const latents = await this.denoise(step, plan, r, seeds, text, timing, (done, previews) => {
-          total.done++;
-          total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
-          const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
-          progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
-        }, checkCancelled);
+        const latents = await this.denoise(
+          step,
+          plan,
+          r,
+          seeds,
+          text,
+          timing,
+          (done, previews) => {
+            total.done++;
+            total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
+            const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
+            progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
+          },
+          checkCancelled,
+        );
         this.stepMs.set(key, (performance.now() - d0) / r.steps);
         progress('decoding', { step: r.steps, imageIndex: first, imageCount: batch });
         const decodeStart = performance.now();
@@ -408,7 +413,11 @@ export class GenerationPipeline {
     if (hit) return hit;
     const session = await this.textEncoder(timing);
     const t0 = performance.now();
-    const input = new this.backend.ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]);
+    const input = new this.backend.ort.Tensor(
+      'int64',
+      BigInt64Array.from(ids, (v) => BigInt(v)),
+      [1, ids.length],
+    );
     const out = await session.run({ input_ids: input });
     const embedding = ((await out.last_hidden_state!.getData()) as Float32Array).slice();
     timing.modelMs += performance.now() - t0;
@@ -486,7 +495,10 @@ export class GenerationPipeline {
   ): Promise<InferenceSession> {
     const t0 = performance.now();
     const graph = build();
-    this.parameterCounts.set(component, graph.parameters().reduce((n, p) => n + p.tensor.size, 0));
+    this.parameterCounts.set(
+      component,
+      graph.parameters().reduce((n, p) => n + p.tensor.size, 0),
+    );
     const session = await this.backend.createSession(graph, o);
     timing.compileMs += performance.now() - t0;
     return session;

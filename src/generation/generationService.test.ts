@@ -37,7 +37,11 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
   it('loadModel reports the pretrained built-in model, on the CPU, and why', async () => {
     const loaded = await client.request('loadModel', {});
     expect(loaded).toMatchObject({ modelId: 'builtin', untrained: false, width: 64, height: 64, sizeMultiple: 16 });
-    expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([['text_encoder', false], ['unet', false], ['vae', false]]);
+    expect(loaded.components.map((c) => [c.name, c.untrained])).toEqual([
+      ['text_encoder', false],
+      ['unet', false],
+      ['vae', false],
+    ]);
     expect(loaded.components.every((c) => c.parameters > 100_000)).toBe(true);
     expect(loaded.backend).toMatchObject({ ep: 'wasm', kind: 'cpu', requested: 'auto', threads: 1 });
     expect(loaded.backend.why).toMatch(/this browser has no WebGPU/);
@@ -73,10 +77,14 @@ describe('generation jobs through the protocol (Node: no WebGPU)', () => {
 
   it('a cancelled request rejects at once, and unloadModels releases the compiled sessions', async () => {
     const controller = new AbortController();
-    const pending = client.request('generate', { ...request, steps: 30 }, {
-      signal: controller.signal,
-      onProgress: (p) => p.step === 1 && controller.abort(),
-    });
+    const pending = client.request(
+      'generate',
+      { ...request, steps: 30 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => p.step === 1 && controller.abort(),
+      },
+    );
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
     const { sessionsReleased } = await client.request('unloadModels', undefined);
     expect(sessionsReleased).toBeGreaterThanOrEqual(3);
@@ -116,7 +124,12 @@ describe('GenerationService backend settings', () => {
     backend: 'webgpu-software',
     reason: 'the browser reports a fallback (software) adapter',
     adapter: {
-      vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true, shaderF16: false,
+      vendor: 'google',
+      architecture: 'swiftshader',
+      device: '',
+      description: '',
+      isFallbackAdapter: true,
+      shaderF16: false,
       limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 },
     },
     wasmThreads: 1,

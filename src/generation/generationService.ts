@@ -57,7 +57,8 @@ export class GenerationService {
     let m = this.models.get(modelId);
     if (!m) {
       const resolved = modelId === BUILTIN_MODEL_ID ? loadGenerationModel(builtinModelSource()) : this.resolve(modelId, (id) => this.model(id));
-      if (!resolved) return Promise.reject(new JobError('bad-input', `there is no model "${modelId}": use "builtin", a trained checkpoint or an imported model`, 'modelId'));
+      if (!resolved)
+        return Promise.reject(new JobError('bad-input', `there is no model "${modelId}": use "builtin", a trained checkpoint or an imported model`, 'modelId'));
       m = resolved;
       this.models.set(modelId, m);
       // A failed load is not cached: the next request tries again.
@@ -151,7 +152,12 @@ export class GenerationService {
     const choice = chooseBackend(preference, probe);
     const threads = probe.wasmThreads;
     const wasm = (why: string, detail?: string) =>
-      InferenceBackend.open({ preference: this.options.cpuEp ?? 'wasm', threads, ortFlavor: this.ortFlavor, choice: { requested: preference, why, ...(detail ? { detail } : {}) } });
+      InferenceBackend.open({
+        preference: this.options.cpuEp ?? 'wasm',
+        threads,
+        ortFlavor: this.ortFlavor,
+        choice: { requested: preference, why, ...(detail ? { detail } : {}) },
+      });
     if (choice.ep === 'wasm') return wasm(choice.why, probe.detail);
     try {
       return await InferenceBackend.open({ preference: 'webgpu', threads, ortFlavor: this.ortFlavor, choice: { requested: preference, why: choice.why } });
@@ -174,9 +180,7 @@ export class GenerationService {
     const key = `${modelId}|${preference}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      p = Promise.all([this.model(modelId), this.openBackend(preference)]).then(
-        ([model, backend]) => new GenerationPipeline(model, backend),
-      );
+      p = Promise.all([this.model(modelId), this.openBackend(preference)]).then(([model, backend]) => new GenerationPipeline(model, backend));
       this.pipelines.set(key, p);
       // A failed load is not cached: the next request tries again.
       p.catch(() => this.pipelines.get(key) === p && this.pipelines.delete(key));

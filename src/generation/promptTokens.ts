@@ -29,7 +29,8 @@ export function promptTokenizerFor(
   const length = config.max_position_embeddings;
   if (vocabulary === null && config.vocab_size >= clip.vocabularySize) {
     for (const [token, id] of addedTokens) {
-      if (!Number.isInteger(id) || id < 0 || id >= config.vocab_size) throw new Error(`added token "${token}" has id ${id}, outside the text encoder's ${config.vocab_size} rows`);
+      if (!Number.isInteger(id) || id < 0 || id >= config.vocab_size)
+        throw new Error(`added token "${token}" has id ${id}, outside the text encoder's ${config.vocab_size} rows`);
     }
     return { kind: 'clip', length, addedTokens, tokenize: (text) => clip.tokenize(text, { maxLength: length, addedTokens }).ids };
   }

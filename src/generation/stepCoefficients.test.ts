@@ -55,7 +55,10 @@ function coefficientTrajectory(config: unknown, sampler: SamplerName, steps: num
   for (const k of plan.steps) {
     const noise = plan.stochastic ? randnForBatch(x.length, generators) : new Float32Array(x.length);
     const f = f32(k);
-    const eps = model(x.map((v) => v * f.cin), k.timestep);
+    const eps = model(
+      x.map((v) => v * f.cin),
+      k.timestep,
+    );
     const x0 = x.map((xi, i) => f.p * xi + f.q * eps[i]!);
     x = x.map((xi, i) => f.a * xi + f.b * x0[i]! + f.c * x0Prev[i]! + f.e * eps[i]! + f.s * noise[i]!);
     x0Prev = x0;

@@ -72,7 +72,9 @@ function independentTokenizer(files: ReadonlyMap<string, Uint8Array>) {
     const ids: number[] = [];
     let rest = prompt;
     for (;;) {
-      const hits = Object.keys(added).map((t) => [rest.indexOf(t), t] as const).filter(([at]) => at >= 0);
+      const hits = Object.keys(added)
+        .map((t) => [rest.indexOf(t), t] as const)
+        .filter(([at]) => at >= 0);
       if (!hits.length) break;
       const [at, token] = hits.sort((a, b) => a[0] - b[0] || b[1].length - a[1].length)[0]!;
       ids.push(...encode(rest.slice(0, at)), added[token]!);
@@ -102,7 +104,13 @@ describe('CLIP tokenizer files', () => {
     const vocab = JSON.parse(text(files, CLIP_TOKENIZER_FILES.vocab)) as Record<string, number>;
     expect(Object.keys(vocab)).toHaveLength(49408);
     expect(new Set(Object.values(vocab)).size).toBe(49408);
-    expect([vocab['!'], vocab['!</w>'], vocab['<|startoftext|>'], vocab['<|endoftext|>'], vocab['dog</w>']]).toEqual([0, 256, START_OF_TEXT_ID, END_OF_TEXT_ID, 1929]);
+    expect([vocab['!'], vocab['!</w>'], vocab['<|startoftext|>'], vocab['<|endoftext|>'], vocab['dog</w>']]).toEqual([
+      0,
+      256,
+      START_OF_TEXT_ID,
+      END_OF_TEXT_ID,
+      1929,
+    ]);
     const merges = text(files, CLIP_TOKENIZER_FILES.merges).trimEnd().split('\n');
     expect(merges[0]).toBe('#version: 0.2');
     expect(merges.slice(1, 3)).toEqual(['i n', 't h']);
@@ -126,7 +134,12 @@ describe('CLIP tokenizer files', () => {
 describe('the text encoder reading CLIP ids', () => {
   test('has CLIP’s table plus the identifier, and start/end ids in its config', async () => {
     const back = await importDiffusersFolder(reader(files));
-    expect(back.textEncoder.config).toMatchObject({ vocab_size: CLIP_VOCAB_SIZE + 1, bos_token_id: START_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID, pad_token_id: 1 });
+    expect(back.textEncoder.config).toMatchObject({
+      vocab_size: CLIP_VOCAB_SIZE + 1,
+      bos_token_id: START_OF_TEXT_ID,
+      eos_token_id: END_OF_TEXT_ID,
+      pad_token_id: 1,
+    });
   });
 
   test('loads back as a CLIP-id model and gives the compact model’s last_hidden_state for every prompt (≤ 1e-5)', { timeout: 120_000 }, async () => {

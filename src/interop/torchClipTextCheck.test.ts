@@ -47,10 +47,14 @@ describe.skipIf('reason' in found)(`PyTorch CLIP text side${'reason' in found ? 
       writeFileSync(join(dir, path), bytes);
     };
     const check = (folder: string, ...extra: string[]) => {
-      const r = spawnSync(python, ['scripts/torch/clip_text_check.py', '--folder', join(dir, folder), '--prompt', PROMPT, '--io', join(dir, 'io.safetensors'), ...extra], {
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
+      const r = spawnSync(
+        python,
+        ['scripts/torch/clip_text_check.py', '--folder', join(dir, folder), '--prompt', PROMPT, '--io', join(dir, 'io.safetensors'), ...extra],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { ids: number[]; max_abs_diff: number };
     };
@@ -59,8 +63,16 @@ describe.skipIf('reason' in found)(`PyTorch CLIP text side${'reason' in found ? 
       write('io.safetensors', writeSafetensors(new Map([['studio.last_hidden_state', { shape: [1, length, dim], data: studio }]])));
       const textSide = (path: string) => path === 'model_index.json' || path.startsWith('tokenizer/') || path.startsWith('text_encoder/');
       for (const [path, bytes] of diffusersFolderFiles(trained, undefined, { vocabulary })) if (textSide(path)) write(`full/${path}`, bytes);
-      for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, { vocabulary: model.vocabulary! })) if (textSide(path)) write(`base/${path}`, bytes);
-      const meta = { baseModel: 'c0'.repeat(32), identifier: IDENTIFIER, classNoun: 'dog', steps: 1, settings: presetSettings('quick'), studioVersion: STUDIO_VERSION };
+      for (const [path, bytes] of diffusersFolderFiles(model.folder, undefined, { vocabulary: model.vocabulary! }))
+        if (textSide(path)) write(`base/${path}`, bytes);
+      const meta = {
+        baseModel: 'c0'.repeat(32),
+        identifier: IDENTIFIER,
+        classNoun: 'dog',
+        steps: 1,
+        settings: presetSettings('quick'),
+        studioVersion: STUDIO_VERSION,
+      };
       write(`${IDENTIFIER}.safetensors`, exportEmbedding(embedding, [row], meta));
 
       const tokenized = ClipTokenizer.shared().tokenize(PROMPT, { addedTokens: new Map([[IDENTIFIER, 49408]]) });

@@ -14,7 +14,7 @@ const tensors = readSafetensors(fixtureBytes('text_encoder/model.safetensors'));
 const ids = asInput(ref.inputs.input_ids, 'int64') as BigInt64Array;
 
 describe('CLIPTextModel', () => {
-  it('reproduces transformers\' last_hidden_state and pooler_output', async () => {
+  it("reproduces transformers' last_hidden_state and pooler_output", async () => {
     const { graph, inputs, outputs } = buildTextEncoderGraph(config, { kind: 'weights', tensors }, { batch: 1, pooled: true });
     expect(inputs).toEqual(['input_ids']);
     expect(outputs).toEqual(['last_hidden_state', 'pooler_output']);
@@ -54,7 +54,7 @@ describe('CLIPTextModel', () => {
     expect(Array.from(pooled.subarray(32))).toEqual(Array.from(row(1, first + 1)));
   });
 
-  it('creates exactly transformers\' parameter names and shapes from a seed', () => {
+  it("creates exactly transformers' parameter names and shapes from a seed", () => {
     const { graph, untrained } = buildTextEncoderGraph(config, { kind: 'seeded', seed: 7 }, { batch: 1 });
     expect(untrained).toBe(true);
     const made = new Map(graph.parameters().map((p) => [p.tensor.name, [...p.tensor.shape]]));

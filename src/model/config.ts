@@ -74,8 +74,16 @@ export interface ModelIndex {
   tokenizer?: [string | null, string | null];
 }
 
-const checkUNet = configChecker<UNetConfig>(validateUNetConfig, UNET_CONFIG_SCHEMA, 'not a UNet2DConditionModel option this builder knows; unknown keys are accepted only as null');
-const checkVAE = configChecker<VAEConfig>(validateVAEConfig, VAE_CONFIG_SCHEMA, 'not an AutoencoderKL option this builder knows; unknown keys are accepted only as null');
+const checkUNet = configChecker<UNetConfig>(
+  validateUNetConfig,
+  UNET_CONFIG_SCHEMA,
+  'not a UNet2DConditionModel option this builder knows; unknown keys are accepted only as null',
+);
+const checkVAE = configChecker<VAEConfig>(
+  validateVAEConfig,
+  VAE_CONFIG_SCHEMA,
+  'not an AutoencoderKL option this builder knows; unknown keys are accepted only as null',
+);
 const checkCLIPText = configChecker<CLIPTextConfig>(validateCLIPTextConfig, CLIP_TEXT_CONFIG_SCHEMA, '');
 const checkModelIndex = configChecker<ModelIndex>(validateModelIndex, MODEL_INDEX_SCHEMA, '');
 

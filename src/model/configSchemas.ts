@@ -27,13 +27,15 @@ export const UNET_CONFIG_SCHEMA = {
     flip_sin_to_cos: { type: 'boolean', default: true },
     freq_shift: num(0),
     down_block_types: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: { enum: ['DownBlock2D', 'CrossAttnDownBlock2D'] },
       default: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
     },
     mid_block_type: only('UNetMidBlock2DCrossAttn'),
     up_block_types: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: { enum: ['UpBlock2D', 'CrossAttnUpBlock2D'] },
       default: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
     },
@@ -141,7 +143,10 @@ export const CLIP_TEXT_CONFIG_SCHEMA = {
 
 /** diffusers' pipeline index (`ModelIndex` in config.ts). */
 const pair = (lib: string, cls: string) => ({
-  type: 'array', items: [{ const: lib }, { const: cls }], minItems: 2, additionalItems: false,
+  type: 'array',
+  items: [{ const: lib }, { const: cls }],
+  minItems: 2,
+  additionalItems: false,
 });
 export const MODEL_INDEX_SCHEMA = {
   type: 'object',

@@ -22,7 +22,7 @@ function patched(changes: Record<string, string | Uint8Array | null>): FolderRea
 }
 
 describe('loadModelFolder', () => {
-  it('loads diffusers\' tiny SD folder (no model_index.json) with its weights', async () => {
+  it("loads diffusers' tiny SD folder (no model_index.json) with its weights", async () => {
     const m = await loadModelFolder(nodeFolderReader(fixtureDir));
     expect(m.index).toBeNull();
     expect(m.untrained).toBe(false);
@@ -83,11 +83,13 @@ describe('built-in model (models/builtin)', () => {
     const text = (await runSession(teSession, te.graph, { input_ids: ids })).last_hidden_state as Float32Array;
     await teSession.release();
     const unSession = await createWasmSession(un.graph);
-    const eps = (await runSession(unSession, un.graph, {
-      sample: Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i)),
-      timestep: new Float32Array([500, 500]),
-      encoder_hidden_states: text,
-    })).out_sample as Float32Array;
+    const eps = (
+      await runSession(unSession, un.graph, {
+        sample: Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i)),
+        timestep: new Float32Array([500, 500]),
+        encoder_hidden_states: text,
+      })
+    ).out_sample as Float32Array;
     await unSession.release();
     expect(eps.every(Number.isFinite)).toBe(true);
     // The two prompts differ, so cross-attention makes the two predictions differ.

@@ -66,9 +66,7 @@ export function fusedLinear(p: ModelParams, x: Tensor, projections: readonly Pro
   const ws = projections.map((q) => scaled(p.param(`${q.name}.weight`, [outFeatures, inFeatures], torchDefault(inFeatures)), q.scale));
   const withBias = projections.some((q) => q.bias);
   const bs = withBias
-    ? projections.map((q) =>
-        q.bias ? scaled(p.param(`${q.name}.bias`, [outFeatures], torchDefault(inFeatures)), q.scale) : g.full([outFeatures], 0),
-      )
+    ? projections.map((q) => (q.bias ? scaled(p.param(`${q.name}.bias`, [outFeatures], torchDefault(inFeatures)), q.scale) : g.full([outFeatures], 0)))
     : null;
   return g.gemm(x, g.concat(ws, 0), bs && g.concat(bs, 0), { transB: true });
 }
@@ -107,13 +105,30 @@ export function attention(
   let v: Tensor;
   // Heads are laid out as [1, B, H, L, d]: the leading 1 is the fused-projection axis that Split leaves.
   if (context === null) {
-    const qkv = fusedLinear(p, x, [{ name: names.q, bias: b, scale }, { name: names.k, bias: b }, { name: names.v, bias: b }], inner);
+    const qkv = fusedLinear(
+      p,
+      x,
+      [
+        { name: names.q, bias: b, scale },
+        { name: names.k, bias: b },
+        { name: names.v, bias: b },
+      ],
+      inner,
+    );
     const heads5 = g.transpose(g.reshape(qkv, [batch, lq, 3, heads, d]), [2, 0, 3, 1, 4]);
     [q, k, v] = g.split(heads5, [1, 1, 1], 0) as [Tensor, Tensor, Tensor];
   } else {
     const lk = context.shape[0]! / batch;
     q = g.transpose(g.reshape(fusedLinear(p, x, [{ name: names.q, bias: b, scale }], inner), [1, batch, lq, heads, d]), [0, 1, 3, 2, 4]);
-    const kv = fusedLinear(p, context, [{ name: names.k, bias: b }, { name: names.v, bias: b }], inner);
+    const kv = fusedLinear(
+      p,
+      context,
+      [
+        { name: names.k, bias: b },
+        { name: names.v, bias: b },
+      ],
+      inner,
+    );
     [k, v] = g.split(g.transpose(g.reshape(kv, [batch, lk, 2, heads, d]), [2, 0, 3, 1, 4]), [1, 1], 0) as [Tensor, Tensor];
   }
   let scores = g.matmul(q, g.transpose(k, [0, 1, 2, 4, 3]));
@@ -140,15 +155,7 @@ export function fromTokens(p: ModelParams, t: Tensor, b: number, h: number, w: n
  * norm1 → SiLU → conv1 (+ time_emb_proj(SiLU(temb))) → norm2 → SiLU → conv2, plus the input
  * (through a 1×1 conv_shortcut when channels change). `tembAct` is the already SiLU-ed time embedding.
  */
-export function resnetBlock2D(
-  p: ModelParams,
-  name: string,
-  x: Tensor,
-  outChannels: number,
-  tembAct: Tensor | null,
-  groups: number,
-  eps: number,
-): Tensor {
+export function resnetBlock2D(p: ModelParams, name: string, x: Tensor, outChannels: number, tembAct: Tensor | null, groups: number, eps: number): Tensor {
   const g = p.g;
   let h = conv2d(p, `${name}.conv1`, g.silu(groupNorm(p, `${name}.norm1`, x, groups, eps)), outChannels, 3);
   if (tembAct) {

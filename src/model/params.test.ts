@@ -23,7 +23,7 @@ describe('seeded initialisation', () => {
     expect(initialValues(1, 'conv_out.weight', 1000, torchDefault(36))).not.toEqual(a);
   });
 
-  it('draws PyTorch\'s default uniform bound 1/√fan_in and normal std as asked', () => {
+  it("draws PyTorch's default uniform bound 1/√fan_in and normal std as asked", () => {
     const fanIn = 64 * 9;
     const u = moments(initialValues(0, 'w', 200_000, torchDefault(fanIn)));
     const bound = 1 / Math.sqrt(fanIn);

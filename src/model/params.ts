@@ -21,8 +21,7 @@ export const normal = (std: number): Init => ({ kind: 'normal', std });
  * initialisation for a model nobody has trained yet.
  */
 export type WeightSource =
-  | { readonly kind: 'weights'; readonly tensors: ReadonlyMap<string, Float32Tensor> }
-  | { readonly kind: 'seeded'; readonly seed: number };
+  { readonly kind: 'weights'; readonly tensors: ReadonlyMap<string, Float32Tensor> } | { readonly kind: 'seeded'; readonly seed: number };
 
 export interface ParamOptions {
   /** Prepended to every graph parameter name (weights are still looked up by the unprefixed name). */

@@ -34,10 +34,7 @@ describe('safetensors reader', () => {
     const data = new Uint8Array(16);
     data.set(new Uint8Array(f16.buffer), 0);
     data.set(new Uint8Array(bf16.buffer), 10);
-    const bytes = handMade(
-      { a: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [3], data_offsets: [10, 16] } },
-      data,
-    );
+    const bytes = handMade({ a: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [3], data_offsets: [10, 16] } }, data);
     const m = readSafetensors(bytes);
     expect(Array.from(m.get('a')!.data)).toEqual([1, -2, 65504, 2 ** -24, Infinity]);
     expect(Array.from(m.get('b')!.data)).toEqual([1, 3.140625, -0.5]);

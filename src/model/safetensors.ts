@@ -10,8 +10,21 @@
 /** Float dtypes this module decodes; other safetensors dtypes are listed but rejected on decode. */
 export type FloatDType = 'F32' | 'F16' | 'BF16' | 'F64';
 const BYTES_PER_ELEMENT: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
-  F8_E4M3: 1, F8_E5M2: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 /** A header larger than this is refused rather than parsed (the reference implementation caps it at 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;

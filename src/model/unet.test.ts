@@ -43,11 +43,13 @@ describe('UNet2DConditionModel', () => {
     const session = await createWasmSession(single);
     const half = (a: TensorData, i: number) => (a as Float32Array).subarray((i * a.length) / 2, ((i + 1) * a.length) / 2);
     for (const i of [0, 1]) {
-      const out = (await runSession(session, single, {
-        sample: half(inputs.sample, i),
-        timestep: half(timestep, i),
-        encoder_hidden_states: half(inputs.encoder_hidden_states, i),
-      })).out_sample as Float32Array;
+      const out = (
+        await runSession(session, single, {
+          sample: half(inputs.sample, i),
+          timestep: half(timestep, i),
+          encoder_hidden_states: half(inputs.encoder_hidden_states, i),
+        })
+      ).out_sample as Float32Array;
       expect(maxAbsDiff(out, half(both, i))).toBeLessThan(1e-5);
     }
     await session.release();
@@ -66,7 +68,7 @@ describe('UNet2DConditionModel', () => {
     expect(maxAbsDiff(out, expected)).toBeLessThan(1e-4);
   });
 
-  it('creates exactly diffusers\' parameter names and shapes when initialised from a seed', () => {
+  it("creates exactly diffusers' parameter names and shapes when initialised from a seed", () => {
     const { graph, untrained } = buildUNetGraph(config, { kind: 'seeded', seed: 1 }, { batch: 1 });
     expect(untrained).toBe(true);
     const made = new Map(graph.parameters().map((p) => [p.tensor.name, [...p.tensor.shape]]));

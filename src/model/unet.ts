@@ -47,21 +47,11 @@ function timeProjection(p: ModelParams, c: UNetConfig, timestep: Tensor, dim: nu
 }
 
 /** diffusers Transformer2DModel (continuous input, layer_norm blocks) with BasicTransformerBlocks. */
-function transformer2D(
-  p: ModelParams,
-  c: UNetConfig,
-  name: string,
-  x: Tensor,
-  context: Tensor,
-  heads: number,
-  layers: number,
-): Tensor {
+function transformer2D(p: ModelParams, c: UNetConfig, name: string, x: Tensor, context: Tensor, heads: number, layers: number): Tensor {
   const g = p.g;
   const [b, ch, h, w] = x.shape as [number, number, number, number];
   const normed = groupNorm(p, `${name}.norm`, x, c.norm_num_groups, 1e-6);
-  let tokens = c.use_linear_projection
-    ? linear(p, `${name}.proj_in`, toTokens(p, normed), ch)
-    : toTokens(p, conv2d(p, `${name}.proj_in`, normed, ch, 1));
+  let tokens = c.use_linear_projection ? linear(p, `${name}.proj_in`, toTokens(p, normed), ch) : toTokens(p, conv2d(p, `${name}.proj_in`, normed, ch, 1));
   for (let i = 0; i < layers; i++) {
     const blk = `${name}.transformer_blocks.${i}`;
     const attn = (a: string) => ({ q: `${blk}.${a}.to_q`, k: `${blk}.${a}.to_k`, v: `${blk}.${a}.to_v`, out: `${blk}.${a}.to_out.0`, qkvBias: false });

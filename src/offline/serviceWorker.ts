@@ -29,11 +29,13 @@ self.addEventListener('install', (event) => {
       const cache = await caches.open(cacheName);
       const present = new Set((await cache.keys()).map((r) => r.url));
       await Promise.all(
-        [...precached].filter(([, key]) => !present.has(key)).map(async ([url, key]) => {
-          const response = await fetch(url, { cache: 'reload' });
-          if (!response.ok) throw new Error(`Precaching ${url} failed: HTTP ${response.status}`);
-          await cache.put(key, response);
-        }),
+        [...precached]
+          .filter(([, key]) => !present.has(key))
+          .map(async ([url, key]) => {
+            const response = await fetch(url, { cache: 'reload' });
+            if (!response.ok) throw new Error(`Precaching ${url} failed: HTTP ${response.status}`);
+            await cache.put(key, response);
+          }),
       );
       await self.skipWaiting();
     })(),

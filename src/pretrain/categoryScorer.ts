@@ -29,7 +29,11 @@ export class CategoryScorer {
     for (const f of feats) for (let i = 0; i < d; i++) std[i]! += (f[i]! - mean[i]!) ** 2 / feats.length;
     for (let i = 0; i < d; i++) std[i] = Math.sqrt(std[i]!) + 1e-6;
     const s = new CategoryScorer(mean, std, []);
-    return new CategoryScorer(mean, std, images.map((im, k) => ({ label: im.label, f: s.standardize(feats[k]!) })));
+    return new CategoryScorer(
+      mean,
+      std,
+      images.map((im, k) => ({ label: im.label, f: s.standardize(feats[k]!) })),
+    );
   }
 
   /** Unit-length standardized features (cosine similarity is then a dot product). */

@@ -103,7 +103,13 @@ export function buildDataset(dir: string, onProgress?: (done: number, total: num
   for (const e of entries) byCategory[e.category] = (byCategory[e.category] ?? 0) + 1;
   const sources: Record<string, DatasetManifest['sources'][string]> = {};
   for (const [name, s] of Object.entries(SOURCES)) {
-    sources[name] = { artwork: s.artwork, license: s.license, package: s.package, version: version(s.package), images: entries.filter((e) => e.source === name).length };
+    sources[name] = {
+      artwork: s.artwork,
+      license: s.license,
+      package: s.package,
+      version: version(s.package),
+      images: entries.filter((e) => e.source === name).length,
+    };
   }
   const manifest: DatasetManifest = {
     format: 'dreambooth-studio-pretraining-set',
@@ -150,6 +156,7 @@ export function loadDataset(dir: string): LoadedDataset {
   }
   if (manifest.format !== 'dreambooth-studio-pretraining-set') throw new Error(`${dir}/${MANIFEST_FILE} is not a pretraining set manifest`);
   const pixels = new Uint8Array(readFileSync(join(dir, manifest.images)));
-  if (pixels.length !== manifest.count * manifest.size * manifest.size * 3) throw new Error(`${dir}/${manifest.images} is truncated: rebuild with \`npm run dataset\``);
+  if (pixels.length !== manifest.count * manifest.size * manifest.size * 3)
+    throw new Error(`${dir}/${manifest.images} is truncated: rebuild with \`npm run dataset\``);
   return { manifest, pixels };
 }

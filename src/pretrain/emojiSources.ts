@@ -87,9 +87,7 @@ function humanName(e: EmojiJson): string {
 }
 
 function emojiTable(): EmojiJson[] {
-  return (JSON.parse(readFileSync(join(packageDir('emoji-datasource-google'), 'emoji.json'), 'utf8')) as EmojiJson[]).filter(
-    (e) => e.category !== 'Component',
-  );
+  return (JSON.parse(readFileSync(join(packageDir('emoji-datasource-google'), 'emoji.json'), 'utf8')) as EmojiJson[]).filter((e) => e.category !== 'Component');
 }
 
 /** Every image of every source (skin-tone variants left out: they would multiply people ×5). */
@@ -119,7 +117,10 @@ export function listSourceImages(): SourceImage[] {
   }
   const fluent = join(packageDir('fluentui-emoji'), 'icons');
   const skinTone = /-(light|medium-light|medium|medium-dark|dark)$/;
-  for (const [style, source] of [['flat', 'fluent-flat'], ['modern', 'fluent-color']] as const) {
+  for (const [style, source] of [
+    ['flat', 'fluent-flat'],
+    ['modern', 'fluent-color'],
+  ] as const) {
     for (const f of readdirSync(join(fluent, style)).sort()) {
       const base = f.replace(/\.svg$/, '');
       if (skinTone.test(base)) continue;

@@ -29,7 +29,14 @@ const tempDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const tinyVae = parseVAEConfig({ ...builtinVae, block_out_channels: [8, 16], down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'], norm_num_groups: 4, sample_size: 16 });
+const tinyVae = parseVAEConfig({
+  ...builtinVae,
+  block_out_channels: [8, 16],
+  down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'],
+  up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'],
+  norm_num_groups: 4,
+  sample_size: 16,
+});
 const tinyUnet = parseUNetConfig({
   ...builtinUnet,
   block_out_channels: [16, 32],
@@ -39,7 +46,16 @@ const tinyUnet = parseUNetConfig({
   cross_attention_dim: 16,
   sample_size: 4,
 });
-const tinyText = parseCLIPTextConfig({ ...builtinText, hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 1, projection_dim: 16, vocab_size: 32, max_position_embeddings: 8 });
+const tinyText = parseCLIPTextConfig({
+  ...builtinText,
+  hidden_size: 16,
+  intermediate_size: 32,
+  num_attention_heads: 2,
+  num_hidden_layers: 1,
+  projection_dim: 16,
+  vocab_size: 32,
+  max_position_embeddings: 8,
+});
 
 /** Eight 16×16 images of coloured squares on white, as the dataset stores them. */
 function squares(): LoadedDataset {
@@ -48,10 +64,31 @@ function squares(): LoadedDataset {
   const pixels = new Uint8Array(count * size * size * 3).fill(255);
   for (let k = 0; k < count; k++) {
     const colour = [(k * 97) % 256, (k * 57 + 80) % 256, (k * 31 + 160) % 256];
-    for (let y = 3 + (k % 3); y < 11 + (k % 3); y++) for (let x = 4; x < 12; x++) for (let c = 0; c < 3; c++) pixels[((k * size + y) * size + x) * 3 + c] = colour[c]!;
+    for (let y = 3 + (k % 3); y < 11 + (k % 3); y++)
+      for (let x = 4; x < 12; x++) for (let c = 0; c < 3; c++) pixels[((k * size + y) * size + x) * 3 + c] = colour[c]!;
   }
-  const entries: DatasetEntry[] = Array.from({ length: count }, (_, k) => ({ source: 'noto', name: `square ${k}`, category: 'Symbols', subcategory: 'geometric', captions: [`square ${k}`], split: 'train', flippable: k % 2 === 0 }));
-  return { pixels, manifest: { format: 'dreambooth-studio-pretraining-set', version: 1, size, images: 'x', count, sources: {}, counts: { train: count, validation: 0, byCategory: {} }, entries } };
+  const entries: DatasetEntry[] = Array.from({ length: count }, (_, k) => ({
+    source: 'noto',
+    name: `square ${k}`,
+    category: 'Symbols',
+    subcategory: 'geometric',
+    captions: [`square ${k}`],
+    split: 'train',
+    flippable: k % 2 === 0,
+  }));
+  return {
+    pixels,
+    manifest: {
+      format: 'dreambooth-studio-pretraining-set',
+      version: 1,
+      size,
+      images: 'x',
+      count,
+      sources: {},
+      counts: { train: count, validation: 0, byCategory: {} },
+      entries,
+    },
+  };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -133,8 +170,14 @@ describe('UNet + text encoder pretraining step (tiny UNet2DConditionModel and CL
     const caption = (k: number) => BigInt64Array.from({ length: L }, (_, i) => BigInt(i === 0 ? 0 : i === 1 ? 3 + k : 1));
     const set: LatentSet = { latents, perItem, captions: [0, 1, 2, 3].map((k) => [caption(k)]) };
     const empty = BigInt64Array.from({ length: L }, (_, i) => BigInt(i === 0 ? 0 : 1));
-    const schedule = buildNoiseSchedule(resolveNoiseScheduleConfig({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear' }).config);
-    const compiled = compileUnetStep({ config: tinyUnet, source: { kind: 'seeded', seed: 1 } }, { config: tinyText, source: { kind: 'seeded', seed: 2 } }, { batch: 4, latent: 4 });
+    const schedule = buildNoiseSchedule(
+      resolveNoiseScheduleConfig({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear' }).config,
+    );
+    const compiled = compileUnetStep(
+      { config: tinyUnet, source: { kind: 'seeded', seed: 1 } },
+      { config: tinyText, source: { kind: 'seeded', seed: 2 } },
+      { batch: 4, latent: 4 },
+    );
     const runtime = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
     const dir = tempDir();
     const ema = compiled.initialState[STATE.params]!.slice();

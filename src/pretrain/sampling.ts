@@ -25,7 +25,17 @@ export async function samplePrompts(source: ModelSource, prompts: readonly strin
     const out: Uint8Array[][] = [];
     for (const prompt of prompts) {
       const r = resolveGenerateRequest(
-        { prompt, sampler: s.sampler, steps: s.steps, guidanceScale: s.guidanceScale, seed, numImages: n, previewEvery: 0, maxBatch: Math.min(n, 8), backend: 'wasm' },
+        {
+          prompt,
+          sampler: s.sampler,
+          steps: s.steps,
+          guidanceScale: s.guidanceScale,
+          seed,
+          numImages: n,
+          previewEvery: 0,
+          maxBatch: Math.min(n, 8),
+          backend: 'wasm',
+        },
         model,
       );
       const result = await pipeline.generate(r);

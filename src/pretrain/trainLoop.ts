@@ -95,7 +95,14 @@ export function commandLineLoop(
   o: { steps: number; minutes: number; batch: number; checkpointMinutes: number; quiet?: boolean },
   start: RunCounters | undefined,
 ): Pick<LoopOptions, 'totalSteps' | 'minutes' | 'samplesPerStep' | 'start' | 'checkpointMinutes' | 'quiet'> {
-  return { totalSteps: o.steps, minutes: o.minutes, samplesPerStep: o.batch, start: start ?? { step: 0, seconds: 0 }, checkpointMinutes: o.checkpointMinutes, quiet: o.quiet };
+  return {
+    totalSteps: o.steps,
+    minutes: o.minutes,
+    samplesPerStep: o.batch,
+    start: start ?? { step: 0, seconds: 0 },
+    checkpointMinutes: o.checkpointMinutes,
+    quiet: o.quiet,
+  };
 }
 
 /** Linear warm-up, then constant: the run can be stopped and resumed (or continued with a lower --lr) at any point. */

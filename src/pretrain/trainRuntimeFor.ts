@@ -15,6 +15,7 @@ export async function trainRuntimeFor(ep: TrainEp, threads: number, programs: Ru
 
 export function describeRuntime(rt: TrainRuntime): string {
   const b = rt.backend;
-  if (b.ep === 'webgpu') return `WebGPU (${b.kind === 'gpu' ? '' : 'software, '}${[b.adapter?.vendor, b.adapter?.architecture, b.adapter?.description].filter(Boolean).join(' ')})`;
+  if (b.ep === 'webgpu')
+    return `WebGPU (${b.kind === 'gpu' ? '' : 'software, '}${[b.adapter?.vendor, b.adapter?.architecture, b.adapter?.description].filter(Boolean).join(' ')})`;
   return `${b.ep === 'cpu' ? 'onnxruntime-node CPU' : 'wasm'} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
 }

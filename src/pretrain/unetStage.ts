@@ -31,16 +31,7 @@ import { cropBatch } from './vaeTraining';
 /** Rows kept free in the text encoder's embedding table for subject identifiers (DreamBooth's ⟨id⟩). */
 const RESERVED_IDENTIFIER_ROWS = 16;
 /** Prompts of the sample grid written at each checkpoint. */
-export const PREVIEW_PROMPTS = [
-  'a photo of a dog',
-  'a photo of a cat',
-  'a red apple',
-  'a teapot',
-  'a backpack',
-  'a robot',
-  'a teddy bear',
-  'a clock',
-] as const;
+export const PREVIEW_PROMPTS = ['a photo of a dog', 'a photo of a cat', 'a red apple', 'a teapot', 'a backpack', 'a robot', 'a teddy bear', 'a clock'] as const;
 
 export interface UnetStageOptions {
   data: string;
@@ -64,8 +55,13 @@ export interface UnetStageOptions {
 function vocabularyFor(o: UnetStageOptions, ds: LoadedDataset, vocabSize: number): CompactVocabulary {
   const path = join(o.model, VOCABULARY_FILE);
   if (existsSync(path)) return CompactVocabulary.fromJSON(JSON.parse(readFileSync(path, 'utf8')));
-  const vocab = CompactVocabulary.fromTexts(ds.manifest.entries.flatMap((e) => e.captions), ClipTokenizer.shared(), RESERVED_IDENTIFIER_ROWS);
-  if (vocab.rowCount > vocabSize) throw new Error(`the captions need ${vocab.rowCount} embedding rows but text_encoder/config.json has vocab_size ${vocabSize}`);
+  const vocab = CompactVocabulary.fromTexts(
+    ds.manifest.entries.flatMap((e) => e.captions),
+    ClipTokenizer.shared(),
+    RESERVED_IDENTIFIER_ROWS,
+  );
+  if (vocab.rowCount > vocabSize)
+    throw new Error(`the captions need ${vocab.rowCount} embedding rows but text_encoder/config.json has vocab_size ${vocabSize}`);
   writeJson(o.model, VOCABULARY_FILE, vocab.toJSON());
   return vocab;
 }
@@ -76,7 +72,16 @@ async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFol
   const size = ds.manifest.size;
   const f = 2 ** (vae.config.block_out_channels.length - 1);
   const perItem = vae.config.latent_channels * (size / f) ** 2;
-  const items = ds.manifest.entries.flatMap((e, i) => (e.split !== 'train' ? [] : e.flippable ? [{ i, flip: false }, { i, flip: true }] : [{ i, flip: false }]));
+  const items = ds.manifest.entries.flatMap((e, i) =>
+    e.split !== 'train'
+      ? []
+      : e.flippable
+        ? [
+            { i, flip: false },
+            { i, flip: true },
+          ]
+        : [{ i, flip: false }],
+  );
   const vaeBytes = readFileSync(join(o.model, WEIGHT_FILES.vae));
   const key = createHash('sha256').update(vaeBytes).update(JSON.stringify(vae.config)).update(String(ds.manifest.count)).digest('hex').slice(0, 16);
   const cache = join(o.data, `latents-${key}.f32`);
@@ -93,7 +98,12 @@ async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFol
     for (let at = 0; at < items.length; at += BATCH) {
       const chunk = items.slice(at, at + BATCH);
       const padded = [...chunk, ...Array(BATCH - chunk.length).fill(chunk[0])] as typeof chunk;
-      const x = cropBatch(ds, padded.map((c) => c.i), padded.map((c) => ({ x: 0, y: 0, flip: c.flip })), size);
+      const x = cropBatch(
+        ds,
+        padded.map((c) => c.i),
+        padded.map((c) => ({ x: 0, y: 0, flip: c.flip })),
+        size,
+      );
       const { latent_mean: mean } = await enc.run({ sample: x });
       for (let b = 0; b < chunk.length; b++) {
         for (let k = 0; k < perItem; k++) latents[(at + b) * perItem + k] = mean![b * perItem + k]! * vae.config.scaling_factor;
@@ -165,7 +175,10 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption),
     settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
-      const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, { ...PREVIEW_SETTINGS, threads: o.threads });
+      const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, {
+        ...PREVIEW_SETTINGS,
+        threads: o.threads,
+      });
       writeGrid(join(dir, 'samples.png'), tiles.flat(), ds.manifest.size, 8);
       writeGrid(join(dir, `samples-${String(c.counters.step).padStart(7, '0')}.png`), tiles.flat(), ds.manifest.size, 8);
       return { preview: 'samples.png' };

@@ -31,7 +31,15 @@ export const toRgb8 = (chw: Float32Array, size: number, offset = 0): Uint8Array 
   return out;
 };
 
-export async function measureVae(config: VAEConfig, source: WeightSource, ds: LoadedDataset, indices: readonly number[], ep: NodeEp, threads: number, tilesWanted = 8): Promise<VaeQuality> {
+export async function measureVae(
+  config: VAEConfig,
+  source: WeightSource,
+  ds: LoadedDataset,
+  indices: readonly number[],
+  ep: NodeEp,
+  threads: number,
+  tilesWanted = 8,
+): Promise<VaeQuality> {
   const size = ds.manifest.size;
   const f = 2 ** (config.block_out_channels.length - 1);
   const enc = await NodeSession.open(buildVAEEncoderGraph(config, source, { batch: BATCH, height: size, width: size }).graph, ep, threads);
@@ -44,7 +52,12 @@ export async function measureVae(config: VAEConfig, source: WeightSource, ds: Lo
   for (let at = 0; at < indices.length; at += BATCH) {
     const chunk = indices.slice(at, at + BATCH);
     const batch = [...chunk, ...Array<number>(BATCH - chunk.length).fill(chunk[0]!)];
-    const x = cropBatch(ds, batch, batch.map(() => ({ x: 0, y: 0, flip: false })), size);
+    const x = cropBatch(
+      ds,
+      batch,
+      batch.map(() => ({ x: 0, y: 0, flip: false })),
+      size,
+    );
     const { latent_mean: mean } = await enc.run({ sample: x });
     const { sample: rec } = await dec.run({ latent_sample: mean! });
     const per = 3 * size * size;

@@ -39,7 +39,12 @@ export function compileVaeStep(config: VAEConfig, source: WeightSource, o: VaeSt
 }
 
 /** Images of the dataset as float [-1, 1] NCHW crops; `flip` mirrors the crop horizontally. */
-export function cropBatch(ds: LoadedDataset, indices: readonly number[], crops: readonly { x: number; y: number; flip: boolean }[], crop: number): Float32Array {
+export function cropBatch(
+  ds: LoadedDataset,
+  indices: readonly number[],
+  crops: readonly { x: number; y: number; flip: boolean }[],
+  crop: number,
+): Float32Array {
   const size = ds.manifest.size;
   const out = new Float32Array(indices.length * 3 * crop * crop);
   indices.forEach((img, b) => {

@@ -27,8 +27,7 @@ function connect(handlers: JobHandlers<TestJobs>) {
   return client;
 }
 
-const waitAborted = (signal: AbortSignal) =>
-  new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+const waitAborted = (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 
 function handlers(overrides: Partial<JobHandlers<TestJobs>> = {}): JobHandlers<TestJobs> {
   return {

@@ -44,9 +44,7 @@ export class JobError extends Error {
   }
 
   toWire(): SerializedJobError {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field };
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
   }
 
   static fromWire(error: SerializedJobError): JobError {
@@ -64,9 +62,6 @@ export interface Endpoint {
 
 export function isWireMessage(data: unknown): data is WireMessage {
   return (
-    typeof data === 'object' &&
-    data !== null &&
-    typeof (data as { kind?: unknown }).kind === 'string' &&
-    typeof (data as { id?: unknown }).id === 'number'
+    typeof data === 'object' && data !== null && typeof (data as { kind?: unknown }).kind === 'string' && typeof (data as { id?: unknown }).id === 'number'
   );
 }

@@ -8,10 +8,7 @@ export interface JobContext<Progress> {
   transfer(...transferables: Transferable[]): void;
 }
 
-export type JobHandler<Payload, Result, Progress> = (
-  payload: Payload,
-  context: JobContext<Progress>,
-) => Result | Promise<Result>;
+export type JobHandler<Payload, Result, Progress> = (payload: Payload, context: JobContext<Progress>) => Result | Promise<Result>;
 
 export type JobHandlers<Jobs extends JobMap> = {
   [Type in keyof Jobs]: JobHandler<Jobs[Type]['payload'], Jobs[Type]['result'], Jobs[Type]['progress']>;

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { appHeaders, contentSecurityPolicy, developmentContentSecurityPolicy } from './appHeaders';
 
 const directives = (policy: string) =>
-  new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+  new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...sources]) => [name!, sources]),
+  );
 
 // Sources that keep a request on this machine: the app's own origin, local object URLs and inline data.
 const LOCAL = new Set(["'self'", 'blob:', 'data:']);

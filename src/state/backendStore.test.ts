@@ -9,7 +9,12 @@ const software: BackendReport = {
   backend: 'webgpu-software',
   reason: 'the browser reports a fallback (software) adapter',
   adapter: {
-    vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true, shaderF16: false,
+    vendor: 'google',
+    architecture: 'swiftshader',
+    device: '',
+    description: '',
+    isFallbackAdapter: true,
+    shaderF16: false,
     limits: { maxBufferSize: 1, maxStorageBufferBindingSize: 1, maxComputeWorkgroupStorageSize: 1, maxComputeInvocationsPerWorkgroup: 1 },
   },
   crossOriginIsolated: true,
@@ -22,7 +27,19 @@ function worker() {
     throw new Error('not used');
   };
   const { port1, port2 } = new MessageChannel();
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: () => software, prepareImage: fail, loadModel: fail, generate: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, exportCheckpoint: fail, importModel: fail });
+  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
+    probeBackend: () => software,
+    prepareImage: fail,
+    loadModel: fail,
+    generate: fail,
+    measurePrompt: fail,
+    unloadModels: fail,
+    generatePriors: fail,
+    train: fail,
+    pauseTraining: fail,
+    exportCheckpoint: fail,
+    importModel: fail,
+  });
   port1.start();
   port2.start();
   return { client: new JobClient<StudioJobs>(port1 as unknown as Endpoint), close: () => (port1.close(), port2.close()) };

@@ -23,7 +23,12 @@ const jsonl = [
 ].join('\n');
 
 const png = (tag: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, tag]);
-const result = (seed: number, customId = 'one') => ({ customId, images: [{ png: png(seed), seed }], usage: { unetEvaluations: 8, modelMs: 20 }, backend: { ep: 'wasm', kind: 'cpu' } as const });
+const result = (seed: number, customId = 'one') => ({
+  customId,
+  images: [{ png: png(seed), seed }],
+  usage: { unetEvaluations: 8, modelMs: 20 },
+  backend: { ep: 'wasm', kind: 'cpu' } as const,
+});
 
 /** Runs the queue's lines in order with `run` deciding each line's fate, as the store's loop does. */
 function drain(queue: BatchQueue, run: (id: string) => 'done' | 'fail' | 'stop'): BatchQueue {
@@ -83,7 +88,10 @@ describe('batch queue', () => {
     let calls = 0;
     const queue = drain(queueFromJsonl('jobs.jsonl', jsonl), () => (++calls === 2 ? 'fail' : calls === 3 ? 'stop' : 'done'));
     const archive = unzipSync(zipBatchResults(queueOutcomes(queue)));
-    const lines = strFromU8(archive['results.jsonl']!).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = strFromU8(archive['results.jsonl']!)
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { custom_id: 'one', images: ['images/one-0.png'], seeds: [0], usage: { unet_evaluations: 8, model_ms: 20 }, backend: { ep: 'wasm', kind: 'cpu' } },
       { custom_id: 'three', error: { message: 'boom 1' } },

@@ -46,7 +46,9 @@ export function createBatchStore(deps: { generate: GenerateStore }) {
           return;
         }
         if (file.size > MAX_BATCH_FILE_BYTES) {
-          set({ message: `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; batch files may be at most ${MAX_BATCH_FILE_BYTES / 1024 / 1024} MB. Split it into smaller files.` });
+          set({
+            message: `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; batch files may be at most ${MAX_BATCH_FILE_BYTES / 1024 / 1024} MB. Split it into smaller files.`,
+          });
           return;
         }
         let text: string;

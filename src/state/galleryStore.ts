@@ -74,9 +74,7 @@ export function createGalleryStore(deps: { store: UseStore; now?: () => number }
       },
 
       async remove(id) {
-        await apply('The image was not deleted.', (latest) =>
-          latest.some((item) => item.id === id) ? latest.filter((item) => item.id !== id) : null,
-        );
+        await apply('The image was not deleted.', (latest) => (latest.some((item) => item.id === id) ? latest.filter((item) => item.id !== id) : null));
       },
 
       dismissNotice(id) {

@@ -49,7 +49,16 @@ function setup(options: { busy?: () => string | null } = {}) {
       await new Promise((r) => setTimeout(r, 5));
       if (signal.aborted) throw new JobError('cancelled', 'cancelled');
       const n = request.numImages;
-      progress({ stage: 'denoising', step, totalSteps: request.steps, imageIndex: 0, imageCount: n, numImages: n, previewPngs: [pngFor(step)], etaMs: 5 * (request.steps - step) });
+      progress({
+        stage: 'denoising',
+        step,
+        totalSteps: request.steps,
+        imageIndex: 0,
+        imageCount: n,
+        numImages: n,
+        previewPngs: [pngFor(step)],
+        etaMs: 5 * (request.steps - step),
+      });
       for (const w of waiters.filter((w) => w.step === step)) w.resolve();
     }
     const seeds = Array.from({ length: request.numImages }, (_, i) => request.seed + i);
@@ -70,7 +79,19 @@ function setup(options: { busy?: () => string | null } = {}) {
   };
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, { probeBackend: fail, prepareImage: fail, measurePrompt: fail, unloadModels: fail, generatePriors: fail, train: fail, pauseTraining: fail, exportCheckpoint: fail, importModel: fail, loadModel: () => model, generate: fakeGenerate });
+  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
+    probeBackend: fail,
+    prepareImage: fail,
+    measurePrompt: fail,
+    unloadModels: fail,
+    generatePriors: fail,
+    train: fail,
+    pauseTraining: fail,
+    exportCheckpoint: fail,
+    importModel: fail,
+    loadModel: () => model,
+    generate: fakeGenerate,
+  });
   const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
   port1.start();
   port2.start();
@@ -127,7 +148,18 @@ describe('generate store', () => {
     await generate.getState().generate();
 
     expect(worker.requests).toEqual([
-      { modelId: 'builtin', backend: 'webgpu', prompt: 'a photo of a cat', negativePrompt: '', sampler: 'euler_a', steps: 3, guidanceScale: 5, seed: 41, numImages: 2, previewEvery: 1 },
+      {
+        modelId: 'builtin',
+        backend: 'webgpu',
+        prompt: 'a photo of a cat',
+        negativePrompt: '',
+        sampler: 'euler_a',
+        steps: 3,
+        guidanceScale: 5,
+        seed: 41,
+        numImages: 2,
+        previewEvery: 1,
+      },
     ]);
     const items = gallery.getState().items;
     expect(items.map((i) => i.params.seed)).toEqual([41, 42]);
@@ -190,7 +222,11 @@ describe('generate store', () => {
     const { generate, gallery } = setup();
     generate.getState().setField('prompt', 'fail');
     await generate.getState().generate();
-    expect(generate.getState().failure).toEqual({ reason: 'steps must be at most 999 for this model', fix: 'Change the steps and generate again.', field: 'steps' });
+    expect(generate.getState().failure).toEqual({
+      reason: 'steps must be at most 999 for this model',
+      fix: 'Change the steps and generate again.',
+      field: 'steps',
+    });
     expect(gallery.getState().items).toEqual([]);
   });
 
@@ -246,14 +282,16 @@ const batchFile = (lines: string[]) => new File([lines.join('\n')], 'jobs.jsonl'
 describe('batch store', () => {
   it('runs the valid lines in order, keeps going past a failed one, and exports results.jsonl with the images', async () => {
     const { batch, gallery, worker } = setup();
-    await batch.getState().importFile(
-      batchFile([
-        '{"custom_id": "cat", "prompt": "a cat", "steps": 2, "seed": 7}',
-        '{"custom_id": "bad", "prompt": "a dog", "sampler": "heun"}',
-        '{"custom_id": "broken", "prompt": "fail"}',
-        '{"custom_id": "mug", "prompt": "a mug", "steps": 1, "num_images": 2, "seed": 9}',
-      ]),
-    );
+    await batch
+      .getState()
+      .importFile(
+        batchFile([
+          '{"custom_id": "cat", "prompt": "a cat", "steps": 2, "seed": 7}',
+          '{"custom_id": "bad", "prompt": "a dog", "sampler": "heun"}',
+          '{"custom_id": "broken", "prompt": "fail"}',
+          '{"custom_id": "mug", "prompt": "a mug", "steps": 1, "num_images": 2, "seed": 9}',
+        ]),
+      );
     expect(batch.getState().queue?.invalid).toEqual([
       { line: 2, field: '/sampler', message: 'line 2: /sampler must be one of DDIM, Euler a, DPM++ 2M (or ddim, euler_a, dpmpp_2m; any case)' },
     ]);
@@ -269,20 +307,37 @@ describe('batch store', () => {
     ]);
 
     const archive = unzipSync(new Uint8Array(await batch.getState().archive()!.arrayBuffer()));
-    const results = strFromU8(archive['results.jsonl']!).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const results = strFromU8(archive['results.jsonl']!)
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(results).toEqual([
-      { custom_id: 'cat', images: ['images/cat-0.png'], seeds: [7], usage: { unet_evaluations: 4, model_ms: 30 }, backend: { ep: 'webgpu', kind: 'software-gpu' } },
+      {
+        custom_id: 'cat',
+        images: ['images/cat-0.png'],
+        seeds: [7],
+        usage: { unet_evaluations: 4, model_ms: 30 },
+        backend: { ep: 'webgpu', kind: 'software-gpu' },
+      },
       { custom_id: 'broken', error: { message: 'steps must be at most 999 for this model' } },
-      { custom_id: 'mug', images: ['images/mug-0.png', 'images/mug-1.png'], seeds: [9, 10], usage: { unet_evaluations: 4, model_ms: 60 }, backend: { ep: 'webgpu', kind: 'software-gpu' } },
+      {
+        custom_id: 'mug',
+        images: ['images/mug-0.png', 'images/mug-1.png'],
+        seeds: [9, 10],
+        usage: { unet_evaluations: 4, model_ms: 60 },
+        backend: { ep: 'webgpu', kind: 'software-gpu' },
+      },
     ]);
     expect(archive['images/mug-1.png']).toEqual(new Uint8Array(pngFor(10)));
   });
 
   it('cancel stops the running line, drops the waiting ones and saves nothing of the stopped line', async () => {
     const { batch, gallery, worker } = setup();
-    await batch.getState().importFile(
-      batchFile(['{"custom_id": "a", "prompt": "a", "steps": 1}', '{"custom_id": "b", "prompt": "b", "steps": 40}', '{"custom_id": "c", "prompt": "c"}']),
-    );
+    await batch
+      .getState()
+      .importFile(
+        batchFile(['{"custom_id": "a", "prompt": "a", "steps": 1}', '{"custom_id": "b", "prompt": "b", "steps": 40}', '{"custom_id": "c", "prompt": "c"}']),
+      );
     const run = batch.getState().start();
     await worker.reached(3);
     batch.getState().cancel();

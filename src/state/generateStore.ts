@@ -268,7 +268,10 @@ export function createGenerateStore(deps: {
         const busy = deps.busy?.();
         if (busy) {
           // One activity at a time: the worker's device is busy, and a run now would only slow both down.
-          set({ failure: { reason: busy, fix: 'Generate once it is done, or pause it on the Train step (training resumes from its checkpoint).' }, stopped: null });
+          set({
+            failure: { reason: busy, fix: 'Generate once it is done, or pause it on the Train step (training resumes from its checkpoint).' },
+            stopped: null,
+          });
           throw new JobError('failed', busy);
         }
         const own = new AbortController();

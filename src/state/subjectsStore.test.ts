@@ -20,14 +20,25 @@ const preparingWorker = {
   async request(_type: 'prepareImage', payload: { bytes: ArrayBuffer }): Promise<PreparedImage> {
     const text = new TextDecoder().decode(payload.bytes);
     const encode = (tag: string) => new TextEncoder().encode(`${tag} ${text}`).buffer as ArrayBuffer;
-    return { sha256: `orig-${text}`, mime: 'image/jpeg', width: 100, height: 80, crop: encode('crop'), thumbnail: encode('thumb'), transparent: false, animated: false };
+    return {
+      sha256: `orig-${text}`,
+      mime: 'image/jpeg',
+      width: 100,
+      height: 80,
+      crop: encode('crop'),
+      thumbnail: encode('thumb'),
+      transparent: false,
+      animated: false,
+    };
   },
 } as unknown as StudioClient;
 
-const makeStore = () =>
-  createSubjectsStore({ store, worker: preparingWorker, resolution: 64, thumbnailSize: 32, sampleUrl: '/sample/' });
+const makeStore = () => createSubjectsStore({ store, worker: preparingWorker, resolution: 64, thumbnailSize: 32, sampleUrl: '/sample/' });
 const storedBlobKeys = async () =>
-  (await entries(store)).map(([k]) => String(k)).filter((k) => k.startsWith('blob/')).sort();
+  (await entries(store))
+    .map(([k]) => String(k))
+    .filter((k) => k.startsWith('blob/'))
+    .sort();
 
 describe('subjects store', () => {
   it('keeps both a rename and a photo added at the same time, in the screen and in storage, with no stray blobs', async () => {
@@ -58,7 +69,10 @@ describe('subjects store', () => {
     ]);
 
     const shown = subjects.getState();
-    expect(shown.subjects.map((s) => [s.name, s.photos.length])).toEqual([['Rex', 1], ['Tom', 0]]);
+    expect(shown.subjects.map((s) => [s.name, s.photos.length])).toEqual([
+      ['Rex', 1],
+      ['Tom', 0],
+    ]);
     expect(shown.subjects.find((s) => s.id === rex)?.photos[0]?.fileName).toBe('one.jpg');
     expect(await loadSubjects(store)).toEqual({ subjects: shown.subjects, activeId: shown.activeId });
     expect(await storedBlobKeys()).toEqual(shown.subjects.flatMap(blobHashes).map(blobKey).sort());

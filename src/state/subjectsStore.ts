@@ -11,7 +11,14 @@ import { checkFileByteSize } from '../subjects/imageRules';
 import { suggestIdentifier } from '../subjects/identifier';
 import { SAMPLE_SUBJECT } from '../subjects/sampleSubject';
 import type { Subject, SubjectPhoto } from '../subjects/subject';
-import { checkSubjectFields, duplicatePhotoProblem, photosThatFit, SUBJECT_IMAGE_COUNT, type FieldProblems, type SubjectFields } from '../subjects/subjectRules';
+import {
+  checkSubjectFields,
+  duplicatePhotoProblem,
+  photosThatFit,
+  SUBJECT_IMAGE_COUNT,
+  type FieldProblems,
+  type SubjectFields,
+} from '../subjects/subjectRules';
 import type { StudioClient } from '../worker/studioWorker';
 import { notice, noticesFor, type Notice } from './notices';
 
@@ -170,7 +177,8 @@ export function createSubjectsStore(deps: SubjectsDeps) {
           problems = checkSubjectFields(fields, othersIdentifiers(latest, null));
           return hasProblems(problems) ? null : { subjects: [...latest.subjects, subject], activeId: subject.id };
         });
-        if (saved) report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`, subject.id));
+        if (saved)
+          report(notice('success', `Subject “${subject.name}” created. Add ${SUBJECT_IMAGE_COUNT.min}–${SUBJECT_IMAGE_COUNT.max} photos.`, subject.id));
         return problems;
       },
 
@@ -291,8 +299,7 @@ const normalise = (fields: SubjectFields): SubjectFields => ({
   identifier: fields.identifier.trim().toLowerCase(),
 });
 
-const othersIdentifiers = (snapshot: SubjectsSnapshot, exceptId: string | null) =>
-  snapshot.subjects.filter((s) => s.id !== exceptId).map((s) => s.identifier);
+const othersIdentifiers = (snapshot: SubjectsSnapshot, exceptId: string | null) => snapshot.subjects.filter((s) => s.id !== exceptId).map((s) => s.identifier);
 
 const hasProblems = (problems: FieldProblems) => Object.keys(problems).length > 0;
 

@@ -327,7 +327,10 @@ describe('subject lock', () => {
           });
         }
         const run = callback();
-        held.set(name, run.catch(() => undefined));
+        held.set(
+          name,
+          run.catch(() => undefined),
+        );
         try {
           return await run;
         } finally {

@@ -236,7 +236,10 @@ export async function loadCheckpoint(store: UseStore, subjectId: string, checkpo
   if (start < 0) return undefined;
   for (let i = start; i >= 0; i--) {
     const listed = checkpoints[i]!;
-    const blobs = await getMany<Blob>(listed.parts.map((p) => checkpointPartKey(listed.info.id, p.name)), store);
+    const blobs = await getMany<Blob>(
+      listed.parts.map((p) => checkpointPartKey(listed.info.id, p.name)),
+      store,
+    );
     const intact = blobs.every((blob, j) => blob instanceof Blob && blob.size === listed.parts[j]!.bytes);
     if (!intact) continue;
     const parts = Object.fromEntries(listed.parts.map((p, j) => [p.name, blobs[j]!]));
@@ -355,8 +358,7 @@ export async function deleteSubjectTraining(store: UseStore, subjectId: string):
 // ---------------------------------------------------------------------------------------------------------------
 // One trainer per subject
 
-export const SUBJECT_BUSY_MESSAGE =
-  'This subject is already training in another tab or window of the studio. Pause it there first, or close that tab.';
+export const SUBJECT_BUSY_MESSAGE = 'This subject is already training in another tab or window of the studio. Pause it there first, or close that tab.';
 
 /**
  * Runs `fn` holding the Web Lock `train:<subjectId>`, so two tabs cannot train into the same subject at once. A held

@@ -2,15 +2,7 @@ import 'fake-indexeddb/auto';
 import { createStore, entries, set, type UseStore } from 'idb-keyval';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { commit } from './studioDb';
-import {
-  GALLERY_INDEX_KEY,
-  galleryImageKey,
-  galleryItemKey,
-  loadGallery,
-  loadGalleryImage,
-  planGalleryChange,
-  type GalleryItem,
-} from './galleryRecords';
+import { GALLERY_INDEX_KEY, galleryImageKey, galleryItemKey, loadGallery, loadGalleryImage, planGalleryChange, type GalleryItem } from './galleryRecords';
 
 let store: UseStore;
 let dbCounter = 0;

@@ -93,10 +93,6 @@ const galleryLayout: RecordLayout<readonly GalleryItem[], GalleryItem> = {
  * The batch that turns the stored gallery `before` into `after`, taking images not stored yet from
  * `newImages` (by hash). Two items with identical PNGs (same parameters and seed) share one stored image.
  */
-export function planGalleryChange(
-  before: readonly GalleryItem[],
-  after: readonly GalleryItem[],
-  newImages: ReadonlyMap<string, Blob>,
-): Batch {
+export function planGalleryChange(before: readonly GalleryItem[], after: readonly GalleryItem[], newImages: ReadonlyMap<string, Blob>): Batch {
   return planRecordChange(galleryLayout, before, after, newImages);
 }

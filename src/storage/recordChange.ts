@@ -18,12 +18,7 @@ export interface RecordLayout<State, Item> {
  * deleted ones, the index when it changed, blobs not stored yet (from `newBlobs`, by hash), and deletion
  * of blobs no item refers to any more. A blob shared by several items is stored once.
  */
-export function planRecordChange<State, Item>(
-  layout: RecordLayout<State, Item>,
-  before: State,
-  after: State,
-  newBlobs: ReadonlyMap<string, Blob>,
-): Batch {
+export function planRecordChange<State, Item>(layout: RecordLayout<State, Item>, before: State, after: State, newBlobs: ReadonlyMap<string, Blob>): Batch {
   const batch: Batch = { put: [], del: [] };
   const beforeItems = layout.items(before);
   const afterItems = layout.items(after);

@@ -70,25 +70,28 @@ describe('serialized apply', () => {
       IDBObjectStore.prototype.put = realPut;
     });
 
-    it.each(['throw', 'abort'] as const)('(quota: put %s) reports it, leaves storage and the shown state as they were, and still runs the next change', async (how) => {
-      const { apply } = makeApply();
-      await apply('first', (latest) => [...latest, { id: 'a', blob: 'x' }], blobs('x'));
-      const keysBefore = await storedKeys();
-      const shownBefore = shown;
-      const restore = exhaustQuotaAfter(1, how);
-      const failing = apply('too big', (latest) => [...latest, { id: 'b', blob: 'y' }], blobs('y'));
-      const missingBlob = apply('no blob', (latest) => [...latest, { id: 'c', blob: 'z' }]);
-      expect(await failing).toBeNull();
-      expect(await missingBlob).toBeNull();
-      restore();
+    it.each(['throw', 'abort'] as const)(
+      '(quota: put %s) reports it, leaves storage and the shown state as they were, and still runs the next change',
+      async (how) => {
+        const { apply } = makeApply();
+        await apply('first', (latest) => [...latest, { id: 'a', blob: 'x' }], blobs('x'));
+        const keysBefore = await storedKeys();
+        const shownBefore = shown;
+        const restore = exhaustQuotaAfter(1, how);
+        const failing = apply('too big', (latest) => [...latest, { id: 'b', blob: 'y' }], blobs('y'));
+        const missingBlob = apply('no blob', (latest) => [...latest, { id: 'c', blob: 'z' }]);
+        expect(await failing).toBeNull();
+        expect(await missingBlob).toBeNull();
+        restore();
 
-      expect(failures).toEqual(['too big: StorageFullError', 'no blob: Error']);
-      expect(shown).toBe(shownBefore);
-      expect(await storedKeys()).toEqual(keysBefore);
+        expect(failures).toEqual(['too big: StorageFullError', 'no blob: Error']);
+        expect(shown).toBe(shownBefore);
+        expect(await storedKeys()).toEqual(keysBefore);
 
-      await apply('after', (latest) => latest.filter((n) => n.id !== 'a'));
-      expect(shown).toEqual([]);
-      expect(await storedKeys()).toEqual(['notes']);
-    });
+        await apply('after', (latest) => latest.filter((n) => n.id !== 'a'));
+        expect(shown).toEqual([]);
+        expect(await storedKeys()).toEqual(['notes']);
+      },
+    );
   });
 });

@@ -22,8 +22,7 @@ const photo = (name: string): SubjectPhoto => ({
   cropResolution: 64,
   thumbnailSha256: `thumb-${name}`,
 });
-const blobsFor = (...names: string[]) =>
-  new Map(names.flatMap((n) => [`orig-${n}`, `crop-${n}`, `thumb-${n}`].map((h) => [h, new Blob([h])] as const)));
+const blobsFor = (...names: string[]) => new Map(names.flatMap((n) => [`orig-${n}`, `crop-${n}`, `thumb-${n}`].map((h) => [h, new Blob([h])] as const)));
 const subject = (id: string, photos: SubjectPhoto[] = []): Subject => ({
   id,
   name: id,

@@ -4,9 +4,7 @@
  * joined in pairs, make such words; "sks" is the well-known one and is avoided because everyone uses it.
  */
 
-const RARE_SYLLABLES = [
-  'zo', 'vy', 'qu', 'xa', 'ky', 'jho', 'wex', 'zib', 'vok', 'pyx', 'olk', 'yth', 'dwu', 'khe', 'zeq', 'vru',
-] as const;
+const RARE_SYLLABLES = ['zo', 'vy', 'qu', 'xa', 'ky', 'jho', 'wex', 'zib', 'vok', 'pyx', 'olk', 'yth', 'dwu', 'khe', 'zeq', 'vru'] as const;
 
 /** A new identifier unlike any in `taken`; `random` is injectable for tests. */
 export function suggestIdentifier(taken: readonly string[], random: () => number = Math.random): string {

@@ -13,7 +13,12 @@ function gif(frames: number): Uint8Array {
     ...[2, 2, 0x4c, 0x01, 0], // LZW min code size 2, one 2-byte sub-block, terminator
   ];
   return Uint8Array.from([
-    ...text('GIF89a'), ...u16le(1), ...u16le(1), 0x80, 0, 0, // screen: global table of 2 colours
+    ...text('GIF89a'),
+    ...u16le(1),
+    ...u16le(1),
+    0x80,
+    0,
+    0, // screen: global table of 2 colours
     ...[0, 0, 0, 255, 255, 255],
     ...[0x21, 0xff, 11, ...text('NETSCAPE2.0'), 3, 1, 0, 0, 0], // application extension (loop)
     ...Array.from({ length: frames }, () => frame).flat(),

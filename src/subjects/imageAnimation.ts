@@ -52,7 +52,7 @@ export function gifFrameCount(bytes: Uint8Array): number {
 /** Whether a PNG has `type` among the chunks before its image data. */
 function pngHasChunk(bytes: Uint8Array, type: string): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 8; at + 8 <= bytes.length; ) {
+  for (let at = 8; at + 8 <= bytes.length;) {
     const length = view.getUint32(at);
     const name = ascii(bytes, at + 4, 4);
     if (name === type) return true;

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readPixelSize, sniffImageFormat } from './imageHeader';
 
 // Headers below are written byte by byte from each format's specification, independent of the reader.
-const bytes = (...parts: (number[] | string)[]) =>
-  new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+const bytes = (...parts: (number[] | string)[]) => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
 const u16be = (n: number) => [n >> 8, n & 0xff];
 const u16le = (n: number) => [n & 0xff, n >> 8];
 const u24le = (n: number) => [n & 0xff, (n >> 8) & 0xff, n >> 16];
@@ -16,8 +15,11 @@ const u32le = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>>
 const jpeg = (width: number, height: number, sof = 0xc0) =>
   bytes(
     [0xff, 0xd8],
-    [0xff, 0xe0, ...u16be(16)], 'JFIF\0', [1, 1, 0, 0, 1, 0, 1, 0, 0],
-    [0xff, 0xe1, ...u16be(8)], 'Exif\0\0',
+    [0xff, 0xe0, ...u16be(16)],
+    'JFIF\0',
+    [1, 1, 0, 0, 1, 0, 1, 0, 0],
+    [0xff, 0xe1, ...u16be(8)],
+    'Exif\0\0',
     [0xff], // fill byte before the next marker is allowed
     [0xff, sof, ...u16be(17), 8, ...u16be(height), ...u16be(width), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1],
     [0xff, 0xda, ...u16be(12)],

@@ -4,9 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkFileByteSize, checkImageBytes, IMAGE_LIMITS } from './imageRules';
 
-const emoji = readFileSync(
-  join(dirname(createRequire(import.meta.url).resolve('emoji-datasource-google/package.json')), 'img/google/64/1f436.png'),
-);
+const emoji = readFileSync(join(dirname(createRequire(import.meta.url).resolve('emoji-datasource-google/package.json')), 'img/google/64/1f436.png'));
 
 /** The real 64×64 emoji PNG with its IHDR claiming another size (the CRC is irrelevant to the header check). */
 function pngClaiming(width: number, height: number): Uint8Array {
@@ -25,9 +23,7 @@ describe('checkImageBytes', () => {
   it('refuses images smaller than the crop, naming both sizes', () => {
     const result = checkImageBytes(emoji, 128);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.problem).toBe(
-      'is only 64×64; its shorter side must be at least 128 px to crop the 128×128 square the model sees.',
-    );
+    expect(!result.ok && result.problem).toBe('is only 64×64; its shorter side must be at least 128 px to crop the 128×128 square the model sees.');
     expect(checkImageBytes(pngClaiming(5000, 63), 64).ok).toBe(false);
   });
 

@@ -9,8 +9,7 @@ export const IMAGE_LIMITS = {
 };
 
 export type ImageCheck =
-  | { ok: true; format: ImageFormat; size: PixelSize }
-  | { ok: false; /** Completes a sentence that starts with the file's name. */ problem: string };
+  { ok: true; format: ImageFormat; size: PixelSize } | { ok: false; /** Completes a sentence that starts with the file's name. */ problem: string };
 
 const fmtMegapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 
@@ -37,9 +36,7 @@ export function checkImageBytes(bytes: Uint8Array, resolution: number): ImageChe
 
   const sniffed = sniffImageFormat(bytes);
   if (!sniffed.supported) {
-    const hint = sniffed.looksLike.includes('HEIC')
-      ? ' Export it as JPEG first (on iPhone: Settings → Camera → Formats → Most Compatible).'
-      : '';
+    const hint = sniffed.looksLike.includes('HEIC') ? ' Export it as JPEG first (on iPhone: Settings → Camera → Formats → Most Compatible).' : '';
     return {
       ok: false,
       problem: `is ${sniffed.looksLike}, not a photo the studio can read. Use JPEG, PNG, WebP or GIF.${hint}`,

@@ -8,9 +8,7 @@ import { SAMPLE_SUBJECT } from './sampleSubject.ts';
 export function sampleSubjectPlugin(): Plugin {
   const require = createRequire(import.meta.url);
   const emojiDir = join(dirname(require.resolve('emoji-datasource-google/package.json')), 'img/google/64');
-  const files = new Map<string, string>(
-    SAMPLE_SUBJECT.photos.map((p) => [`${SAMPLE_SUBJECT.folder}/${p.fileName}`, join(emojiDir, p.emojiImage)]),
-  );
+  const files = new Map<string, string>(SAMPLE_SUBJECT.photos.map((p) => [`${SAMPLE_SUBJECT.folder}/${p.fileName}`, join(emojiDir, p.emojiImage)]));
 
   return {
     name: 'studio-sample-subject',

@@ -12,8 +12,32 @@ export type FieldProblems = Partial<Record<keyof SubjectFields, string>>;
 
 /** Words a prompt uses around the identifier; an identifier equal to one would overwrite its meaning. */
 const COMMON_WORDS = new Set([
-  'a', 'an', 'the', 'of', 'in', 'on', 'at', 'with', 'and', 'or', 'to', 'by', 'for', 'photo', 'picture', 'image',
-  'painting', 'drawing', 'style', 'dog', 'cat', 'man', 'woman', 'person', 'toy', 'sks',
+  'a',
+  'an',
+  'the',
+  'of',
+  'in',
+  'on',
+  'at',
+  'with',
+  'and',
+  'or',
+  'to',
+  'by',
+  'for',
+  'photo',
+  'picture',
+  'image',
+  'painting',
+  'drawing',
+  'style',
+  'dog',
+  'cat',
+  'man',
+  'woman',
+  'person',
+  'toy',
+  'sks',
 ]);
 
 export function checkName(name: string): string | null {

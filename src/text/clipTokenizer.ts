@@ -101,10 +101,13 @@ export class ClipTokenizer {
     }
     // "</w>" ends a word: it becomes a space byte; every other character stands for one byte.
     const bytes: number[] = [];
-    pieces.join('').split('</w>').forEach((segment, i) => {
-      if (i > 0) bytes.push(0x20);
-      for (const ch of segment) bytes.push(Number(this.bpe.byteDecoder[ch]));
-    });
+    pieces
+      .join('')
+      .split('</w>')
+      .forEach((segment, i) => {
+        if (i > 0) bytes.push(0x20);
+        for (const ch of segment) bytes.push(Number(this.bpe.byteDecoder[ch]));
+      });
     return this.utf8Decoder.decode(Uint8Array.from(bytes)).trim();
   }
 

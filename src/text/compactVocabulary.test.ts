@@ -43,7 +43,7 @@ describe('CompactVocabulary', () => {
     expect(ids).toHaveLength(77);
   });
 
-  it('binds an identifier to a fresh reserved row instead of a word\'s row', () => {
+  it("binds an identifier to a fresh reserved row instead of a word's row", () => {
     const vocab = base.withIdentifier('sks', tokenizer);
     const row = vocab.identifierRow('sks')!;
     expect(row).toBe(base.rowCount - 4); // the first reserved row
@@ -76,16 +76,12 @@ describe('CompactVocabulary', () => {
     const vocab = base.withIdentifier('sks', tokenizer);
     const copy = CompactVocabulary.fromJSON(JSON.parse(JSON.stringify(vocab)));
     expect(copy.toJSON()).toEqual(vocab.toJSON());
-    expect(Array.from(copy.tokenize('a photo of sks dog', tokenizer).ids)).toEqual(
-      Array.from(vocab.tokenize('a photo of sks dog', tokenizer).ids),
-    );
+    expect(Array.from(copy.tokenize('a photo of sks dog', tokenizer).ids)).toEqual(Array.from(vocab.tokenize('a photo of sks dog', tokenizer).ids));
   });
 
   it('reports bad JSON by field', () => {
     const good = base.toJSON();
-    expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [...good.clipIds, good.clipIds[1]] }))).toEqual([
-      `/clipIds/${good.clipIds.length}`,
-    ]);
+    expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [...good.clipIds, good.clipIds[1]] }))).toEqual([`/clipIds/${good.clipIds.length}`]);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, clipIds: [1, 2, START_OF_TEXT_ID] }))).toEqual(['/clipIds/2']);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, reservedRows: -1, extra: true })).sort()).toEqual(['/extra', '/reservedRows']);
     expect(fieldsOf(() => CompactVocabulary.fromJSON({ ...good, identifiers: ['a', 'b', 'c', 'd', 'e'] }))).toEqual(['/identifiers']);

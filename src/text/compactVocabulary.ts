@@ -52,11 +52,7 @@ export class CompactVocabulary {
 
   private constructor(clipIds: readonly number[], reservedRows: number, identifiers: readonly string[]) {
     this.clipIds = clipIds;
-    this.rowByClipId = new Map([
-      [START_OF_TEXT_ID, START_ROW],
-      [END_OF_TEXT_ID, END_ROW],
-      ...clipIds.map((id, i): [number, number] => [id, FIXED_ROWS + i]),
-    ]);
+    this.rowByClipId = new Map([[START_OF_TEXT_ID, START_ROW], [END_OF_TEXT_ID, END_ROW], ...clipIds.map((id, i): [number, number] => [id, FIXED_ROWS + i])]);
     this.reservedRows = reservedRows;
     this.identifiers = identifiers;
   }
@@ -83,7 +79,10 @@ export class CompactVocabulary {
     data.clipIds.forEach((id, i) => {
       if (seen.has(id)) issues.push({ field: `/clipIds/${i}`, message: `/clipIds/${i} repeats CLIP id ${id}` });
       if (id === START_OF_TEXT_ID || id === END_OF_TEXT_ID) {
-        issues.push({ field: `/clipIds/${i}`, message: `/clipIds/${i}: the start/end-of-text ids have fixed rows ${START_ROW} and ${END_ROW}; leave them out` });
+        issues.push({
+          field: `/clipIds/${i}`,
+          message: `/clipIds/${i}: the start/end-of-text ids have fixed rows ${START_ROW} and ${END_ROW}; leave them out`,
+        });
       }
       seen.add(id);
     });

@@ -27,16 +27,39 @@ export function BackendBadge() {
       </select>
     </label>
   );
-  if (error) return <div className="backend-controls">{select}<p className="badge badge-error" role="status">Compute backend unknown: {error}</p></div>;
-  if (!report || !choice) return <div className="backend-controls">{select}<p className="badge" role="status">Checking compute backend…</p></div>;
+  if (error)
+    return (
+      <div className="backend-controls">
+        {select}
+        <p className="badge badge-error" role="status">
+          Compute backend unknown: {error}
+        </p>
+      </div>
+    );
+  if (!report || !choice)
+    return (
+      <div className="backend-controls">
+        {select}
+        <p className="badge" role="status">
+          Checking compute backend…
+        </p>
+      </div>
+    );
 
   const adapter = report.adapter;
   return (
     <div className="backend-controls">
       {select}
-      <details className={`badge badge-${choice.ep === 'wasm' ? 'cpu-wasm' : report.backend}`} data-testid="backend-badge" data-backend={report.backend} data-ep={choice.ep}>
+      <details
+        className={`badge badge-${choice.ep === 'wasm' ? 'cpu-wasm' : report.backend}`}
+        data-testid="backend-badge"
+        data-backend={report.backend}
+        data-ep={choice.ep}
+      >
         <summary>
-          <span className="badge-label" data-testid="backend-label">{choiceLabel(choice, report)}</span>
+          <span className="badge-label" data-testid="backend-label">
+            {choiceLabel(choice, report)}
+          </span>
         </summary>
         <div className="badge-details">
           <p data-testid="backend-speed">{speedNote(choice, report, isolationWhy)}</p>

@@ -34,13 +34,21 @@ export function PhotoCard({ subjectId, photo }: { subjectId: string; photo: Subj
             <span className="crop-box" style={cropBox} aria-hidden="true" />
           </span>
           <span className="photo-facts">
-            <span className="file-name" title={photo.fileName}>{photo.fileName}</span>
-            <span className="dimensions" data-testid="photo-dimensions">{photo.width}×{photo.height}</span>
+            <span className="file-name" title={photo.fileName}>
+              {photo.fileName}
+            </span>
+            <span className="dimensions" data-testid="photo-dimensions">
+              {photo.width}×{photo.height}
+            </span>
             {photo.transparent && (
-              <span className="photo-note" data-testid="photo-note">Transparent parts are filled with white, as the model sees them.</span>
+              <span className="photo-note" data-testid="photo-note">
+                Transparent parts are filled with white, as the model sees them.
+              </span>
             )}
             {photo.animated && (
-              <span className="photo-note" data-testid="photo-note">Animated: only the first frame is used.</span>
+              <span className="photo-note" data-testid="photo-note">
+                Animated: only the first frame is used.
+              </span>
             )}
           </span>
         </figcaption>

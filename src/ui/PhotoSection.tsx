@@ -28,18 +28,26 @@ export function PhotoSection({ subject }: { subject: Subject }) {
   return (
     <section aria-labelledby={headingId} className="photos">
       <h3 id={headingId}>
-        Photos <span className="count" data-testid="photo-count">{count} of {min}–{max}</span>
+        Photos{' '}
+        <span className="count" data-testid="photo-count">
+          {count} of {min}–{max}
+        </span>
       </h3>
       <div className="drop-hint">
         <p>
           Drop {min}–{max} photos of <strong>{subject.name}</strong> anywhere on this page, or{' '}
-          <FilePickerButton accept={PICTURE_TYPES} inputLabel="Choose photos" inputTestId="file-input" onFiles={(files) => void addFiles(files)} disabled={count >= max}>
+          <FilePickerButton
+            accept={PICTURE_TYPES}
+            inputLabel="Choose photos"
+            inputTestId="file-input"
+            onFiles={(files) => void addFiles(files)}
+            disabled={count >= max}
+          >
             Choose photos…
           </FilePickerButton>
         </p>
         <p className="hint">
-          Different angles and backgrounds work best. JPEG, PNG, WebP or GIF; the model sees the centre square
-          (outlined), so centre the subject.
+          Different angles and backgrounds work best. JPEG, PNG, WebP or GIF; the model sees the centre square (outlined), so centre the subject.
         </p>
       </div>
       {preparing && (

@@ -18,7 +18,9 @@ export function Stepper() {
               data-testid={`stepper-${s.id}`}
               data-state={states[s.id]}
             >
-              <span className="step-number" aria-hidden="true">{i + 1}</span>
+              <span className="step-number" aria-hidden="true">
+                {i + 1}
+              </span>
               {/* "Step 4: Generate": the tab's name differs from the Generate step's own submit button. */}
               <span className="visually-hidden">Step {i + 1}: </span>
               {s.title}

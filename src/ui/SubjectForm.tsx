@@ -15,9 +15,7 @@ export function SubjectForm({ subject, onDone }: Props) {
   const updateSubject = useSubjects((s) => s.updateSubject);
   const suggest = useSubjects((s) => s.suggestIdentifier);
   const [fields, setFields] = useState<SubjectFields>(() =>
-    subject
-      ? { name: subject.name, classNoun: subject.classNoun, identifier: subject.identifier }
-      : { name: '', classNoun: '', identifier: suggest() },
+    subject ? { name: subject.name, classNoun: subject.classNoun, identifier: subject.identifier } : { name: '', classNoun: '', identifier: suggest() },
   );
   const [problems, setProblems] = useState<FieldProblems>({});
   const [saving, setSaving] = useState(false);
@@ -51,7 +49,9 @@ export function SubjectForm({ subject, onDone }: Props) {
         />
         {extra}
       </div>
-      <p id={`${id}-${key}-hint`} className="hint">{hint}</p>
+      <p id={`${id}-${key}-hint`} className="hint">
+        {hint}
+      </p>
       {problems[key] && (
         <p id={`${id}-${key}-error`} className="field-error" role="alert">
           {problems[key]}

@@ -14,10 +14,12 @@ export function SubjectStep() {
   return (
     <section aria-labelledby="step-heading" className="step" data-testid="step-subject">
       <h2 id="step-heading">Subject</h2>
-      <p className="lead">
-        Teach the model one subject — your dog, a mug, a plush toy — from 3–5 photos. Photos stay in this browser.
-      </p>
-      {loadError && <p className="notice notice-error" role="alert">{loadError}</p>}
+      <p className="lead">Teach the model one subject — your dog, a mug, a plush toy — from 3–5 photos. Photos stay in this browser.</p>
+      {loadError && (
+        <p className="notice notice-error" role="alert">
+          {loadError}
+        </p>
+      )}
       <Notices />
 
       <div className="subject-bar">
@@ -54,7 +56,10 @@ export function SubjectStep() {
           <>
             <details className="panel" open={active.photos.length === 0}>
               <summary>
-                <strong>{active.name}</strong> — <q>a photo of {active.identifier} {active.classNoun}</q>
+                <strong>{active.name}</strong> —{' '}
+                <q>
+                  a photo of {active.identifier} {active.classNoun}
+                </q>
               </summary>
               <SubjectForm key={active.id} subject={active} />
               <button

@@ -30,7 +30,10 @@ describe('probeBackend', () => {
       reason: expect.stringMatching(/no WebGPU.*navigator\.gpu missing/),
       adapter: null,
     });
-    expect(await probeBackend({ ...scope, gpu: gpuWith(null) })).toMatchObject({ backend: 'cpu-wasm', reason: expect.stringMatching(/found no graphics card/) });
+    expect(await probeBackend({ ...scope, gpu: gpuWith(null) })).toMatchObject({
+      backend: 'cpu-wasm',
+      reason: expect.stringMatching(/found no graphics card/),
+    });
     // The browser's own words go to `detail`, never into the sentence people read.
     const throwing = { requestAdapter: async () => Promise.reject(new Error('GPU process crashed')) } as unknown as GPU;
     const crashed = await probeBackend({ ...scope, gpu: throwing });

@@ -10,10 +10,7 @@ import { checkImageBytes, undecodableProblem } from '../subjects/imageRules';
  * Checks a photo from its bytes, decodes it with its EXIF orientation applied, and renders the centre-square
  * crop the model sees plus a thumbnail. Runs in the worker: decoding a 12 MP photo takes long enough to stall a page.
  */
-export async function prepareImage(
-  request: PrepareImageRequest,
-  context: JobContext<PrepareImageStage>,
-): Promise<PreparedImage> {
+export async function prepareImage(request: PrepareImageRequest, context: JobContext<PrepareImageStage>): Promise<PreparedImage> {
   context.progress('checking');
   const bytes = new Uint8Array(request.bytes);
   const check = checkImageBytes(bytes, request.resolution);

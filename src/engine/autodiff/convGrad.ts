@@ -38,9 +38,7 @@ export function convInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x: Tensor,
   if (convGradFormulation.input === 'byShape' && c.strides.every((s) => s === 1) && convPads.every((p) => p >= 0)) {
     return g.conv(dy, flippedTransposed(g, w, c.group), null, { ...c, pads: convPads });
   }
-  const outputPadding = [0, 1].map(
-    (i) => x.shape[2 + i]! - ((dy.shape[2 + i]! - 1) * c.strides[i]! + reach[i]! + 1 - c.pads[i]! - c.pads[i + 2]!),
-  );
+  const outputPadding = [0, 1].map((i) => x.shape[2 + i]! - ((dy.shape[2 + i]! - 1) * c.strides[i]! + reach[i]! + 1 - c.pads[i]! - c.pads[i + 2]!));
   return g.convTranspose(dy, w, null, { ...c, outputPadding });
 }
 
@@ -75,7 +73,9 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const fewChannels = Math.min(input.shape[1]!, outGrad.shape[1]!) / c.group < 4;
   const mode = convGradFormulation.weight;
-  return (mode === 'byShape' ? fewChannels : mode === 'conv') ? weightGradByConv(g, input, outGrad, kernel, c) : weightGradByIm2col(g, input, outGrad, kernel, c);
+  return (mode === 'byShape' ? fewChannels : mode === 'conv')
+    ? weightGradByConv(g, input, outGrad, kernel, c)
+    : weightGradByIm2col(g, input, outGrad, kernel, c);
 }
 
 /** Padding after the last row/column the forward pass actually read, per spatial axis (negative: it stopped short). */
@@ -128,14 +128,16 @@ function weightGradByConv(g: GraphBuilder, input: Tensor, outGrad: Tensor, kerne
   const farPad = farPadding(spatial, [oh, ow], kernel, c);
   let x = input;
   if (farPad.some((p) => p < 0)) {
-    x = g.slice(x, [0, 0], farPad.map((p, i) => spatial[i]! + Math.min(p, 0)), [2, 3]);
+    x = g.slice(
+      x,
+      [0, 0],
+      farPad.map((p, i) => spatial[i]! + Math.min(p, 0)),
+      [2, 3],
+    );
   }
   // [N, Cin, H, W] -> [Cin/G, G*N, H, W]: batch axis becomes channels, grouped per conv group.
   const xs = x.shape.slice(2);
-  const xt =
-    G === 1
-      ? g.transpose(x, [1, 0, 2, 3])
-      : g.reshape(g.transpose(g.reshape(x, [n, G, cin / G, ...xs]), [2, 1, 0, 3, 4]), [cin / G, G * n, ...xs]);
+  const xt = G === 1 ? g.transpose(x, [1, 0, 2, 3]) : g.reshape(g.transpose(g.reshape(x, [n, G, cin / G, ...xs]), [2, 1, 0, 3, 4]), [cin / G, G * n, ...xs]);
   // [N, Cout, oH, oW] -> [Cout, N, oH, oW] (group-major, as the grouped Conv expects).
   const dyt = g.transpose(outGrad, [1, 0, 2, 3]);
   const dw = g.conv(xt, dyt, null, {

@@ -40,7 +40,11 @@ export interface FdResult {
 
 export function paramOf(g: GraphBuilder, rng: Rng, name: string, shape: number[], scale = 1, offset = 0): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return g.param(name, shape, rng.randn(n, scale).map((v) => v + offset));
+  return g.param(
+    name,
+    shape,
+    rng.randn(n, scale).map((v) => v + offset),
+  );
 }
 
 export async function fdCheck(c: FdCase, seed = 1): Promise<FdResult> {
@@ -55,7 +59,11 @@ export async function fdCheck(c: FdCase, seed = 1): Promise<FdResult> {
   const wrt = wrt0 ?? g.parameters('trainable').map((p) => p.tensor);
   const fwrt = fWrt ?? fwd.parameters('trainable').map((p) => p.tensor);
   const r = makeRng(seed + 1000).randn(out.size);
-  const loss = g.reduceSum(g.mul(out, g.constant(r, out.shape)), out.shape.map((_, i) => i), false);
+  const loss = g.reduceSum(
+    g.mul(out, g.constant(r, out.shape)),
+    out.shape.map((_, i) => i),
+    false,
+  );
   const before = g.nodes.length;
   const grads = gradients(g, loss, wrt);
   const backwardNodes = g.nodes.length - before;
@@ -84,8 +92,14 @@ export async function fdCheck(c: FdCase, seed = 1): Promise<FdResult> {
       const scale = Math.sqrt(an.reduce((a, v) => a + v * v, 0));
       if (!(scale > 1e-6)) failures.push({ tensor: t.name, probe: 'gradient is identically zero', analytic: 0, numeric: NaN, tol: 0 });
       const probe = async (label: string, v: Float32Array) => {
-        const plus = await lossAt(t.name, x0.map((x, i) => x + eps * v[i]!));
-        const minus = await lossAt(t.name, x0.map((x, i) => x - eps * v[i]!));
+        const plus = await lossAt(
+          t.name,
+          x0.map((x, i) => x + eps * v[i]!),
+        );
+        const minus = await lossAt(
+          t.name,
+          x0.map((x, i) => x - eps * v[i]!),
+        );
         const numeric = (plus - minus) / (2 * eps);
         const analytic = an.reduce((a, gi, i) => a + gi * v[i]!, 0);
         const tol = rtol * Math.max(Math.abs(analytic), 0.1 * (label.startsWith('dir') ? scale : maxAbs(an)));
@@ -93,7 +107,10 @@ export async function fdCheck(c: FdCase, seed = 1): Promise<FdResult> {
         if (!(Math.abs(numeric - analytic) <= tol)) failures.push({ tensor: t.name, probe: label, analytic, numeric, tol });
       };
       for (let d = 0; d < (c.directions ?? 2); d++) {
-        await probe(`dir${d}`, Float32Array.from(x0, () => (rng.uniform() < 0.5 ? -1 : 1)));
+        await probe(
+          `dir${d}`,
+          Float32Array.from(x0, () => (rng.uniform() < 0.5 ? -1 : 1)),
+        );
       }
       for (let d = 0; d < (c.coords ?? 3); d++) {
         const v = new Float32Array(x0.length);

@@ -16,8 +16,7 @@ function block(g: GraphBuilder, r: ReturnType<typeof makeRng>, x: Tensor, c: num
   const hdn = g.silu(g.groupNorm(conv, 2, p(g, r, 'norm.weight', [c], 0.2, 1), p(g, r, 'norm.bias', [c], 0.2)));
   const seq = g.transpose(g.reshape(hdn, [b, c, h * w]), [0, 2, 1]); // [B, HW, C]
   // As in diffusers' Attention: q/k/v without bias (a key bias would not change softmax), output with bias.
-  const lin = (name: string, t: Tensor, bias = false) =>
-    g.linear(t, p(g, r, `${name}.weight`, [c, c], 0.3), bias ? p(g, r, `${name}.bias`, [c], 0.1) : null);
+  const lin = (name: string, t: Tensor, bias = false) => g.linear(t, p(g, r, `${name}.weight`, [c, c], 0.3), bias ? p(g, r, `${name}.bias`, [c], 0.1) : null);
   const q = lin('to_q', seq);
   const k = lin('to_k', seq);
   const v = lin('to_v', seq);
@@ -72,8 +71,12 @@ describe('differentiator', () => {
       Object.entries(ns.reduce<Record<string, number>>((a, n) => ((a[n.op] = (a[n.op] ?? 0) + 1), a), {})).sort();
     console.log(
       `block forward ${forward.size} nodes, backward ${backward.length} nodes (${all.length} total)\n` +
-        `  forward:  ${count([...forward]).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
-        `  backward: ${count(backward).map(([k, v]) => `${k}×${v}`).join(' ')}`,
+        `  forward:  ${count([...forward])
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}\n` +
+        `  backward: ${count(backward)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}`,
     );
   });
 

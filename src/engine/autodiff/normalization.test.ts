@@ -12,7 +12,7 @@ const cases: Record<string, FdCase> = {
   'LayerNormalization unit constant scale (x̂ reused)': {
     build: (g, r) => ({ out: g.layerNorm(p(g, r, 'x', [3, 6]), g.full([6], 1)) }),
   },
-  'InstanceNormalization': {
+  InstanceNormalization: {
     build: (g, r) => ({ out: g.instanceNorm(p(g, r, 'x', [2, 3, 3, 4]), p(g, r, 's', [3], 0.5, 1), p(g, r, 'b', [3])) }),
   },
   'InstanceNormalization over 64×64 (means summed in blocks)': {

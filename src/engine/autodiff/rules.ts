@@ -50,11 +50,7 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
   Sigmoid: ({ g, y: [y], dy }) => [() => g.mul(dy, g.mul(y!, g.sub(1, y!)))],
   Tanh: ({ g, y: [y], dy }) => [() => g.mul(dy, g.sub(1, g.mul(y!, y!)))],
   Erf: ({ g, x: [a], dy }) => [() => g.mul(dy, g.exp(g.sub(LN_ERF_SCALE, g.mul(a!, a!))))],
-  Where: ({ g, x: [c, a, b], dy }) => [
-    null,
-    () => sumTo(g, g.where(c!, dy, 0), a!.shape),
-    () => sumTo(g, g.where(c!, 0, dy), b!.shape),
-  ],
+  Where: ({ g, x: [c, a, b], dy }) => [null, () => sumTo(g, g.where(c!, dy, 0), a!.shape), () => sumTo(g, g.where(c!, 0, dy), b!.shape)],
   // Pass-through inside [lo, hi] (bounds included, as torch.clamp), zero outside; bounds get none.
   Clip: ({ g, x: [a, lo, hi], dy }) => [
     () => {
@@ -76,10 +72,7 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
 
   // ------------------------------------------------------------ reductions and shapes (shape.test.ts)
   ReduceSum: ({ g, x: [a, axes], dy }) => [() => g.expand(g.reshape(dy, keptShape(g, a!, axes!)), a!.shape), null],
-  ReduceMean: ({ g, x: [a, axes], y: [y], dy }) => [
-    () => g.expand(g.mul(g.reshape(dy, keptShape(g, a!, axes!)), y!.size / a!.size), a!.shape),
-    null,
-  ],
+  ReduceMean: ({ g, x: [a, axes], y: [y], dy }) => [() => g.expand(g.mul(g.reshape(dy, keptShape(g, a!, axes!)), y!.size / a!.size), a!.shape), null],
   Reshape: ({ g, x: [a], dy }) => [() => g.reshape(dy, a!.shape), null],
   Squeeze: ({ g, x: [a], dy }) => [() => g.reshape(dy, a!.shape), null],
   Unsqueeze: ({ g, x: [a], dy }) => [() => g.reshape(dy, a!.shape), null],
@@ -91,11 +84,21 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
   Expand: ({ g, x: [a], dy }) => [() => sumTo(g, dy, a!.shape), null],
   Concat: ({ g, node, x, dy }) => {
     const axis = attrNum(node, 'axis', 0);
-    const parts = once(() => g.split(dy, x.map((t) => t!.shape[axis]!), axis));
+    const parts = once(() =>
+      g.split(
+        dy,
+        x.map((t) => t!.shape[axis]!),
+        axis,
+      ),
+    );
     return x.map((_, i) => () => parts()[i]!);
   },
   Split: ({ g, node, y, dys }) => [
-    () => g.concat(y.map((t, i) => dys[i] ?? g.full(t.shape, 0)), attrNum(node, 'axis', 0)),
+    () =>
+      g.concat(
+        y.map((t, i) => dys[i] ?? g.full(t.shape, 0)),
+        attrNum(node, 'axis', 0),
+      ),
     null,
   ],
   Slice: ({ g, x: [a, starts, , axes, steps], dy }) => {
@@ -113,7 +116,17 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
   },
   Pad: ({ g, x: [a, pads], dy }) => {
     const begin = constValues(g, pads!, 'Pad pads').slice(0, a!.rank);
-    return [() => g.slice(dy, begin, begin.map((b, i) => b + a!.shape[i]!), range(0, a!.rank)), null, null];
+    return [
+      () =>
+        g.slice(
+          dy,
+          begin,
+          begin.map((b, i) => b + a!.shape[i]!),
+          range(0, a!.rank),
+        ),
+      null,
+      null,
+    ];
   },
   // Nearest upsampling by integer factors: each input pixel feeds a block, so sum-pool the blocks.
   Resize: ({ g, x: [a, , scales], dy }) => {
@@ -153,10 +166,7 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
       // A weight: flatten batch axes into rows, so each gradient is one Gemm and dB needs no reduction.
       const [k, n] = b!.shape as [number, number];
       const dy2 = once(() => g.reshape(dy, [-1, n]));
-      return [
-        () => g.reshape(g.gemm(dy2(), b!, null, { transB: true }), a!.shape),
-        () => g.gemm(g.reshape(a!, [-1, k]), dy2(), null, { transA: true }),
-      ];
+      return [() => g.reshape(g.gemm(dy2(), b!, null, { transB: true }), a!.shape), () => g.gemm(g.reshape(a!, [-1, k]), dy2(), null, { transA: true })];
     }
     // An operand that is itself a swapped Transpose (k in q·kᵀ) gets its gradient already transposed,
     // so the Transpose rule's transpose cancels in the builder instead of adding a node.

@@ -24,11 +24,11 @@ const cases: Record<string, FdCase> = {
   'Slice (negative start, clamped end)': {
     build: (g, r) => ({ out: g.slice(p(g, r, 'a', [3, 5, 4]), [1, -4], [3, 100], [0, 1]) }),
   },
-  'Pad': { build: (g, r) => ({ out: g.pad(p(g, r, 'a', [2, 3]), [1, 0, 2, 3], 0.5) }) },
+  Pad: { build: (g, r) => ({ out: g.pad(p(g, r, 'a', [2, 3]), [1, 0, 2, 3], 0.5) }) },
   'Unsqueeze + Squeeze': {
     build: (g, r) => ({ out: g.squeeze(g.unsqueeze(p(g, r, 'a', [3, 4]), [0, 2]), [0]) }),
   },
-  'Expand': { build: (g, r) => ({ out: g.expand(p(g, r, 'a', [3, 1]), [2, 3, 4]) }) },
+  Expand: { build: (g, r) => ({ out: g.expand(p(g, r, 'a', [3, 1]), [2, 3, 4]) }) },
   'Resize nearest 2x (and 3x on one axis)': {
     build: (g, r) => ({ out: g.resizeNearest(p(g, r, 'a', [2, 2, 3, 2]), [1, 1, 2, 3]) }),
   },

@@ -24,7 +24,10 @@ describe('shape inference', () => {
     const idx = g.input('idx', 'int64', [2, 5]);
     expect(g.gather(m, idx).shape).toEqual([2, 5, 3]);
     expect(g.slice(x, [1, -3], [100, -1], [1, 3], [1, 2]).shape).toEqual([2, 2, 8, 1]);
-    expect(g.split(x, [3, 5], -1).map((t) => t.shape)).toEqual([[2, 3, 8, 3], [2, 3, 8, 5]]);
+    expect(g.split(x, [3, 5], -1).map((t) => t.shape)).toEqual([
+      [2, 3, 8, 3],
+      [2, 3, 8, 5],
+    ]);
     expect(g.unsqueeze(m, [0, -1]).shape).toEqual([1, 4, 3, 1]);
     expect(g.reduceMean(x, [1, -1], false).shape).toEqual([2, 8]);
     expect(g.resizeNearest(x, [1, 1, 2, 2]).shape).toEqual([2, 3, 16, 16]);

@@ -1,13 +1,4 @@
-import {
-  broadcastShapes,
-  convOutDim,
-  convTransposeOutDim,
-  fmt,
-  normAxes,
-  normAxis,
-  sameShape,
-  sizeOf,
-} from './shape';
+import { broadcastShapes, convOutDim, convTransposeOutDim, fmt, normAxes, normAxis, sameShape, sizeOf } from './shape';
 import { Tensor } from './types';
 import type { Attr, Attrs, DType, GraphNode, Initializer, ParamGroup, Shape, TensorData } from './types';
 
@@ -82,9 +73,7 @@ function typedArrayFor(dtype: DType, values: ArrayLike<number> | TensorData): Te
     case 'bool':
       return values instanceof Uint8Array ? values : Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
     case 'int64':
-      return values instanceof BigInt64Array
-        ? values
-        : BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v)));
+      return values instanceof BigInt64Array ? values : BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v)));
   }
 }
 
@@ -259,9 +248,7 @@ export class GraphBuilder {
   node(op: string, inputs: readonly (Tensor | null)[], outputs: readonly { dtype: DType; shape: Shape }[], attrs: Attrs = {}): Tensor[] {
     for (const t of inputs) if (t) this.own(op, t);
     const base = `${this.prefix}${op}_${this.counter++}`;
-    const outs = outputs.map((o, i) =>
-      new Tensor(this.id, this.claim(outputs.length === 1 ? base : `${base}_${i}`), o.dtype, [...o.shape]),
-    );
+    const outs = outputs.map((o, i) => new Tensor(this.id, this.claim(outputs.length === 1 ? base : `${base}_${i}`), o.dtype, [...o.shape]));
     const n: GraphNode = { name: base, op, inputs: [...inputs], outputs: outs, attrs };
     this.nodes.push(n);
     for (const o of outs) this.producers.set(o, n);
@@ -563,7 +550,11 @@ export class GraphBuilder {
     if (sizes.length > MAX_BINDING_WAYS) {
       const groups: number[][] = [];
       for (let i = 0; i < sizes.length; i += MAX_BINDING_WAYS) groups.push(sizes.slice(i, i + MAX_BINDING_WAYS));
-      const parts = this.split(x, groups.map((grp) => grp.reduce((a, b) => a + b, 0)), ax);
+      const parts = this.split(
+        x,
+        groups.map((grp) => grp.reduce((a, b) => a + b, 0)),
+        ax,
+      );
       return parts.flatMap((part, i) => this.split(part, groups[i]!, ax));
     }
     const outs = sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? s : d)) }));
@@ -675,7 +666,10 @@ export class GraphBuilder {
     const grouped = this.reshape(x, [n, numGroups, l]);
     const normed = this.reshape(this.layerNorm(grouped, this.full([l], 1), null, { axis: 2, epsilon }), x.shape);
     const chan = [c, ...x.shape.slice(2).map(() => 1)];
-    for (const [t, what] of [[gamma, 'gamma'], [beta, 'beta']] as const) {
+    for (const [t, what] of [
+      [gamma, 'gamma'],
+      [beta, 'beta'],
+    ] as const) {
       if (t && !sameShape(t.shape, [c])) throw new Error(`groupNorm: ${what} ${fmt(t.shape)} must be [${c}]`);
     }
     const scaled = gamma ? this.mul(normed, this.reshape(gamma, chan)) : normed;

@@ -23,7 +23,12 @@ const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((
 /** Reads `a` at an output index under numpy broadcasting. */
 const at = (a: Arr, outIdx: readonly number[]) => {
   const off = outIdx.length - a.shape.length;
-  return a.data[ravel(a.shape.map((d, i) => (d === 1 ? 0 : outIdx[i + off]!)), a.shape)]!;
+  return a.data[
+    ravel(
+      a.shape.map((d, i) => (d === 1 ? 0 : outIdx[i + off]!)),
+      a.shape,
+    )
+  ]!;
 };
 const bshape = (...shapes: number[][]) => {
   const r = Math.max(...shapes.map((s) => s.length));
@@ -43,7 +48,8 @@ function erf(x: number): number {
   const t = Math.abs(x);
   let r: number;
   if (t < 3) {
-    let sum = t, term = t;
+    let sum = t,
+      term = t;
     for (let n = 1; n < 60; n++) {
       term *= (-t * t) / n;
       sum += term / (2 * n + 1);
@@ -97,8 +103,7 @@ function refConvTranspose(x: Arr, w: Arr, b: Arr | null, s: number[], p: number[
                 const xx = ix * s[1]! + v * d[1]! - p[1]!;
                 if (y < 0 || y >= oh || xx < 0 || xx >= ow) continue;
                 const mi = Math.floor(ci / cg) * mg + mo;
-                out[ravel([ni, mi, y, xx], [n, m, oh, ow])]! +=
-                  x.data[ravel([ni, ci, iy, ix], x.shape)]! * w.data[ravel([ci, mo, u, v], w.shape)]!;
+                out[ravel([ni, mi, y, xx], [n, m, oh, ow])]! += x.data[ravel([ni, ci, iy, ix], x.shape)]! * w.data[ravel([ci, mo, u, v], w.shape)]!;
               }
   return { shape: [n, m, oh, ow], data: out.map((v, i) => v + (b ? b.data[unravel(i, [n, m, oh, ow])[1]!]! : 0)) };
 }
@@ -166,8 +171,12 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
 }
 
 {
-  const a = arr([2, 3, 4]), b = arr([3, 1]), pos = { shape: [2, 3, 4], data: a.data.map((v) => Math.abs(v) + 0.5) };
-  const ta = inp(a), tb = inp(b), tp = inp(pos);
+  const a = arr([2, 3, 4]),
+    b = arr([3, 1]),
+    pos = { shape: [2, 3, 4], data: a.data.map((v) => Math.abs(v) + 0.5) };
+  const ta = inp(a),
+    tb = inp(b),
+    tp = inp(pos);
   add('Add broadcast', g.add(ta, tb), () => zip((x, y) => x + y, a, b));
   add('Sub broadcast', g.sub(tb, ta), () => zip((x, y) => y - x, a, b));
   add('Mul broadcast', g.mul(ta, tb), () => zip((x, y) => x * y, a, b));
@@ -183,8 +192,7 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
   add('Erf', g.erf(ta), () => zip(erf, a));
   add('SiLU', g.silu(ta), () => zip((x) => x / (1 + Math.exp(-x)), a));
   add('GELU erf', g.gelu(ta), () => zip((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), a));
-  add('GELU tanh', g.gelu(ta, 'tanh'), () =>
-    zip((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), a));
+  add('GELU tanh', g.gelu(ta, 'tanh'), () => zip((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), a));
   add('QuickGELU', g.quickGelu(ta), () => zip((x) => x / (1 + Math.exp(-1.702 * x)), a));
   add('Softmax axis 1', g.softmax(ta, 1), () => {
     const e = zip(Math.exp, a);
@@ -192,29 +200,26 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
     return zip((x, y) => x / y, e, s);
   });
   add('Where/Less', g.where(g.less(ta, tb), ta, g.scalar(-2)), () => zip((x, y) => (x < y ? x : -2), a, b));
-  add('Equal+Cast', g.cast(g.equal(g.cast(g.mul(tp, 0), 'int32'), g.cast(tb, 'int32')), 'float32'), () =>
-    zip((_, y) => (Math.trunc(y) === 0 ? 1 : 0), pos, b));
+  add('Equal+Cast', g.cast(g.equal(g.cast(g.mul(tp, 0), 'int32'), g.cast(tb, 'int32')), 'float32'), () => zip((_, y) => (Math.trunc(y) === 0 ? 1 : 0), pos, b));
   add('ReduceSum keepdims', g.reduceSum(ta, [0, 2]), () => refReduce(a, [0, 2], false, true));
   add('ReduceMean', g.reduceMean(ta, [-1], false), () => refReduce(a, [2], true, false));
   add('Reshape', g.reshape(ta, [4, -1]), () => ({ shape: [4, 6], data: a.data }));
   add('Transpose', g.transpose(ta, [2, 0, 1]), () => map([4, 2, 3], ([k, i, j]) => a.data[ravel([i!, j!, k!], a.shape)]!));
-  add('Concat', g.concat([ta, g.mul(ta, 2)], 1), () =>
-    map([2, 6, 4], ([i, j, k]) => (j! < 3 ? 1 : 2) * a.data[ravel([i!, j! % 3, k!], a.shape)]!));
-  add('Slice steps', g.slice(ta, [1, 0], [3, 100], [1, 2], [1, 2]), () =>
-    map([2, 2, 2], ([i, j, k]) => a.data[ravel([i!, j! + 1, 2 * k!], a.shape)]!));
+  add('Concat', g.concat([ta, g.mul(ta, 2)], 1), () => map([2, 6, 4], ([i, j, k]) => (j! < 3 ? 1 : 2) * a.data[ravel([i!, j! % 3, k!], a.shape)]!));
+  add('Slice steps', g.slice(ta, [1, 0], [3, 100], [1, 2], [1, 2]), () => map([2, 2, 2], ([i, j, k]) => a.data[ravel([i!, j! + 1, 2 * k!], a.shape)]!));
   const [s0, s1] = g.split(ta, [1, 3], 2);
   add('Split 0', s0!, () => map([2, 3, 1], ([i, j]) => a.data[ravel([i!, j!, 0], a.shape)]!));
   add('Split 1', s1!, () => map([2, 3, 3], ([i, j, k]) => a.data[ravel([i!, j!, k! + 1], a.shape)]!));
   add('Unsqueeze+Squeeze', g.squeeze(g.unsqueeze(ta, [0, 3]), [0]), () => ({ shape: [2, 3, 1, 4], data: a.data }));
   add('Pad', g.pad(ta, [0, 1, 0, 1, 0, 2], 0.5), () =>
-    map([3, 4, 6], ([i, j, k]) => (i! < 2 && j! >= 1 && k! < 4 ? a.data[ravel([i!, j! - 1, k!], a.shape)]! : 0.5)));
+    map([3, 4, 6], ([i, j, k]) => (i! < 2 && j! >= 1 && k! < 4 ? a.data[ravel([i!, j! - 1, k!], a.shape)]! : 0.5)),
+  );
   add('Expand', g.expand(tb, [2, 3, 5]), () => map([2, 3, 5], ([, j]) => b.data[j!]!));
 }
 {
   const x = arr([2, 3, 3, 2]);
   const tx = inp(x);
-  add('Resize nearest 2x', g.resizeNearest(tx, [1, 1, 2, 2]), () =>
-    map([2, 3, 6, 4], ([n, c, y, xx]) => x.data[ravel([n!, c!, y! >> 1, xx! >> 1], x.shape)]!));
+  add('Resize nearest 2x', g.resizeNearest(tx, [1, 1, 2, 2]), () => map([2, 3, 6, 4], ([n, c, y, xx]) => x.data[ravel([n!, c!, y! >> 1, xx! >> 1], x.shape)]!));
   const table = arr([5, 3]);
   const idx = [4, 0, 2, 2, 1, 4];
   feeds.idx = BigInt64Array.from(idx.map(BigInt));
@@ -222,15 +227,20 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
   add('Gather rows', g.gather(param(table), tidx), () => map([2, 3, 3], ([i, j, k]) => table.data[idx[i! * 3 + j!]! * 3 + k!]!));
 }
 {
-  const a = arr([3, 1, 4, 5]), b = arr([2, 5, 3]);
+  const a = arr([3, 1, 4, 5]),
+    b = arr([2, 5, 3]);
   add('MatMul batched broadcast', g.matmul(inp(a), inp(b)), () => refMatmul(a, b));
-  const m = arr([4, 3]), n = arr([5, 4]), c = arr([5]);
+  const m = arr([4, 3]),
+    n = arr([5, 4]),
+    c = arr([5]);
   add('Gemm transA transB alpha beta', g.gemm(inp(m), inp(n), inp(c), { transA: true, transB: true, alpha: 0.5, beta: 2 }), () => {
     const mt = map([3, 4], ([i, j]) => m.data[j! * 3 + i!]!);
     const nt = map([4, 5], ([i, j]) => n.data[j! * 4 + i!]!);
     return zip((p, q) => 0.5 * p + 2 * q, refMatmul(mt, nt), c);
   });
-  const x = arr([2, 3, 4]), w = arr([6, 4]), bias = arr([6]);
+  const x = arr([2, 3, 4]),
+    w = arr([6, 4]),
+    bias = arr([6]);
   add('linear', g.linear(inp(x), param(w), param(bias)), () => {
     const wt = map([4, 6], ([i, j]) => w.data[j! * 4 + i!]!);
     return zip((p, q) => p + q, refMatmul(x, wt), bias);
@@ -239,25 +249,42 @@ function add(name: string, out: Tensor, ref: () => Arr, tol?: number) {
 {
   const x = arr([2, 4, 7, 6]);
   const tx = inp(x);
-  const w1 = arr([6, 4, 3, 3], 0.3), b1 = arr([6]);
+  const w1 = arr([6, 4, 3, 3], 0.3),
+    b1 = arr([6]);
   add('Conv stride 2 asym pads', g.conv(tx, param(w1), param(b1), { strides: [2, 2], pads: [1, 0, 1, 2] }), () =>
-    refConv(x, w1, b1, [2, 2], [1, 0, 1, 2], [1, 1], 1));
+    refConv(x, w1, b1, [2, 2], [1, 0, 1, 2], [1, 1], 1),
+  );
   const w2 = arr([6, 2, 3, 2], 0.3);
   add('Conv groups dilation', g.conv(tx, param(w2), null, { group: 2, dilations: [2, 1], pads: [2, 1, 2, 0] }), () =>
-    refConv(x, w2, null, [1, 1], [2, 1, 2, 0], [2, 1], 2));
-  const w3 = arr([4, 3, 3, 3], 0.3), b3 = arr([6]);
-  add('ConvTranspose stride 2 groups output_padding', g.convTranspose(tx, param(w3), param(b3), {
-    strides: [2, 2], pads: [1, 1, 1, 1], group: 2, outputPadding: [1, 0],
-  }), () => refConvTranspose(x, w3, b3, [2, 2], [1, 1, 1, 1], [1, 1], 2, [1, 0]));
-  const sc = arr([4]), bi = arr([4]);
+    refConv(x, w2, null, [1, 1], [2, 1, 2, 0], [2, 1], 2),
+  );
+  const w3 = arr([4, 3, 3, 3], 0.3),
+    b3 = arr([6]);
+  add(
+    'ConvTranspose stride 2 groups output_padding',
+    g.convTranspose(tx, param(w3), param(b3), {
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      group: 2,
+      outputPadding: [1, 0],
+    }),
+    () => refConvTranspose(x, w3, b3, [2, 2], [1, 1, 1, 1], [1, 1], 2, [1, 0]),
+  );
+  const sc = arr([4]),
+    bi = arr([4]);
   add('InstanceNormalization', g.instanceNorm(tx, param(sc), param(bi), 1e-5), () =>
-    zip((v, s, q) => v * s + q, refNormalize(x, 42, 1e-5), { shape: [4, 1, 1], data: sc.data }, { shape: [4, 1, 1], data: bi.data }));
-  const gam = arr([4]), bet = arr([4]);
+    zip((v, s, q) => v * s + q, refNormalize(x, 42, 1e-5), { shape: [4, 1, 1], data: sc.data }, { shape: [4, 1, 1], data: bi.data }),
+  );
+  const gam = arr([4]),
+    bet = arr([4]);
   add('groupNorm', g.groupNorm(tx, 2, param(gam), param(bet), 1e-5), () =>
-    zip((v, s, q) => v * s + q, refNormalize(x, 84, 1e-5), { shape: [4, 1, 1], data: gam.data }, { shape: [4, 1, 1], data: bet.data }));
-  const lg = arr([7, 6]), lb = arr([7, 6]);
+    zip((v, s, q) => v * s + q, refNormalize(x, 84, 1e-5), { shape: [4, 1, 1], data: gam.data }, { shape: [4, 1, 1], data: bet.data }),
+  );
+  const lg = arr([7, 6]),
+    lb = arr([7, 6]);
   add('LayerNormalization axis 2', g.layerNorm(tx, param(lg), param(lb), { axis: 2, epsilon: 1e-5 }), () =>
-    zip((v, s, q) => v * s + q, refNormalize(x, 42, 1e-5), lg, lb));
+    zip((v, s, q) => v * s + q, refNormalize(x, 42, 1e-5), lg, lb),
+  );
 }
 
 describe('every builder op on the wasm EP matches a plain-JS reference', () => {

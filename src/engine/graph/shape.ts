@@ -48,14 +48,6 @@ export function convOutDim(inSize: number, k: number, stride: number, padBegin: 
 }
 
 /** Spatial output size of a transposed convolution along one axis. */
-export function convTransposeOutDim(
-  inSize: number,
-  k: number,
-  stride: number,
-  padBegin: number,
-  padEnd: number,
-  dil: number,
-  outputPadding: number,
-): number {
+export function convTransposeOutDim(inSize: number, k: number, stride: number, padBegin: number, padEnd: number, dil: number, outputPadding: number): number {
   return stride * (inSize - 1) + outputPadding + (k - 1) * dil + 1 - padBegin - padEnd;
 }

@@ -33,9 +33,7 @@ describe('LoRA', () => {
     const [n, inF, outF, r, alpha] = [3, 5, 4, 2, 6];
     const { g, w, x } = linearGraph(n, inF, outF, 1);
     const lora = applyLora(g, { target: /attn1\.to_q\.weight$/, rank: r, alpha });
-    expect(lora.adapters).toEqual([
-      { base: 'blk.attn1.to_q.weight', a: 'blk.attn1.to_q.lora_A.weight', b: 'blk.attn1.to_q.lora_B.weight', rank: r, alpha },
-    ]);
+    expect(lora.adapters).toEqual([{ base: 'blk.attn1.to_q.weight', a: 'blk.attn1.to_q.lora_A.weight', b: 'blk.attn1.to_q.lora_B.weight', rank: r, alpha }]);
     const groups = Object.fromEntries(lora.graph.parameters().map((p) => [p.tensor.name, [p.group, p.tensor.shape.join('x')]]));
     expect(groups).toEqual({
       'blk.attn1.to_q.weight': ['frozen', '4x5'],
@@ -75,7 +73,10 @@ describe('LoRA', () => {
     expect(Math.max(...a.map(Math.abs))).toBeGreaterThan(0.1);
     expect(Array.from(aOf(again))).toEqual(Array.from(a));
     expect(Array.from(aOf(other))).not.toEqual(Array.from(a));
-    const trainable = one.graph.parameters('trainable').map((p) => p.tensor.name).sort();
+    const trainable = one.graph
+      .parameters('trainable')
+      .map((p) => p.tensor.name)
+      .sort();
     expect(trainable).toEqual(['blk.attn1.to_q.bias', 'blk.attn1.to_q.lora_A.weight', 'blk.attn1.to_q.lora_B.weight', 'blk.proj.weight']);
   });
 
@@ -93,7 +94,11 @@ describe('LoRA', () => {
     const a = rng.randn(r * cin * k * k);
     const b = rng.randn(cout * r);
     const xv = rng.randn(cin * 25);
-    const got = await runGraph(lora.graph, { x: xv, 'conv_in.lora_A.weight': a, 'conv_in.lora_B.weight': b }, { paramsAsInputs: (p) => p.group === 'trainable' });
+    const got = await runGraph(
+      lora.graph,
+      { x: xv, 'conv_in.lora_A.weight': a, 'conv_in.lora_B.weight': b },
+      { paramsAsInputs: (p) => p.group === 'trainable' },
+    );
     // The same conv with the merged weight computed here.
     const fan = cin * k * k;
     const merged = w.map((v, i) => {

@@ -46,12 +46,21 @@ export interface AdamWOutputs {
 export function appendAdamW(g: GraphBuilder, x: AdamWInputs, cfg: AdamWConfig = {}): AdamWOutputs {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = cfg;
   const n = x.param.size;
-  for (const [what, t] of [['grad', x.grad], ['m', x.m], ['v', x.v]] as const) {
+  for (const [what, t] of [
+    ['grad', x.grad],
+    ['m', x.m],
+    ['v', x.v],
+  ] as const) {
     if (t.rank !== 1 || t.size !== n || x.param.rank !== 1) {
       throw new Error(`appendAdamW: ${what} ${formatShape(t.shape)} and param ${formatShape(x.param.shape)} must be the same flat [P]`);
     }
   }
-  for (const [what, t] of [['lr', x.lr], ['step', x.step], ['maxGradNorm', x.maxGradNorm], ['gradScale', x.gradScale]] as const) {
+  for (const [what, t] of [
+    ['lr', x.lr],
+    ['step', x.step],
+    ['maxGradNorm', x.maxGradNorm],
+    ['gradScale', x.gradScale],
+  ] as const) {
     if (t && t.rank !== 0) throw new Error(`appendAdamW: ${what} must be a scalar, got ${formatShape(t.shape)}`);
   }
 

@@ -43,6 +43,10 @@ export function unpackParams(layout: ParamLayout, flat: Float32Array): Map<strin
  * cost no GPU dispatch.
  */
 export function splitFlat(g: GraphBuilder, flat: Tensor, layout: ParamLayout): Tensor[] {
-  const pieces = g.split(flat, layout.entries.map((e) => e.size), 0);
+  const pieces = g.split(
+    flat,
+    layout.entries.map((e) => e.size),
+    0,
+  );
   return pieces.map((p, i) => g.reshape(p, layout.entries[i]!.shape));
 }

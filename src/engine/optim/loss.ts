@@ -28,7 +28,10 @@ export function perSampleMse(g: GraphBuilder, pred: Tensor, target: Tensor): Ten
  * `instances` samples are subject photos and the next `priors` are class-prior images.
  */
 export function priorPreservationWeights(instances: number, priors: number, priorWeight: number): Float32Array {
-  for (const [k, v] of [['instances', instances], ['priors', priors]] as const) {
+  for (const [k, v] of [
+    ['instances', instances],
+    ['priors', priors],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`priorPreservationWeights: ${k} must be a non-negative integer, got ${v}`);
   }
   if (instances + priors === 0) throw new Error('priorPreservationWeights: the batch is empty');
@@ -38,4 +41,3 @@ export function priorPreservationWeights(instances: number, priors: number, prio
   w.fill(priorWeight / priors, instances);
   return w;
 }
-

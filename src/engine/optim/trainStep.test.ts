@@ -48,7 +48,10 @@ describe('train-step compilation', () => {
       g.forEach((v, i) => void (Math.abs(v) > Math.abs(g[top]!) && (top = i)));
       const coord = new Float32Array(e.size);
       coord[top] = 1;
-      for (const [label, dir] of [['direction', Float32Array.from(g, () => (rng.uniform() < 0.5 ? -1 : 1))], [`[${top}]`, coord]] as const) {
+      for (const [label, dir] of [
+        ['direction', Float32Array.from(g, () => (rng.uniform() < 0.5 ? -1 : 1))],
+        [`[${top}]`, coord],
+      ] as const) {
         const plus = base.slice();
         const minus = base.slice();
         dir.forEach((d, i) => {
@@ -127,7 +130,10 @@ describe('train-step compilation', () => {
   });
 
   test('flat packing round-trips and rejects wrong sizes', () => {
-    const layout = makeLayout([{ name: 'a', shape: [2, 2] }, { name: 'b', shape: [3] }]);
+    const layout = makeLayout([
+      { name: 'a', shape: [2, 2] },
+      { name: 'b', shape: [3] },
+    ]);
     const flat = packParams(layout, { a: new Float32Array([1, 2, 3, 4]), b: new Float32Array([5, 6, 7]) });
     expect(Array.from(flat)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(Array.from(unpackParams(layout, flat).get('b')!)).toEqual([5, 6, 7]);

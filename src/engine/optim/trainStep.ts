@@ -86,7 +86,8 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
   if (loss.graphId !== src.id) throw new Error(`compileTrainStep: loss ${loss.name} belongs to another graph`);
   if (loss.rank !== 0 || loss.dtype !== 'float32') throw new Error(`compileTrainStep: loss must be a float32 scalar, got ${loss}`);
   for (const t of opts.extraMetrics ?? []) {
-    if (t.graphId !== src.id || t.dtype !== 'float32') throw new Error(`compileTrainStep: extra metric ${t.name} must be a float32 tensor of graph ${src.name}`);
+    if (t.graphId !== src.id || t.dtype !== 'float32')
+      throw new Error(`compileTrainStep: extra metric ${t.name} must be a float32 tensor of graph ${src.name}`);
   }
   const trainable = src.parameters('trainable');
   if (trainable.length === 0) throw new Error(`compileTrainStep: graph ${src.name} has no trainable parameters`);
@@ -180,7 +181,10 @@ export function compileTrainStep(src: GraphBuilder, loss: Tensor, opts: TrainSte
 
 /** Scalars (and small tensors, flattened) packed into one vector, so each run reads back one tensor. */
 function metrics(g: GraphBuilder, values: readonly Tensor[]): Tensor {
-  return g.concat(values.map((t) => g.reshape(t, [t.size])), 0);
+  return g.concat(
+    values.map((t) => g.reshape(t, [t.size])),
+    0,
+  );
 }
 
 /**
@@ -194,10 +198,7 @@ function program(
   updated: readonly string[],
   readOnly: readonly string[],
 ): CompiledProgram {
-  const state = [
-    ...updated.map((s) => ({ name: s, output: nextName(s) })),
-    ...readOnly.map((s) => ({ name: s, output: null })),
-  ];
+  const state = [...updated.map((s) => ({ name: s, output: nextName(s) })), ...readOnly.map((s) => ({ name: s, output: null }))];
   const counts = countNodes(g);
   return { name, model: serializeGraph(g), nodeCount: counts.total, runtimeNodeCount: counts.runtime, feeds, state, readback: [METRICS] };
 }

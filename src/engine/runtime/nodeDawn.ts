@@ -15,7 +15,14 @@ export async function installDawn(): Promise<() => void> {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true, writable: true });
   // onnxruntime-web uploads from its wasm memory, a SharedArrayBuffer, which dawn.node rejects (or crashes on): copy first.
   const writeBuffer = GPUQueue.prototype.writeBuffer;
-  GPUQueue.prototype.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+  GPUQueue.prototype.writeBuffer = function (
+    this: GPUQueue,
+    buffer: GPUBuffer,
+    offset: number,
+    data: BufferSource | SharedArrayBuffer,
+    dataOffset?: number,
+    size?: number,
+  ) {
     const shared = data instanceof SharedArrayBuffer || (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer);
     if (!shared) return writeBuffer.call(this, buffer, offset, data as BufferSource, dataOffset, size);
     const bytes = data instanceof SharedArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

@@ -31,14 +31,7 @@ export function isNode(): boolean {
 export function loadOrt(flavor: OrtFlavor = 'auto'): Promise<Ort> {
   let p = loaded.get(flavor);
   if (!p) {
-    p =
-      flavor === 'node-webgpu'
-        ? loadNodeWebGpu()
-        : flavor === 'node-native'
-          ? loadNodeNative()
-          : isNode()
-            ? import('onnxruntime-web')
-            : loadBrowser();
+    p = flavor === 'node-webgpu' ? loadNodeWebGpu() : flavor === 'node-native' ? loadNodeNative() : isNode() ? import('onnxruntime-web') : loadBrowser();
     loaded.set(flavor, p);
   }
   return p;

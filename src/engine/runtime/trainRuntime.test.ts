@@ -55,8 +55,12 @@ describe('TrainRuntime on the wasm EP', () => {
     expect(await rt.exportState()).toEqual(before);
     await rt.dispose();
     await expect(rt.run('step', feeds(1))).rejects.toThrow(/already disposed/);
-    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(/reads state train.params, which has no initial value/);
-    await expect(TrainRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(/needs the webgpu EP/);
+    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(
+      /reads state train.params, which has no initial value/,
+    );
+    await expect(TrainRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(
+      /needs the webgpu EP/,
+    );
   });
 
   test('a run that fails on one state output changes no state (checks come before any swap)', async () => {
@@ -90,7 +94,13 @@ describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
   test('profiles every node of every run when asked, and the per-op-type times add up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'profile-'));
     try {
-      const rt = await TrainRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState, profileFilePrefix: join(dir, 'step') });
+      const rt = await TrainRuntime.create({
+        ep: 'cpu',
+        threads: 1,
+        programs: [compiled.step],
+        state: compiled.initialState,
+        profileFilePrefix: join(dir, 'step'),
+      });
       for (let t = 1; t <= 2; t++) await rt.run('step', feeds(t));
       rt.endProfiling();
       await rt.dispose();
@@ -107,6 +117,8 @@ describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
   });
 
   test('profiling is refused on the wasm EP', async () => {
-    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, profileFilePrefix: 'x' })).rejects.toThrow(/profiling needs ep 'cpu'/);
+    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, profileFilePrefix: 'x' })).rejects.toThrow(
+      /profiling needs ep 'cpu'/,
+    );
   });
 });

@@ -187,9 +187,7 @@ export class TrainRuntime {
       if (!slot) throw new Error(`exportState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
       const t = slot.tensor;
       out[name] =
-        t.location === 'gpu-buffer'
-          ? new Float32Array(await readBuffer(this.device!, t.gpuBuffer as GPUBuffer, t.size * 4))
-          : (t.data as Float32Array).slice();
+        t.location === 'gpu-buffer' ? new Float32Array(await readBuffer(this.device!, t.gpuBuffer as GPUBuffer, t.size * 4)) : (t.data as Float32Array).slice();
     }
     return out;
   }
@@ -267,7 +265,10 @@ export class TrainRuntime {
     for (const [i, name] of s.session.outputNames.entries()) {
       const meta = s.session.outputMetadata[i];
       if (!meta || !meta.isTensor) throw new Error(`TrainRuntime: output ${name} is not a tensor`);
-      shapes.set(name, meta.shape.map((d) => (typeof d === 'number' ? d : NaN)));
+      shapes.set(
+        name,
+        meta.shape.map((d) => (typeof d === 'number' ? d : NaN)),
+      );
     }
     const fixedOutputs = new Map([...shapes].map(([name, shape]) => [name, fixed(name, shape)]));
     return { ...s, fixedFeeds, fixedOutputs };

@@ -32,11 +32,13 @@ export function BatchPanel() {
     <section className="batch panel" aria-labelledby="batch-heading" data-testid="batch">
       <h3 id="batch-heading">Batch jobs</h3>
       <p className="hint">
-        A JSON Lines file, one request per line — <code>custom_id</code> and <code>prompt</code> required; <code>negative_prompt</code>,{' '}
-        <code>sampler</code>, <code>steps</code>, <code>guidance_scale</code>, <code>seed</code>, <code>num_images</code> optional (left out: the
-        settings above). <code>sampler</code>: {SAMPLER_CHOICES_TEXT}.
+        A JSON Lines file, one request per line — <code>custom_id</code> and <code>prompt</code> required; <code>negative_prompt</code>, <code>sampler</code>,{' '}
+        <code>steps</code>, <code>guidance_scale</code>, <code>seed</code>, <code>num_images</code> optional (left out: the settings above).{' '}
+        <code>sampler</code>: {SAMPLER_CHOICES_TEXT}.
       </p>
-      <pre className="example"><code>{EXAMPLE}</code></pre>
+      <pre className="example">
+        <code>{EXAMPLE}</code>
+      </pre>
       <div className="actions">
         <button type="button" className="secondary" onClick={() => input.current?.click()} disabled={running}>
           Import JSONL file…
@@ -56,7 +58,11 @@ export function BatchPanel() {
           }}
         />
       </div>
-      {message && <p className="notice notice-error" role="alert" data-testid="batch-message">{message}</p>}
+      {message && (
+        <p className="notice notice-error" role="alert" data-testid="batch-message">
+          {message}
+        </p>
+      )}
 
       {queue && (
         <>
@@ -71,7 +77,9 @@ export function BatchPanel() {
                 </p>
                 <ul>
                   {queue.invalid.map((error, i) => (
-                    <li key={i} data-line={error.line} data-field={error.field}>{error.message}</li>
+                    <li key={i} data-line={error.line} data-field={error.field}>
+                      {error.message}
+                    </li>
                   ))}
                 </ul>
               </div>
@@ -92,7 +100,9 @@ export function BatchPanel() {
                     <tr>
                       <th scope="col">Line</th>
                       <th scope="col">custom_id</th>
-                      <th scope="col" className="queue-prompt">Prompt</th>
+                      <th scope="col" className="queue-prompt">
+                        Prompt
+                      </th>
                       <th scope="col">Status</th>
                     </tr>
                   </thead>
@@ -101,7 +111,9 @@ export function BatchPanel() {
                       <tr key={line.line} data-testid="queue-line" data-status={line.status}>
                         <td>{line.line}</td>
                         <td className="mono">{line.request.custom_id}</td>
-                        <td className="queue-prompt" title={line.request.prompt}>{line.request.prompt}</td>
+                        <td className="queue-prompt" title={line.request.prompt}>
+                          {line.request.prompt}
+                        </td>
                         <td>
                           <span className={`status status-${line.status}`}>{STATUS_TEXT[line.status]}</span>
                           {line.status === 'running' && <span className="muted">{step}</span>}
@@ -117,7 +129,9 @@ export function BatchPanel() {
           )}
           <div className="actions">
             {running ? (
-              <button type="button" className="danger-solid" onClick={cancel}>Cancel batch</button>
+              <button type="button" className="danger-solid" onClick={cancel}>
+                Cancel batch
+              </button>
             ) : (
               counts!.queued > 0 && (
                 <button type="button" onClick={() => void start()} disabled={generating !== null}>
@@ -129,7 +143,9 @@ export function BatchPanel() {
               Download results (.zip)
             </button>
             {!running && (
-              <button type="button" className="secondary" onClick={clear}>Clear</button>
+              <button type="button" className="secondary" onClick={clear}>
+                Clear
+              </button>
             )}
           </div>
         </>

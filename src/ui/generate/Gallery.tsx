@@ -13,9 +13,16 @@ export function Gallery({ onRerun }: { onRerun(item: GalleryItem): void }) {
   return (
     <section className="gallery" aria-labelledby="gallery-heading" data-testid="gallery">
       <h3 id="gallery-heading">
-        Gallery <span className="count" data-testid="gallery-count">{items.length} {items.length === 1 ? 'image' : 'images'}</span>
+        Gallery{' '}
+        <span className="count" data-testid="gallery-count">
+          {items.length} {items.length === 1 ? 'image' : 'images'}
+        </span>
       </h3>
-      {loadError && <p className="notice notice-error" role="alert">{loadError}</p>}
+      {loadError && (
+        <p className="notice notice-error" role="alert">
+          {loadError}
+        </p>
+      )}
       <NoticeList notices={notices} onDismiss={dismissNotice} testId="gallery-notices" />
       {loaded && items.length === 0 && <p className="muted">Nothing yet. Every image you generate is kept here, in this browser, with its settings.</p>}
       <ul className="gallery-grid" aria-label="Generated images">

@@ -17,9 +17,12 @@ export function GalleryCard({ item, onView, onRerun }: Props) {
       <button type="button" className="thumb" onClick={() => onView(item)} aria-label={`View larger: ${item.params.prompt || '(no prompt)'}, ${what}`}>
         {url ? <img src={url} alt="" data-testid="gallery-image" /> : <span className="thumb-placeholder" />}
       </button>
-      <p className="card-prompt" title={item.params.prompt}>{item.params.prompt || <span className="muted">(no prompt)</span>}</p>
+      <p className="card-prompt" title={item.params.prompt}>
+        {item.params.prompt || <span className="muted">(no prompt)</span>}
+      </p>
       <p className="card-facts muted">
-        Seed {item.params.seed} · {item.params.steps} steps{item.model.label ? ` · ${item.model.label}` : ''}{item.model.untrained ? ' · untrained' : ''}
+        Seed {item.params.seed} · {item.params.steps} steps{item.model.label ? ` · ${item.model.label}` : ''}
+        {item.model.untrained ? ' · untrained' : ''}
       </p>
       <div className="card-actions">
         <button type="button" className="secondary small" onClick={() => onRerun(item)}>

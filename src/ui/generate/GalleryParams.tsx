@@ -23,16 +23,22 @@ export function GalleryParams({ item }: { item: GalleryItem }) {
       <dt>Seed</dt>
       <dd data-testid="param-seed">{params.seed}</dd>
       <dt>Size</dt>
-      <dd>{params.width}×{params.height}</dd>
+      <dd>
+        {params.width}×{params.height}
+      </dd>
       <dt>Model</dt>
       <dd data-testid="param-model" data-model-id={item.model.id}>
         {galleryModelLabel(item)}
         {item.model.untrained ? ' (untrained: seeded random weights)' : ''}
       </dd>
       <dt>Ran on</dt>
-      <dd data-testid="param-backend" data-ep={item.backend.ep}>{generationBackendLabel(item.backend)}</dd>
+      <dd data-testid="param-backend" data-ep={item.backend.ep}>
+        {generationBackendLabel(item.backend)}
+      </dd>
       <dt>Cost</dt>
-      <dd>{usage.unetEvaluations} UNet evaluations, {Math.round(usage.modelMs)} ms model time</dd>
+      <dd>
+        {usage.unetEvaluations} UNet evaluations, {Math.round(usage.modelMs)} ms model time
+      </dd>
       {item.customId !== undefined && (
         <>
           <dt>Batch request</dt>

@@ -32,10 +32,18 @@ export function GalleryViewer({ item, onRerun, onClose }: Props) {
         <GalleryParams item={item} />
       </div>
       <div className="actions">
-        <button type="button" onClick={() => (onRerun(item), onClose())}>Re-run these settings</button>
-        <button type="button" className="secondary" onClick={() => void downloadGalleryItem(item)}>Download PNG</button>
-        <button type="button" className="secondary danger-text" onClick={() => (confirmDelete(item), onClose())}>Delete</button>
-        <button type="button" className="secondary" onClick={onClose} ref={closeButton}>Close</button>
+        <button type="button" onClick={() => (onRerun(item), onClose())}>
+          Re-run these settings
+        </button>
+        <button type="button" className="secondary" onClick={() => void downloadGalleryItem(item)}>
+          Download PNG
+        </button>
+        <button type="button" className="secondary danger-text" onClick={() => (confirmDelete(item), onClose())}>
+          Delete
+        </button>
+        <button type="button" className="secondary" onClick={onClose} ref={closeButton}>
+          Close
+        </button>
       </div>
     </dialog>
   );

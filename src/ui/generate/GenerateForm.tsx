@@ -44,7 +44,16 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
       </p>
     );
   const numberField = (field: 'steps' | 'guidanceScale' | 'numImages', label: string, hint: string, decimal = false): ReactNode => (
-    <NumberField id={`${id}-${field}`} name={field} label={label} hint={hint} value={form[field]} problem={problems[field]} decimal={decimal} onChange={(value) => setField(field, value)} />
+    <NumberField
+      id={`${id}-${field}`}
+      name={field}
+      label={label}
+      hint={hint}
+      value={form[field]}
+      problem={problems[field]}
+      decimal={decimal}
+      onChange={(value) => setField(field, value)}
+    />
   );
 
   return (
@@ -63,7 +72,9 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
           onChange={(e) => setField('prompt', e.target.value)}
           onKeyDown={submitOnModEnter}
         />
-        <p id={`${id}-prompt-hint`} className="hint">What the picture shows. Ctrl+Enter generates.</p>
+        <p id={`${id}-prompt-hint`} className="hint">
+          What the picture shows. Ctrl+Enter generates.
+        </p>
         <PromptLengthNote text={form.prompt} id={`${id}-prompt-tokens`} />
         {error('prompt')}
       </div>
@@ -79,7 +90,9 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
           onChange={(e) => setField('negativePrompt', e.target.value)}
           onKeyDown={submitOnModEnter}
         />
-        <p id={`${id}-negativePrompt-hint`} className="hint">What to steer away from, e.g. “blurry”. Optional.</p>
+        <p id={`${id}-negativePrompt-hint`} className="hint">
+          What to steer away from, e.g. “blurry”. Optional.
+        </p>
         <PromptLengthNote text={form.negativePrompt} id={`${id}-negativePrompt-tokens`} />
         {error('negativePrompt')}
       </div>
@@ -118,10 +131,22 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
             }}
           />
           <button type="button" className="secondary icon-button" onClick={rollSeed} title="Roll a new random seed and keep it fixed">
-            <span aria-hidden="true" className="glyph">⚄</span> New seed
+            <span aria-hidden="true" className="glyph">
+              ⚄
+            </span>{' '}
+            New seed
           </button>
-          <button type="button" className="secondary icon-button" onClick={reuseLastSeed} disabled={lastSeed === null} title="Use the seed of the last image again">
-            <span aria-hidden="true" className="glyph">♻</span> Reuse last{lastSeed !== null ? ` (${lastSeed})` : ''}
+          <button
+            type="button"
+            className="secondary icon-button"
+            onClick={reuseLastSeed}
+            disabled={lastSeed === null}
+            title="Use the seed of the last image again"
+          >
+            <span aria-hidden="true" className="glyph">
+              ♻
+            </span>{' '}
+            Reuse last{lastSeed !== null ? ` (${lastSeed})` : ''}
           </button>
         </div>
         <p id={`${id}-seed-hint`} className="hint">
@@ -132,7 +157,15 @@ export function GenerateForm({ promptRef }: { promptRef: RefObject<HTMLTextAreaE
 
       <div className="actions">
         <button type="submit" disabled={busy} data-testid="generate-button">
-          {running ? 'Generating…' : batchRunning ? 'A batch is running' : blockedBy ? 'Waiting: the worker is busy' : preparing ? 'Preparing the model…' : 'Generate'}
+          {running
+            ? 'Generating…'
+            : batchRunning
+              ? 'A batch is running'
+              : blockedBy
+                ? 'Waiting: the worker is busy'
+                : preparing
+                  ? 'Preparing the model…'
+                  : 'Generate'}
         </button>
       </div>
       {blockedBy && !running && (

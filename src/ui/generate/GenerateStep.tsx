@@ -37,9 +37,7 @@ export function GenerateStep() {
   return (
     <section aria-labelledby="step-heading" className="step generate-step" data-testid="step-generate">
       <h2 id="step-heading">Generate</h2>
-      <p className="lead">
-        Write a prompt and render it with the base model — no subject is needed — or with a checkpoint trained on step 3.
-      </p>
+      <p className="lead">Write a prompt and render it with the base model — no subject is needed — or with a checkpoint trained on step 3.</p>
       <ModelStatus />
       <div className="generate-layout">
         <GenerateForm promptRef={prompt} />

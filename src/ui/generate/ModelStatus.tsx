@@ -25,8 +25,8 @@ export function ModelStatus() {
       <p className="model-facts" role="status">
         {model.status === 'loading' && (
           <>
-            <progress aria-label="Preparing the model" className="inline-progress" /> Preparing the built-in model (building and
-            compiling its graphs) · working, {seconds} s so far
+            <progress aria-label="Preparing the model" className="inline-progress" /> Preparing the built-in model (building and compiling its graphs) ·
+            working, {seconds} s so far
           </>
         )}
         {model.status === 'idle' && !backend && 'The model is prepared on first use.'}
@@ -48,7 +48,9 @@ export function ModelStatus() {
       </p>
       {backend && (
         <>
-          <p className="hint" data-testid="generation-backend-why">Why: {backend.why}.</p>
+          <p className="hint" data-testid="generation-backend-why">
+            Why: {backend.why}.
+          </p>
           <TechnicalDetail detail={backend.detail} />
         </>
       )}

@@ -10,7 +10,8 @@ export function PromptLengthNote({ text, id }: { text: string; id: string }) {
       {length.tokens} / {length.limit} tokens
       {over && (
         <>
-          {' '}— the text encoder reads {length.limit}; these words are cut: <q data-testid="token-cut">{length.cut}</q>
+          {' '}
+          — the text encoder reads {length.limit}; these words are cut: <q data-testid="token-cut">{length.cut}</q>
         </>
       )}
     </p>

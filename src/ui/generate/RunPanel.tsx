@@ -77,11 +77,17 @@ export function RunPanel() {
       ) : (
         <>
           <h3>{lastRun ? `Last finished: ${lastRun.label}` : 'Ready'}</h3>
-          {stopped && <p className="notice notice-info" role="status" data-testid="run-stopped">{stopped}</p>}
+          {stopped && (
+            <p className="notice notice-info" role="status" data-testid="run-stopped">
+              {stopped}
+            </p>
+          )}
           {failure && (
             <div className="notice notice-error" role="alert" data-testid="run-failure">
               <div>
-                <p><strong>Generation failed:</strong> {failure.reason}</p>
+                <p>
+                  <strong>Generation failed:</strong> {failure.reason}
+                </p>
                 <p>{failure.fix}</p>
                 <TechnicalDetail detail={failure.detail} />
               </div>

@@ -95,7 +95,11 @@ function Progress({ run }: { run: TrainRun }) {
         {run.learningRate !== null && ` · learning rate ${run.learningRate.toExponential(1)}`}
       </p>
       {run.fit.length > 0 && (
-        <p className="muted" data-testid="train-fit" title="The loss on one fixed batch (same images, timesteps and noise) at the start and at each checkpoint: unlike the per-step loss, it shows whether the model fits its data.">
+        <p
+          className="muted"
+          data-testid="train-fit"
+          title="The loss on one fixed batch (same images, timesteps and noise) at the start and at each checkpoint: unlike the per-step loss, it shows whether the model fits its data."
+        >
           Fixed-batch loss: {[run.fit[0]!, ...(run.fit.length > 1 ? [run.fit.at(-1)!] : [])].map((f) => `${f.loss.toFixed(4)} at step ${f.step}`).join(' → ')}
         </p>
       )}

@@ -41,7 +41,15 @@ export function referenceBlock(cfg: ReferenceBlockConfig): ReferenceBlock {
   const g = new GraphBuilder('reference_block');
   const rng = xoroshiro128plus(cfg.seed ?? 1);
   const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * uniformFloat64(rng) - 1) / Math.sqrt(fanIn));
-  const param = (name: string, shape: number[], fanIn: number) => g.param(name, shape, uniform(shape.reduce((x, y) => x * y, 1), fanIn));
+  const param = (name: string, shape: number[], fanIn: number) =>
+    g.param(
+      name,
+      shape,
+      uniform(
+        shape.reduce((x, y) => x * y, 1),
+        fanIn,
+      ),
+    );
   const conv = (name: string, x: Tensor, cout: number, stride: number) => {
     const ci = x.shape[1]!;
     return g.conv(x, param(`${name}.weight`, [cout, ci, 3, 3], ci * 9), param(`${name}.bias`, [cout], ci * 9), {
@@ -51,8 +59,7 @@ export function referenceBlock(cfg: ReferenceBlockConfig): ReferenceBlock {
     });
   };
   // diffusers' Attention: q/k/v without bias (a key bias would not change the softmax), to_out.0 with one.
-  const linear = (name: string, x: Tensor, bias: boolean) =>
-    g.linear(x, param(`${name}.weight`, [c, c], c), bias ? param(`${name}.bias`, [c], c) : null);
+  const linear = (name: string, x: Tensor, bias: boolean) => g.linear(x, param(`${name}.weight`, [c, c], c), bias ? param(`${name}.bias`, [c], c) : null);
 
   const x = g.input('x', 'float32', [b, cin, s, s]);
   const target = g.input('target', 'float32', [b, cin, s / 2, s / 2]);
