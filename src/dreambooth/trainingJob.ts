@@ -16,7 +16,6 @@ import type { GenerationService } from '../generation/generationService';
 import { resolveGenerateRequest } from '../generation/generateRequest';
 import type { InferenceBackend } from '../generation/inferenceBackend';
 import type { GenerationBackend } from '../generation/jobTypes';
-import { buildTextEncoderGraph } from '../model/graphs';
 import { JobError } from '../protocol/jobs';
 import type { JobContext } from '../protocol/server';
 import { sha256Hex } from '../storage/contentHash';
@@ -282,8 +281,10 @@ export class TrainingService {
       const priors: Float32Array[] = [];
       for (const p of images.priors) priors.push(await latent(p, false));
       const prompts = [instancePrompt(subject), classPrompt(subject.classNoun)];
-      const ids = prompts.map((p) => BigInt64Array.from(binding.tokenizer.tokenize(p), BigInt));
-      const [instanceText, classText] = s.textEncoder === 'frozen' ? await embed(backend, model, ids) : ids;
+      const [instanceText, classText] =
+        s.textEncoder === 'frozen'
+          ? await embed(backend, model, binding, prompts)
+          : prompts.map((p) => BigInt64Array.from(binding.tokenizer.tokenize(p), BigInt));
       const dataHash = await sha256Hex(
         new TextEncoder().encode(
           JSON.stringify({ model: model.key, prompts, flip: s.flip, photos: images.photos.map((p) => p.id), priors: images.priors.map((p) => p.id) }),
@@ -364,29 +365,24 @@ export class TrainingService {
  * A failed step (a lost GPU device, a GPU error, a loss that blew up) as the person needs it: what happened, where the
  * run stopped, and that Resume continues from the last checkpoint.
  */
+/** The frozen text encoder's outputs for the prompts, tokenized with the identifier bound (the generation pipeline's own text path). */
+async function embed(backend: InferenceBackend, model: GenerationModel, binding: IdentifierBinding, prompts: readonly string[]): Promise<Float32Array[]> {
+  const pipeline = new GenerationPipeline({ ...model, tokenizer: binding.tokenizer }, backend);
+  try {
+    const out: Float32Array[] = [];
+    for (const prompt of prompts) out.push(await pipeline.textEmbedding(prompt));
+    return out;
+  } finally {
+    await pipeline.dispose({ keepBackend: true });
+  }
+}
+
 function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
   const what = error instanceof Error ? error.message : String(error);
   const resume = saved
     ? `the checkpoint of step ${saved.step} is saved: Resume continues from it`
     : 'no checkpoint was saved yet: Start runs again from the beginning';
   return new JobError('failed', `Training stopped after step ${step}: ${what.replace(/\.$/, '')}. Nothing is lost beyond the last checkpoint; ${resume}.`);
-}
-
-/** The frozen text encoder's outputs for each prompt's ids. */
-async function embed(backend: InferenceBackend, model: GenerationModel, ids: BigInt64Array[]): Promise<Float32Array[]> {
-  const { config, weights } = model.folder.textEncoder;
-  const session = await backend.createSession(buildTextEncoderGraph(config, weights, { batch: 1 }).graph);
-  try {
-    const out: Float32Array[] = [];
-    for (const row of ids) {
-      const result = await session.run({ input_ids: new backend.ort.Tensor('int64', row, [1, row.length]) });
-      out.push(((await result.last_hidden_state!.getData()) as Float32Array).slice());
-      backend.throwGpuErrors('the text encoder');
-    }
-    return out;
-  } finally {
-    await session.release();
-  }
 }
 
 /**

@@ -406,6 +406,11 @@ export class GenerationPipeline {
 
   // ------------------------------------------------------------------ text
 
+  /** The text encoder's last hidden state for `text` as this model tokenizes it (cached by token ids). */
+  textEmbedding(text: string): Promise<Float32Array> {
+    return this.embed(text, { compileMs: 0, modelMs: 0 });
+  }
+
   private async embed(text: string, timing: Timing): Promise<Float32Array> {
     const ids = this.model.tokenizer.tokenize(text);
     const key = TextEmbeddingCache.key(this.model.key, this.model.tokenizer.kind, ids);
