@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JobClient } from '../protocol/client';
-import type { Endpoint } from '../protocol/jobs';
-import { serveJobs } from '../protocol/server';
-import type { BackendReport, StudioJobs } from '../protocol/studioJobs';
+import type { BackendReport } from '../protocol/studioJobs';
 import { BACKEND_SETTING_KEY, createBackendStore } from './backendStore';
+import { testWorker } from './testWorker';
 
 const software: BackendReport = {
   backend: 'webgpu-software',
@@ -23,26 +21,9 @@ const software: BackendReport = {
 };
 
 function worker() {
-  const fail = () => {
-    throw new Error('not used');
-  };
-  const { port1, port2 } = new MessageChannel();
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
+  return testWorker({
     probeBackend: () => software,
-    prepareImage: fail,
-    loadModel: fail,
-    generate: fail,
-    measurePrompt: fail,
-    unloadModels: fail,
-    generatePriors: fail,
-    train: fail,
-    pauseTraining: fail,
-    exportCheckpoint: fail,
-    importModel: fail,
   });
-  port1.start();
-  port2.start();
-  return { client: new JobClient<StudioJobs>(port1 as unknown as Endpoint), close: () => (port1.close(), port2.close()) };
 }
 
 /** A Storage with only what the store uses, like localStorage across a reload. */

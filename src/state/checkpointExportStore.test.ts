@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckpointInfo, ExportCheckpointRequest } from '../dreambooth/jobTypes';
 import { presetSettings } from '../dreambooth/trainSettings';
-import { JobClient } from '../protocol/client';
-import { JobError, type Endpoint } from '../protocol/jobs';
-import { serveJobs } from '../protocol/server';
-import type { StudioJobs } from '../protocol/studioJobs';
+import { JobError } from '../protocol/jobs';
 import { createCheckpointExportStore, exportFormats } from './checkpointExportStore';
+import { testWorker } from './testWorker';
 
-const ports: MessagePort[] = [];
+const ports: { close(): void }[] = [];
 afterEach(() => ports.splice(0).forEach((p) => p.close()));
 
 const checkpoint = (unet: 'lora' | 'full', textEncoder: 'frozen' | 'identifier' | 'full' = 'frozen'): CheckpointInfo => ({
@@ -29,22 +27,7 @@ const checkpoint = (unet: 'lora' | 'full', textEncoder: 'frozen' | 'identifier' 
 /** The export store against a worker that answers with a file, or refuses a full checkpoint's LoRA as the real job does. */
 function setup() {
   const requests: ExportCheckpointRequest[] = [];
-  const fail = () => {
-    throw new Error('not used');
-  };
-  const { port1, port2 } = new MessageChannel();
-  ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
-    probeBackend: fail,
-    prepareImage: fail,
-    loadModel: fail,
-    generate: fail,
-    measurePrompt: fail,
-    unloadModels: fail,
-    generatePriors: fail,
-    train: fail,
-    pauseTraining: fail,
-    importModel: fail,
+  const worker = testWorker({
     exportCheckpoint(request) {
       requests.push(request);
       if (request.checkpointId === 'c-full' && request.format !== 'diffusers-folder') {
@@ -53,9 +36,8 @@ function setup() {
       return { fileName: 'rex-zovy-step6-lora.safetensors', mime: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]).buffer };
     },
   });
-  port1.start();
-  port2.start();
-  return { requests, exports: createCheckpointExportStore({ worker: new JobClient<StudioJobs>(port1 as unknown as Endpoint) }) };
+  ports.push(worker);
+  return { requests, exports: createCheckpointExportStore({ worker: worker.client }) };
 }
 
 describe('checkpoint exports', () => {

@@ -3,14 +3,14 @@ import { strFromU8, unzipSync } from 'fflate';
 import { createStore, keys } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GenerateRequest, GenerateResult, GenerationBackend, LoadedModel } from '../generation/jobTypes';
-import { JobClient } from '../protocol/client';
-import { JobError, type Endpoint } from '../protocol/jobs';
-import { serveJobs, type JobContext } from '../protocol/server';
+import { JobError } from '../protocol/jobs';
+import type { JobContext } from '../protocol/server';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { loadGallery } from '../storage/galleryRecords';
 import { createBatchStore } from './batchStore';
 import { createGalleryStore } from './galleryStore';
 import { createGenerateStore, previewInterval } from './generateStore';
+import { testWorker } from './testWorker';
 
 // The worker side here is a stand-in for src/generation's pipeline: it speaks the real protocol over a real
 // MessageChannel, steps through `steps` with progress and honours cancel, so the stores' own logic is what is tested.
@@ -33,7 +33,7 @@ interface Worker {
   reached(step: number): Promise<void>;
 }
 
-const ports: MessagePort[] = [];
+const ports: { close(): void }[] = [];
 afterEach(() => {
   for (const port of ports.splice(0)) port.close();
 });
@@ -74,27 +74,12 @@ function setup(options: { busy?: () => string | null } = {}) {
       backend,
     };
   }
-  const fail = () => {
-    throw new Error('not used');
-  };
-  const { port1, port2 } = new MessageChannel();
-  ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
-    probeBackend: fail,
-    prepareImage: fail,
-    measurePrompt: fail,
-    unloadModels: fail,
-    generatePriors: fail,
-    train: fail,
-    pauseTraining: fail,
-    exportCheckpoint: fail,
-    importModel: fail,
+  const served = testWorker({
     loadModel: () => model,
     generate: fakeGenerate,
   });
-  const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
-  port1.start();
-  port2.start();
+  ports.push(served);
+  const client = served.client;
 
   const store = createStore(`generate-test-${dbCounter++}`, 'records');
   const gallery = createGalleryStore({ store });

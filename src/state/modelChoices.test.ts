@@ -2,14 +2,12 @@ import 'fake-indexeddb/auto';
 import { createStore, keys } from 'idb-keyval';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importedModelId, type ImportModelRequest } from '../dreambooth/jobTypes';
-import { JobClient } from '../protocol/client';
-import { JobError, type Endpoint } from '../protocol/jobs';
-import { serveJobs } from '../protocol/server';
-import type { StudioJobs } from '../protocol/studioJobs';
+import { JobError } from '../protocol/jobs';
 import { saveImportedModel, type ImportedModelInfo } from '../storage/importedModels';
 import { createModelChoicesStore, isModelFile } from './modelChoices';
+import { testWorker } from './testWorker';
 
-const ports: MessagePort[] = [];
+const ports: { close(): void }[] = [];
 afterEach(() => ports.splice(0).forEach((p) => p.close()));
 
 const REFUSAL = 'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight: rank 8 here, but the other layers have rank 4';
@@ -19,22 +17,7 @@ let dbCounter = 0;
 function setup() {
   const store = createStore(`model-choices-test-${dbCounter++}`, 'records');
   const requests: ImportModelRequest[] = [];
-  const fail = () => {
-    throw new Error('not used');
-  };
-  const { port1, port2 } = new MessageChannel();
-  ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
-    probeBackend: fail,
-    prepareImage: fail,
-    loadModel: fail,
-    generate: fail,
-    measurePrompt: fail,
-    unloadModels: fail,
-    generatePriors: fail,
-    train: fail,
-    pauseTraining: fail,
-    exportCheckpoint: fail,
+  const worker = testWorker({
     async importModel(request) {
       requests.push(request);
       if (request.files.some((f) => f.path === 'bad.safetensors')) throw new JobError('bad-input', REFUSAL, 'files');
@@ -52,10 +35,8 @@ function setup() {
       return info;
     },
   });
-  port1.start();
-  port2.start();
-  const worker = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
-  return { store, requests, choices: createModelChoicesStore({ store, subjects: () => [], worker }) };
+  ports.push(worker);
+  return { store, requests, choices: createModelChoicesStore({ store, subjects: () => [], worker: worker.client }) };
 }
 
 const file = (name: string, text: string) => new File([text], name);

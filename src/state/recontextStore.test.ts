@@ -4,10 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointModelId, type CheckpointInfo } from '../dreambooth/jobTypes';
 import { presetSettings } from '../dreambooth/trainSettings';
 import type { GenerateRequest, GenerateResult } from '../generation/jobTypes';
-import { JobClient } from '../protocol/client';
-import type { Endpoint } from '../protocol/jobs';
-import { serveJobs } from '../protocol/server';
-import type { StudioJobs } from '../protocol/studioJobs';
 import { saveCheckpoint } from '../storage/dreamboothRecords';
 import type { Subject } from '../subjects/subject';
 import { pngBytes, testBackend } from './dreamboothTesting';
@@ -15,8 +11,9 @@ import { createGalleryStore } from './galleryStore';
 import { createGenerateStore } from './generateStore';
 import { checkpointPrompt, createModelChoicesStore } from './modelChoices';
 import { createRecontextStore } from './recontextStore';
+import { testWorker } from './testWorker';
 
-const ports: MessagePort[] = [];
+const ports: { close(): void }[] = [];
 afterEach(() => ports.splice(0).forEach((p) => p.close()));
 
 const subject = (id: string, name: string): Subject => ({ id, name, classNoun: 'dog', identifier: 'zoqu', photos: [], createdAt: 0 });
@@ -40,22 +37,7 @@ let dbCounter = 0;
 function setup() {
   const store = createStore(`recontext-test-${dbCounter++}`, 'records');
   const requests: GenerateRequest[] = [];
-  const fail = () => {
-    throw new Error('not used');
-  };
-  const { port1, port2 } = new MessageChannel();
-  ports.push(port1, port2);
-  serveJobs<StudioJobs>(port2 as unknown as Endpoint, {
-    probeBackend: fail,
-    prepareImage: fail,
-    measurePrompt: fail,
-    unloadModels: fail,
-    generatePriors: fail,
-    train: fail,
-    pauseTraining: fail,
-    exportCheckpoint: fail,
-    importModel: fail,
-    loadModel: fail,
+  const worker = testWorker({
     generate: (request): GenerateResult => {
       requests.push(request);
       return {
@@ -71,9 +53,8 @@ function setup() {
       };
     },
   });
-  port1.start();
-  port2.start();
-  const client = new JobClient<StudioJobs>(port1 as unknown as Endpoint);
+  ports.push(worker);
+  const client = worker.client;
   const gallery = createGalleryStore({ store });
   const generate = createGenerateStore({ worker: client, gallery, backendSetting: () => 'auto' });
   return { store, client, requests, gallery, generate, recontext: createRecontextStore({ generate }) };
