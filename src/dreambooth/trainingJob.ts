@@ -364,7 +364,7 @@ export class TrainingService {
  * A failed step (a lost GPU device, a GPU error, a loss that blew up) as the person needs it: what happened, where the
  * run stopped, and that Resume continues from the last checkpoint.
  */
-function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
+export function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
   const what = error instanceof Error ? error.message : String(error);
   const resume = saved
     ? `the checkpoint of step ${saved.step} is saved: Resume continues from it`
