@@ -361,10 +361,6 @@ export class TrainingService {
   }
 }
 
-/**
- * A failed step (a lost GPU device, a GPU error, a loss that blew up) as the person needs it: what happened, where the
- * run stopped, and that Resume continues from the last checkpoint.
- */
 /** The frozen text encoder's outputs for the prompts, tokenized with the identifier bound (the generation pipeline's own text path). */
 async function embed(backend: InferenceBackend, model: GenerationModel, binding: IdentifierBinding, prompts: readonly string[]): Promise<Float32Array[]> {
   const pipeline = new GenerationPipeline({ ...model, tokenizer: binding.tokenizer }, backend);
@@ -377,7 +373,11 @@ async function embed(backend: InferenceBackend, model: GenerationModel, binding:
   }
 }
 
-function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
+/**
+ * A failed step (a lost GPU device, a GPU error, a loss that blew up) as the person needs it: what happened, where the
+ * run stopped, and that Resume continues from the last checkpoint.
+ */
+export function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | null): JobError {
   const what = error instanceof Error ? error.message : String(error);
   const resume = saved
     ? `the checkpoint of step ${saved.step} is saved: Resume continues from it`

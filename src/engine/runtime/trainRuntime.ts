@@ -146,7 +146,7 @@ export class TrainRuntime {
     }
 
     if (s.fixedOutputs) return this.runCaptured(s, inputs);
-    const outputs = await s.session.run(inputs);
+    const outputs = await this.unlessLost(s.session.run(inputs));
     // Every check and readback happens before any state is replaced: a failed run leaves the state as it was
     // and frees all of its outputs.
     const out: Record<string, Float32Array> = {};
@@ -163,7 +163,7 @@ export class TrainRuntime {
       for (const r of program.readback) {
         const t = outputs[r];
         if (!t) throw new Error(`TrainRuntime: ${program.name} did not return ${r}`);
-        out[r] = (await t.getData()) as Float32Array;
+        out[r] = (await this.unlessLost(t.getData())) as Float32Array;
       }
     } catch (e) {
       for (const t of Object.values(outputs)) releaseGpuTensor(t);
@@ -187,7 +187,9 @@ export class TrainRuntime {
       if (!slot) throw new Error(`exportState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
       const t = slot.tensor;
       out[name] =
-        t.location === 'gpu-buffer' ? new Float32Array(await readBuffer(this.device!, t.gpuBuffer as GPUBuffer, t.size * 4)) : (t.data as Float32Array).slice();
+        t.location === 'gpu-buffer'
+          ? new Float32Array(await this.unlessLost(readBuffer(this.device!, t.gpuBuffer as GPUBuffer, t.size * 4)))
+          : (t.data as Float32Array).slice();
     }
     return out;
   }
@@ -279,7 +281,7 @@ export class TrainRuntime {
     const device = this.device!;
     const fetches: Record<string, OrtTensor> = {};
     for (const [name, o] of s.fixedOutputs!) fetches[name] = o.tensor;
-    await s.session.run(inputs, fetches);
+    await this.unlessLost(s.session.run(inputs, fetches));
     this.throwGpuErrors(s.program.name);
     const enc = device.createCommandEncoder();
     for (const st of s.program.state) {
@@ -291,9 +293,14 @@ export class TrainRuntime {
     const out: Record<string, Float32Array> = {};
     for (const r of s.program.readback) {
       const o = s.fixedOutputs!.get(r)!;
-      out[r] = new Float32Array(await readBuffer(device, o.buffer, o.bytes));
+      out[r] = new Float32Array(await this.unlessLost(readBuffer(device, o.buffer, o.bytes)));
     }
     return out;
+  }
+
+  /** GPU work, or an error once the device is lost: onnxruntime's own promises never settle then. */
+  private unlessLost<T>(work: Promise<T>): Promise<T> {
+    return this.gpuErrors ? this.gpuErrors.unlessLost(work) : work;
   }
 
   private throwGpuErrors(program: string): void {
