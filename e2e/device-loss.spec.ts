@@ -19,6 +19,8 @@ test('GPU device lost mid-run → the step fails with the studio’s message, th
     /^Training stopped after step 2: the GPU device was lost \(destroyed.*\)\. Nothing is lost beyond the last checkpoint; the checkpoint of step 1 is saved: Resume continues from it\.$/,
   );
   expect(run.failMs).toBeLessThan(5_000);
+  // A generation session on the same device fails with the loss too, instead of never answering.
+  expect(run.generationFailure).toMatch(/^the GPU device was lost \(destroyed/);
 
   // A fresh page (as a restarted worker): the checkpoint is as saved, and resuming it on wasm trains step 2 again
   // with the loss the GPU had for it — the same weights, moments and noise stream.

@@ -9,7 +9,9 @@ import { clear, createStore } from 'idb-keyval';
 import type { CheckpointInfo } from '../../src/dreambooth/jobTypes';
 import { DreamBoothTrainer } from '../../src/dreambooth/trainer';
 import { stoppedAt } from '../../src/dreambooth/trainingJob';
+import { GraphBuilder } from '../../src/engine/graph';
 import { ortWebGpuDevice } from '../../src/engine/runtime/backend';
+import { InferenceBackend } from '../../src/generation/inferenceBackend';
 import { sha256Hex } from '../../src/storage/contentHash';
 import { loadCheckpoint, saveCheckpoint } from '../../src/storage/dreamboothRecords';
 import { loadFolder, trainerOptions } from './dreamboothModel';
@@ -20,6 +22,8 @@ export interface DeviceLossRun {
   failure: string;
   /** How long the failing step took to fail. */
   failMs: number;
+  /** What a generation session's run (the Generate step's backend) ended with on the lost device. */
+  generationFailure: string;
   lostReason: string;
   /** SHA-256 of the checkpoint file saved after step 1. */
   savedSha: string;
@@ -66,22 +70,35 @@ export async function deviceLoss(): Promise<DeviceLossRun> {
     };
     await saveCheckpoint(store(), { info, parts: { state: new Blob([file as Uint8Array<ArrayBuffer>]) } }, 3);
     const gpuLoss = (await gpu.trainStep()).loss;
+    // The Generate step's backend on the same device, with a session compiled before the loss.
+    const generation = await InferenceBackend.open({ preference: 'webgpu' });
+    const g = new GraphBuilder('add_one');
+    g.output(g.add(g.input('x', 'float32', [4]), 1), 'y');
+    const session = await generation.createSession(g);
 
     const device = await ortWebGpuDevice(gpu.runtime.ort);
     device.destroy();
     const lostReason = (await device.lost).reason;
+    const generationFailure = await settledWithin(
+      session.run({ x: new generation.ort.Tensor('float32', new Float32Array(4), [4]) }).then(() => 'no error: the run returned'),
+      (e) => (e instanceof Error ? e.message : String(e)),
+    );
     const t0 = performance.now();
     // As the studio's loop does: a failed step becomes the message that names the step and the checkpoint to resume.
-    const step = gpu.trainStep().then(
-      (m) => `no error: step ${m.step} returned loss ${m.loss}`,
-      (e: unknown) => stoppedAt(e, gpu.step, info).message,
+    const failure = await settledWithin(
+      gpu.trainStep().then((m) => `no error: step ${m.step} returned loss ${m.loss}`),
+      (e) => stoppedAt(e, gpu.step, info).message,
     );
-    const failure = await Promise.race([step, new Promise<string>((resolve) => setTimeout(() => resolve(`hang: no answer in ${HANG_MS} ms`), HANG_MS))]);
     const failMs = performance.now() - t0;
-    return { ep: gpu.backend.ep, failure, failMs, lostReason, savedSha: await sha256Hex(file as Uint8Array<ArrayBuffer>), gpuLoss };
+    return { ep: gpu.backend.ep, failure, failMs, generationFailure, lostReason, savedSha: await sha256Hex(file as Uint8Array<ArrayBuffer>), gpuLoss };
   } finally {
     await gpu.dispose().catch(() => undefined); // its buffers belong to the destroyed device
   }
+}
+
+/** What `work` ended with: its value, `failed(error)`, or a hang after HANG_MS. */
+function settledWithin(work: Promise<string>, failed: (error: unknown) => string): Promise<string> {
+  return Promise.race([work.catch(failed), new Promise<string>((resolve) => setTimeout(() => resolve(`hang: no answer in ${HANG_MS} ms`), HANG_MS))]);
 }
 
 /**

@@ -80,7 +80,13 @@ export class InferenceBackend {
    * graph's commands on first run and replays them (every input and output must then be a GPU buffer).
    */
   async createSession(graph: GraphBuilder, o: { gpuOutputs?: readonly string[]; capture?: boolean } = {}): Promise<InferenceSession> {
-    return this.ort.InferenceSession.create(serializeGraph(graph), sessionOptions(this.ep, { ...o, threads: this.cpuThreads }));
+    const session = await this.ort.InferenceSession.create(serializeGraph(graph), sessionOptions(this.ep, { ...o, threads: this.cpuThreads }));
+    const watch = this.gpuErrors;
+    if (!watch) return session;
+    // A run on a lost device never settles: it fails with the loss instead, as the train runtime's do.
+    const run = session.run.bind(session);
+    session.run = ((...args: Parameters<InferenceSession['run']>) => watch.unlessLost(run(...args))) as InferenceSession['run'];
+    return session;
   }
 
   /**
