@@ -11,7 +11,7 @@
  */
 import 'fake-indexeddb/auto';
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from '../src/cli/cliError';
 import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runDreamBooth } from '../src/cli/dreamboothRun';
@@ -21,16 +21,7 @@ import { settingsFromFlags, type SettingFlags } from '../src/cli/trainFlags';
 import { DEFAULT_PRESET, PRESETS } from '../src/dreambooth/trainSettings';
 import { suggestIdentifier } from '../src/subjects/identifier';
 import { checkClassNoun, checkIdentifier } from '../src/subjects/subjectRules';
-
-const int = (v: string) => {
-  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError('must be a whole number.');
-  return Number(v);
-};
-const num = (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number.');
-  return n;
-};
+import { finiteNumber, wholeNumber } from '../src/cli/flagParsers';
 
 const program = new Command('dreambooth')
   .description("personalize the studio's model to a subject from 3–5 photos (resumable)")
@@ -40,19 +31,19 @@ const program = new Command('dreambooth')
   .option('--out <dir>', 'run folder: class images, checkpoints, loss.jsonl, samples.png (resumable)')
   .option('--export-job <dir>', "write a diffusers training job (train.sh for diffusers' train_dreambooth_lora.py) instead of training")
   .addOption(new Option('--preset <id>', 'settings preset').choices(PRESETS.map((p) => p.id)).default(DEFAULT_PRESET))
-  .option('--steps <n>', 'training steps', int)
-  .option('--lr <x>', 'learning rate', num)
-  .option('--lora-rank <r>', 'LoRA rank (alpha follows it)', int)
-  .option('--seed <n>', 'seed of data order, timesteps and noise', int)
-  .option('--class-images <n>', 'class images for prior preservation', int)
-  .option('--prior-loss-weight <x>', 'weight of the prior-preservation loss (0: no class images)', num)
-  .option('--sampling-steps <n>', 'sampler steps for class images and samples', int)
-  .option('--checkpoint-every <n>', 'save a checkpoint every N steps', int)
+  .option('--steps <n>', 'training steps', wholeNumber)
+  .option('--lr <x>', 'learning rate', finiteNumber)
+  .option('--lora-rank <r>', 'LoRA rank (alpha follows it)', wholeNumber)
+  .option('--seed <n>', 'seed of data order, timesteps and noise', wholeNumber)
+  .option('--class-images <n>', 'class images for prior preservation', wholeNumber)
+  .option('--prior-loss-weight <x>', 'weight of the prior-preservation loss (0: no class images)', finiteNumber)
+  .option('--sampling-steps <n>', 'sampler steps for class images and samples', wholeNumber)
+  .option('--checkpoint-every <n>', 'save a checkpoint every N steps', wholeNumber)
   .addOption(new Option('--unet <what>', 'train LoRA adapters or every UNet weight').choices(['lora', 'full']))
   .addOption(new Option('--text-encoder <what>', 'text encoder training').choices(['frozen', 'identifier', 'full']))
   .addOption(new Option('--ep <ep>', "CPU backend (default: onnxruntime-node's native CPU EP when it loads, else wasm)").choices(['cpu', 'wasm']))
   .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
-  .option('--threads <n>', 'CPU threads (default: every core)', int, availableParallelism())
+  .option('--threads <n>', 'CPU threads (default: every core)', wholeNumber, availableParallelism())
   .option('--quiet', 'no progress output')
   // Bad arguments exit 2, as the tool's other refusals of its input do (commander's own code is 1).
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))

@@ -8,21 +8,12 @@
  * Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from '../src/cli/cliError';
 import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runSample, type SampleOptions } from '../src/cli/sampleRun';
 import { SAMPLER_NAMES } from '../src/diffusion/schedulerConfigSchema';
-
-const int = (v: string) => {
-  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('must be a whole number ≥ 0.');
-  return Number(v);
-};
-const num = (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number.');
-  return n;
-};
+import { finiteNumber, wholeNumber } from '../src/cli/flagParsers';
 
 const program = new Command('sample')
   .description("make images with the studio's generation pipeline")
@@ -32,14 +23,14 @@ const program = new Command('sample')
   .option('--lora <file>', 'a LoRA file to apply (peft or kohya naming, e.g. an npm run dreambooth lora.safetensors)')
   .option('--embedding <file>', "the identifier's embedding file that came with the LoRA (<identifier>.safetensors)")
   .requiredOption('--out <dir>', 'where the PNGs go')
-  .option('--n <n>', 'images (seeds seed … seed+n−1)', int, 4)
-  .option('--steps <n>', 'denoising steps', int, 25)
-  .option('--seed <n>', 'seed of the first image', int, 0)
+  .option('--n <n>', 'images (seeds seed … seed+n−1)', wholeNumber, 4)
+  .option('--steps <n>', 'denoising steps', wholeNumber, 25)
+  .option('--seed <n>', 'seed of the first image', wholeNumber, 0)
   .addOption(new Option('--sampler <name>', 'sampler').choices([...SAMPLER_NAMES]).default('dpmpp_2m'))
-  .option('--guidance <x>', 'classifier-free guidance scale', num, 7.5)
+  .option('--guidance <x>', 'classifier-free guidance scale', finiteNumber, 7.5)
   .addOption(new Option('--ep <ep>', "CPU backend (default: onnxruntime-node's native CPU EP when it loads, else wasm)").choices(['cpu', 'wasm']))
   .option('--webgpu', 'run on a GPU through Dawn (npm webgpu; Node on a GPU server) instead of the CPU')
-  .option('--threads <n>', 'CPU threads (default: every core)', int, availableParallelism())
+  .option('--threads <n>', 'CPU threads (default: every core)', wholeNumber, availableParallelism())
   .option('--quiet', 'no progress output')
   // Bad arguments exit 2, as the tool's other refusals of its input do (commander's own code is 1).
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
