@@ -12,7 +12,7 @@
 import 'fake-indexeddb/auto';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { CliError } from '../src/cli/cliError';
+import { CliError, runCommand } from '../src/cli/cliError';
 import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runDreamBooth } from '../src/cli/dreamboothRun';
 import { exportTrainingJob } from '../src/cli/exportJob';
@@ -69,7 +69,7 @@ process.on('SIGINT', () => {
   interrupt.abort();
 });
 
-try {
+await runCommand('dreambooth', async () => {
   if (!o.out && !o.exportJob) throw new CliError('give --out DIR (train) or --export-job DIR (write a diffusers training job)', 2);
   const settings = settingsFromFlags(o);
   const classProblem = checkClassNoun(o.class);
@@ -89,14 +89,5 @@ try {
   const result = o.exportJob
     ? await exportTrainingJob({ ...common, dir: o.exportJob, ...(o.out ? { runDir: o.out } : {}) })
     : await runDreamBooth({ ...common, out: o.out! }, interrupt.signal);
-  console.log(JSON.stringify(result));
-  // Dawn's keep-alive timer (--webgpu) would hold the process open.
-  process.exit(0);
-} catch (error) {
-  if (error instanceof CliError) {
-    console.error(`dreambooth: ${error.message}`);
-    process.exit(error.exitCode);
-  }
-  console.error(error);
-  process.exit(1);
-}
+  return result;
+});

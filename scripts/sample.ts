@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { CliError } from '../src/cli/cliError';
+import { runCommand } from '../src/cli/cliError';
 import { defaultCliBackend, type CliBackend } from '../src/cli/generationService';
 import { runSample, type SampleOptions } from '../src/cli/sampleRun';
 import { SAMPLER_NAMES } from '../src/diffusion/schedulerConfigSchema';
@@ -37,15 +37,4 @@ const program = new Command('sample')
   .parse();
 
 const o = program.opts<Omit<SampleOptions, 'backend' | 'quiet'> & { ep?: CliBackend; webgpu?: boolean; quiet?: boolean }>();
-try {
-  const result = await runSample({ ...o, backend: o.webgpu ? 'webgpu' : (o.ep ?? (await defaultCliBackend())), quiet: Boolean(o.quiet) });
-  console.log(JSON.stringify(result));
-  process.exit(0);
-} catch (error) {
-  if (error instanceof CliError) {
-    console.error(`sample: ${error.message}`);
-    process.exit(error.exitCode);
-  }
-  console.error(error);
-  process.exit(1);
-}
+await runCommand('sample', async () => runSample({ ...o, backend: o.webgpu ? 'webgpu' : (o.ep ?? (await defaultCliBackend())), quiet: Boolean(o.quiet) }));

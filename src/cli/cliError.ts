@@ -9,3 +9,21 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * Runs a command's body: its result as one JSON line on stdout and exit 0 (Dawn's keep-alive timer under --webgpu
+ * would otherwise hold the process open); a CliError as `name: message` with its code; anything else with its stack.
+ */
+export async function runCommand(name: string, body: () => Promise<unknown>): Promise<never> {
+  try {
+    console.log(JSON.stringify(await body()));
+    process.exit(0);
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`${name}: ${error.message}`);
+      process.exit(error.exitCode);
+    }
+    console.error(error);
+    process.exit(1);
+  }
+}
