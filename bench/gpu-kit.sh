@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Packs bench/gpu-kit/kit.tar.xz: everything bench/train-gpu.mjs needs on a Linux x86-64 machine with
-# an NVIDIA GPU and no Node, browser or network (the situation gpu.md describes):
-#   node binary, train-gpu.mjs bundled with the TypeScript it imports, the webgpu (Dawn) and
-#   onnxruntime-web files it loads, and the Vulkan/GL loader .debs Dawn needs.
+# Packs bench/gpu-kit/kit.tar.xz: what the train-step benchmark (bench/train-gpu.mjs) and pretraining
+# (scripts/pretrain.ts --ep webgpu) need on a Linux x86-64 machine with an NVIDIA GPU and no Node, browser or
+# network (the situation gpu.md describes): a stripped node binary, both scripts bundled with the TypeScript they
+# import, the webgpu (Dawn) and onnxruntime-web files they load, and the Vulkan/GL loader .debs Dawn needs.
+#   bash bench/gpu-kit.sh              benchmark and pretraining code
+#   bash bench/gpu-kit.sh --with-data  also data/emoji64 (built by `npm run dataset`) and models/builtin
 # On the GPU machine:
 #   tar xJf kit.tar.xz -C /tmp    (or: python3 -c "import tarfile; tarfile.open('kit.tar.xz').extractall('/tmp')")
-#   /tmp/kit/run.sh --networks=reference,unet --steps=20
+#   /tmp/kit/run.sh train-gpu.mjs --networks=reference,unet --steps=20
+#   /tmp/kit/run.sh pretrain.mjs --stage unet --ep webgpu --batch 512 --minutes 10   (with --with-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/gpu-kit
@@ -13,9 +16,14 @@ kit="$out/kit"
 rm -rf "$kit" "$out/kit.tar.xz"
 mkdir -p "$kit/debs"
 
-npx esbuild bench/train-gpu.mjs --bundle --platform=node --format=esm --target=node20 \
-  --external:webgpu --external:onnxruntime-web --log-level=warning --outfile="$kit/train-gpu.mjs"
-cp "$(command -v node)" "$kit/node"
+# One shared chunk for the three entry points' common code. onnxruntime-node stays out: without it the tools
+# fall back to the wasm EP for CPU work. The banner gives bundled CommonJS packages (commander, …) their require.
+npx esbuild bench/train-gpu.mjs bench/sample-gpu.mjs scripts/pretrain.ts --bundle --splitting --platform=node --format=esm \
+  --target=node20 --external:webgpu --external:onnxruntime-web --external:onnxruntime-node --out-extension:.js=.mjs \
+  --banner:js="import { createRequire as __kitRequire } from 'node:module'; const require = __kitRequire(import.meta.url);" \
+  --entry-names=[name] --log-level=warning --outdir="$kit"
+# Debian's node carries debug info: stripped it is ~86 MB instead of ~99 MB (~22 MB in the tarball).
+strip -o "$kit/node" "$(command -v node)" 2>/dev/null || cp "$(command -v node)" "$kit/node"
 
 copy() { mkdir -p "$kit/node_modules/$(dirname "$1")" && cp -r "node_modules/$1" "$kit/node_modules/$1"; }
 for f in webgpu/package.json webgpu/index.js webgpu/dist/linux-x64/dawn.node \
@@ -26,11 +34,17 @@ for f in webgpu/package.json webgpu/index.js webgpu/dist/linux-x64/dawn.node \
   copy "$f"
 done
 
+if [[ "${1:-}" == --with-data ]]; then
+  mkdir -p "$kit/data/emoji64" "$kit/models"
+  cp data/emoji64/manifest.json data/emoji64/images.u8 data/emoji64/ATTRIBUTION.md "$kit/data/emoji64/"
+  cp -r models/builtin "$kit/models/" && rm -f "$kit/models/builtin/samples.png"
+fi
+
 (cd "$kit/debs" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 
 cat > "$kit/run.sh" <<'EOF'
 #!/usr/bin/env bash
-# Runs the train-step benchmark on this machine's GPU through Dawn (see train-gpu.mjs).
+# Runs one of the kit's scripts (train-gpu.mjs, pretrain.mjs) on this machine's GPU through Dawn.
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
@@ -53,8 +67,8 @@ PY
   export LD_LIBRARY_PATH="$PWD/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-exec ./node train-gpu.mjs "$@"
+exec ./node "$@"
 EOF
 chmod +x "$kit/run.sh"
-XZ_OPT=-T0 tar -C "$out" -cJf "$out/kit.tar.xz" kit
+XZ_OPT="-9 -T0" tar -C "$out" -cJf "$out/kit.tar.xz" kit
 ls -la "$out/kit.tar.xz"

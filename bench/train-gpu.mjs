@@ -11,7 +11,7 @@
  *       node --import tsx bench/train-gpu.mjs --networks=tiny
  *   On a GPU machine without Node or network: `bash bench/gpu-kit.sh` packs bench/gpu-kit/kit.tar.xz
  *   (node, dawn.node, onnxruntime-web files, Vulkan loader .debs, this script bundled); unpack it
- *   there and run `./run.sh`.
+ *   there and run `./run.sh train-gpu.mjs`.
  */
 
 const args = process.argv.slice(2);

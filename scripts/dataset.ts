@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { buildDataset } from '../src/pretrain/dataset';
+import { buildDataset } from '../src/pretrain/datasetBuilder';
 
 const opts = new Command('dataset')
   .description('build the captioned pretraining image set')

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { captionsFor, flippable } from './captions';
-import { IMAGE_SIZE, decodeImage } from './dataset';
+import { IMAGE_SIZE } from './dataset';
+import { decodeImage } from './datasetBuilder';
 import { listSourceImages, SOURCES } from './emojiSources';
 
 describe('pretraining dataset sources', () => {

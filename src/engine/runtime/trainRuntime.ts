@@ -46,6 +46,9 @@ export interface TrainRuntimeOptions {
 /** A per-run feed: a typed array with the program's declared shape, or a number for a scalar. */
 export type Feed = Float32Array | Int32Array | BigInt64Array | Uint8Array | number;
 
+/** Bytes per element of the feed types io 'gpu' / 'capture' keep in fixed GPU buffers (int64 as onnxruntime-web stores it: 8 bytes). */
+const FIXED_BUFFER_BYTES = { float32: 4, int32: 4, int64: 8 } as const;
+
 interface Slot {
   tensor: OrtTensor;
   /** Buffer the runtime created (and must destroy); ORT-owned outputs are released with tensor.dispose(). */
@@ -253,15 +256,14 @@ export class TrainRuntime {
   /** io 'gpu' / 'capture': fixed buffers for feeds (and for 'capture', outputs). */
   private withFixedBuffers(s: Session): Session {
     const device = this.device!;
-    const fixed = (name: string, shape: readonly number[]) => {
-      const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+    const fixed = (name: string, shape: readonly number[], dtype: string) => {
+      const size = FIXED_BUFFER_BYTES[dtype as keyof typeof FIXED_BUFFER_BYTES];
+      if (!size) throw new Error(`TrainRuntime: io '${this.io}' supports float32, int32 and int64 feeds only (${name} is ${dtype})`);
+      const bytes = shape.reduce((a, b) => a * b, 1) * size;
       const buffer = createStorageBuffer(device, bytes, name);
-      return { buffer, bytes, tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [...shape] }) };
+      return { buffer, bytes, tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: dtype as 'float32', dims: [...shape] }) };
     };
-    for (const f of s.program.feeds) {
-      if (f.dtype !== 'float32') throw new Error(`TrainRuntime: io '${this.io}' supports float32 feeds only (${f.name} is ${f.dtype})`);
-    }
-    const fixedFeeds = new Map(s.program.feeds.map((f) => [f.name, fixed(f.name, f.shape)]));
+    const fixedFeeds = new Map(s.program.feeds.map((f) => [f.name, fixed(f.name, f.shape, f.dtype)]));
     if (this.io !== 'capture') return { ...s, fixedFeeds };
     const shapes = new Map<string, readonly number[]>();
     for (const [i, name] of s.session.outputNames.entries()) {
@@ -272,7 +274,7 @@ export class TrainRuntime {
         meta.shape.map((d) => (typeof d === 'number' ? d : NaN)),
       );
     }
-    const fixedOutputs = new Map([...shapes].map(([name, shape]) => [name, fixed(name, shape)]));
+    const fixedOutputs = new Map([...shapes].map(([name, shape]) => [name, fixed(name, shape, 'float32')]));
     return { ...s, fixedFeeds, fixedOutputs };
   }
 
