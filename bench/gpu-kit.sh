@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs bench/gpu-kit/kit.tar.xz: what the train-step benchmark (bench/train-gpu.mjs) and pretraining
 # (scripts/pretrain.ts --ep webgpu) need on a Linux x86-64 machine with an NVIDIA GPU and no Node, browser or
-# network (the situation gpu.md describes): a stripped node binary, both scripts bundled with the TypeScript they
+# network (the situation gpu.md describes): a stripped node binary, the three scripts (also bench/sample-gpu.mjs) bundled with the TypeScript they
 # import, the webgpu (Dawn) and onnxruntime-web files they load, and the Vulkan/GL loader .debs Dawn needs.
 #   bash bench/gpu-kit.sh              benchmark and pretraining code
 #   bash bench/gpu-kit.sh --with-data  also data/emoji64 (built by `npm run dataset`) and models/builtin
@@ -44,7 +44,7 @@ fi
 
 cat > "$kit/run.sh" <<'EOF'
 #!/usr/bin/env bash
-# Runs one of the kit's scripts (train-gpu.mjs, pretrain.mjs) on this machine's GPU through Dawn.
+# Runs one of the kit's scripts (train-gpu.mjs, sample-gpu.mjs, pretrain.mjs) on this machine's GPU through Dawn.
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
