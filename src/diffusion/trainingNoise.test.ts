@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildNoiseSchedule } from './noiseSchedule';
 import { NoiseGenerator } from './random';
 import { resolveNoiseScheduleConfig } from './schedulerConfig';
-import { addNoise, sampleTrainingTimesteps } from './trainingNoise';
+import { addNoise, minSnrWeights, sampleTrainingTimesteps } from './trainingNoise';
 
 const schedule = buildNoiseSchedule(
   resolveNoiseScheduleConfig({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000 }).config,
@@ -48,5 +48,25 @@ describe('sampleTrainingTimesteps', () => {
     expect(Math.min(...a)).toBeLessThan(10);
     expect(Math.max(...a)).toBeGreaterThan(989);
     expect(a.every((t) => t >= 0 && t < 1000)).toBe(true);
+  });
+});
+
+describe('minSnrWeights', () => {
+  it('is min(SNR, γ)/SNR: 1 where the noise dominates, γ/SNR where the signal does', () => {
+    const ts = [0, 50, 200, 500, 999];
+    const w = minSnrWeights(schedule, ts, 5);
+    ts.forEach((t, b) => {
+      // SNR from the noisy sample's own parts: signal √ᾱ, noise √(1 − ᾱ) (addNoise's coefficients).
+      const mixed = addNoise(schedule, Float32Array.of(1, 0), Float32Array.of(0, 1), [t]);
+      const snr = (mixed[0]! / mixed[1]!) ** 2;
+      expect(w[b]).toBeCloseTo(snr > 5 ? 5 / snr : 1, 5);
+    });
+    expect(w[0]).toBeLessThan(0.01); // t = 0 is almost noise-free
+    expect(w[4]).toBe(1);
+  });
+
+  it('rejects a non-positive γ and timesteps outside the schedule', () => {
+    expect(() => minSnrWeights(schedule, [1], 0)).toThrow(/gamma/);
+    expect(() => minSnrWeights(schedule, [1000], 5)).toThrow(/timestep 1000/);
   });
 });

@@ -30,3 +30,18 @@ export function addNoise(schedule: NoiseSchedule, x0: Float32Array, noise: Float
 export function sampleTrainingTimesteps(generator: NoiseGenerator, schedule: NoiseSchedule, batch: number): Int32Array {
   return generator.randint(0, schedule.numTrainTimesteps, batch);
 }
+
+/**
+ * Min-SNR-γ loss weights for epsilon prediction (Hang et al. 2023; diffusers' `--snr_gamma`):
+ * min(SNR_t, γ) / SNR_t with SNR_t = ᾱ_t / (1 − ᾱ_t). Low-noise timesteps, whose targets are nearly free to predict
+ * and whose gradients conflict with the rest, weigh less; the paper measures ~3× faster convergence at γ = 5.
+ */
+export function minSnrWeights(schedule: NoiseSchedule, timesteps: ArrayLike<number>, gamma: number): Float32Array {
+  if (!(gamma > 0)) throw new RangeError(`snr gamma must be > 0, got ${gamma}`);
+  return Float32Array.from({ length: timesteps.length }, (_, b) => {
+    const a = schedule.alphasCumprod[timesteps[b]!];
+    if (a === undefined) throw new RangeError(`timestep ${timesteps[b]} is outside [0, ${schedule.numTrainTimesteps})`);
+    const snr = a / (1 - a);
+    return Math.min(snr, gamma) / snr;
+  });
+}

@@ -45,6 +45,8 @@ export interface UnetStageOptions {
   checkpointMinutes: number;
   dropCaption: number;
   ema: number;
+  /** Min-SNR-γ loss weighting (off when undefined). */
+  snrGamma?: number;
   seed: number;
   threads: number;
   export?: string;
@@ -172,8 +174,8 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     ema: { decay: o.ema, every: 4, values: ema },
     learningRate: warmupConstant(lr, o.warmup),
     maxGradNorm: 1,
-    feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption),
-    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, seed: o.seed, ep: trainEp },
+    feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption, o.snrGamma),
+    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, snrGamma: o.snrGamma ?? null, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
       const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, {
         ...PREVIEW_SETTINGS,

@@ -11,7 +11,7 @@ import { clipTextForward } from '../model/clipText';
 import type { CLIPTextConfig, UNetConfig } from '../model/config';
 import { ModelParams, type WeightSource } from '../model/params';
 import { unetForward } from '../model/unet';
-import { addNoise, sampleTrainingTimesteps } from '../diffusion/trainingNoise';
+import { addNoise, minSnrWeights, sampleTrainingTimesteps } from '../diffusion/trainingNoise';
 import type { NoiseSchedule } from '../diffusion/noiseSchedule';
 import { stepGenerator } from './stepRandom';
 
@@ -53,7 +53,10 @@ export interface LatentSet {
   readonly captions: readonly (readonly BigInt64Array[])[];
 }
 
-/** Feeds of UNet step `step` for the given items: a random caption (or the empty prompt), noise, timesteps. */
+/**
+ * Feeds of UNet step `step` for the given items: a random caption (or the empty prompt), noise, timesteps, and the
+ * per-sample loss weights (a plain mean, or Min-SNR-γ weighted when `snrGamma` is set).
+ */
 export function unetFeeds(
   set: LatentSet,
   emptyPrompt: BigInt64Array,
@@ -62,6 +65,7 @@ export function unetFeeds(
   step: number,
   items: readonly number[],
   dropCaption: number,
+  snrGamma?: number,
 ) {
   const g = stepGenerator(seed, 'unet-batch', step);
   const B = items.length;
@@ -81,6 +85,6 @@ export function unetFeeds(
     sample: addNoise(schedule, x0, noise, timesteps),
     timestep: Float32Array.from(timesteps),
     target: noise,
-    sample_weight: new Float32Array(B).fill(1 / B),
+    sample_weight: (snrGamma === undefined ? new Float32Array(B).fill(1) : minSnrWeights(schedule, timesteps, snrGamma)).map((w) => w / B),
   };
 }
