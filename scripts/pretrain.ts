@@ -44,7 +44,7 @@ const program = new Command('pretrain')
   .option('--kl-weight <x>', 'VAE: weight of the KL term (per-element means)', parseFloat, 1e-6)
   .option('--drop-caption <p>', 'UNet: share of captions replaced by the empty prompt (for guidance)', parseFloat, 0.1)
   .option('--ema <decay>', 'UNet: EMA decay of the weights', parseFloat, 0.999)
-  .option('--snr-gamma <γ>', 'UNet: Min-SNR-γ loss weighting, as diffusers --snr_gamma (5 is the paper\'s value; default off)', parseFloat)
+  .option('--snr-gamma <γ>', "UNet: Min-SNR-γ loss weighting, as diffusers --snr_gamma (5 is the paper's value; default off)", parseFloat)
   .option('--seed <n>', 'run seed (data order, crops, noise)', (v) => parseInt(v, 10), 0)
   .addOption(
     new Option('--ep <ep>', 'training backend (default: native CPU if onnxruntime-node loads, else wasm; webgpu: Dawn on a GPU server)').choices([

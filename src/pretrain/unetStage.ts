@@ -175,7 +175,17 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     learningRate: warmupConstant(lr, o.warmup),
     maxGradNorm: 1,
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption, o.snrGamma),
-    settings: { stage: 'unet', batch: o.batch, lr, warmup: o.warmup, dropCaption: o.dropCaption, ema: o.ema, snrGamma: o.snrGamma ?? null, seed: o.seed, ep: trainEp },
+    settings: {
+      stage: 'unet',
+      batch: o.batch,
+      lr,
+      warmup: o.warmup,
+      dropCaption: o.dropCaption,
+      ema: o.ema,
+      snrGamma: o.snrGamma ?? null,
+      seed: o.seed,
+      ep: trainEp,
+    },
     afterCheckpoint: async (c) => {
       const tiles = await samplePrompts(withWeights(o.model, componentsOf(c.ema!), `ema-${c.counters.step}`), PREVIEW_PROMPTS, 2, 1, {
         ...PREVIEW_SETTINGS,
