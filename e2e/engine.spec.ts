@@ -41,6 +41,21 @@ test('the train step gives the same loss curve on WebGPU (plain and graph-captur
   expectSameCurve(gpu.losses, captured.losses, 1e-5);
 });
 
+test('int64 and int32 feeds that change every step (token ids) give the same losses in fixed GPU buffers, plain and captured, as on wasm', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/e2e/harness/engine.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const steps = 4;
+  const wasm = await page.evaluate((n) => window.engineHarness.runIdsStep({ ep: 'wasm', steps: n }), steps);
+  for (const io of ['ort', 'gpu', 'capture'] as const) {
+    const gpu = await page.evaluate((r) => window.engineHarness.runIdsStep(r), { ep: 'webgpu' as const, io, steps });
+    expect(gpu.backend.ep, io).toBe('webgpu');
+    expectSameCurve(wasm.losses, gpu.losses, 1e-5);
+  }
+  // The ids differ per step, so a buffer left holding step 1's ids would change every later loss.
+  expect(new Set(wasm.losses.map((l) => l.toPrecision(6))).size).toBe(steps);
+});
+
 /** The WebGPU EP (JSEP) is onnxruntime-web's JsExecutionProvider. */
 const WEBGPU_EP = 'JsExecutionProvider';
 
@@ -49,7 +64,7 @@ test('every node of the compiled train-step programs (optimizer, Split/Concat tr
   await page.goto('/e2e/harness/engine.html');
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   const placements = await page.evaluate(() => window.engineHarness.trainStepPlacement());
-  expect(Object.keys(placements)).toEqual(['tiny step', 'tiny accumulate', 'tiny apply', 'unet LoRA step']);
+  expect(Object.keys(placements)).toEqual(['tiny step', 'tiny accumulate', 'tiny apply', 'unet LoRA step', 'embedding step']);
   for (const [program, p] of Object.entries(placements)) {
     console.log(`${program}: ${JSON.stringify({ nodes: p.nodes, placement: p.nodesPerProvider })}`);
     expect(p.offWebGpu, `${program}: nodes onnxruntime placed off WebGPU`).toEqual([]);

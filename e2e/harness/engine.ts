@@ -79,6 +79,53 @@ async function runInvalidProgram(): Promise<string | null> {
 }
 
 /**
+ * An embedding step fed int64 and int32 token ids that change every step (as pretraining's input_ids do), on one EP
+ * and io mode: io 'gpu' / 'capture' keep such feeds in fixed GPU buffers sized by dtype, and rewrite them each step.
+ */
+const [B, L, V, D] = [2, 5, 11, 4];
+
+function idsStep() {
+  const g = new GraphBuilder('ids_step');
+  const table = g.param(
+    'table',
+    [V, D],
+    Float32Array.from({ length: V * D }, (_, i) => Math.sin(i * 1.7)),
+  );
+  const ids64 = g.input('ids64', 'int64', [B, L]);
+  const ids32 = g.input('ids32', 'int32', [B, L]);
+  const target = g.input('target', 'float32', [B, L, D]);
+  const d = g.sub(g.mul(g.gather(table, ids64), g.gather(table, ids32)), target);
+  return compileTrainStep(g, g.reduceSum(g.mul(d, d), [0, 1, 2], false), { adamw: { weightDecay: 0 } });
+}
+
+async function runIdsStep(req: {
+  ep: 'webgpu' | 'wasm';
+  io?: 'ort' | 'gpu' | 'capture';
+  steps: number;
+}): Promise<{ backend: BackendReport; losses: number[] }> {
+  const c = idsStep();
+  const rt = await TrainRuntime.create({ ep: req.ep, io: req.io, programs: [c.step], state: c.initialState });
+  const losses: number[] = [];
+  try {
+    for (let t = 1; t <= req.steps; t++) {
+      const id = (i: number, k: number) => (i * 7 + t * k) % V;
+      const { metrics } = await rt.run('step', {
+        ids64: BigInt64Array.from({ length: B * L }, (_, i) => BigInt(id(i, 3))),
+        ids32: Int32Array.from({ length: B * L }, (_, i) => id(i, 5)),
+        target: Float32Array.from({ length: B * L * D }, (_, i) => Math.cos(i + t)),
+        lr: 0.05,
+        step: t,
+        max_grad_norm: 100,
+      });
+      losses.push(metrics![0]!);
+    }
+  } finally {
+    await rt.dispose();
+  }
+  return { backend: rt.backend, losses };
+}
+
+/**
  * Where onnxruntime places every node of compiled train-step programs on WebGPU, from session creation
  * alone (nothing runs, no shader compiles): the tiny block with convs, norm and LoRA training, as
  * step / accumulate / apply (optimizer, Split/Concat trees, loss, both conv-gradient formulations), and
@@ -88,7 +135,13 @@ async function trainStepPlacement(): Promise<Record<string, Placement & { nodes:
   const ort = await loadOrt();
   const blk = referenceBlock({ ...TINY_BLOCK, trainNonAttention: true });
   const c = compileTrainStep(blk.graph, blk.loss, { adamw: { weightDecay: 0.01 }, accumulation: true });
-  const programs = { 'tiny step': c.step, 'tiny accumulate': c.accumulate!, 'tiny apply': c.apply!, 'unet LoRA step': buildStep('unet').program };
+  const programs = {
+    'tiny step': c.step,
+    'tiny accumulate': c.accumulate!,
+    'tiny apply': c.apply!,
+    'unet LoRA step': buildStep('unet').program,
+    'embedding step': idsStep().step,
+  };
   const out: Record<string, Placement & { nodes: number }> = {};
   for (const [name, program] of Object.entries(programs)) {
     const { value: session, placement } = await capturePlacement(() =>
@@ -106,7 +159,7 @@ async function probeWebGpu(): Promise<{ hasGpu: boolean; adapter: boolean; archi
   return { hasGpu: 'gpu' in navigator, adapter: Boolean(adapter), architecture: adapter?.info.architecture ?? '' };
 }
 
-const harness = { runTrainStep, runInvalidProgram, trainStepPlacement, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
+const harness = { runTrainStep, runIdsStep, runInvalidProgram, trainStepPlacement, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
 export type EngineHarness = typeof harness;
 
 declare global {

@@ -10,7 +10,7 @@ export type TrainEp = 'cpu' | 'wasm' | 'webgpu';
 export async function trainRuntimeFor(ep: TrainEp, threads: number, programs: RuntimeProgram[], state: Record<string, Float32Array>): Promise<TrainRuntime> {
   if (ep !== 'webgpu') return TrainRuntime.create({ ep, threads, programs, state });
   await installDawn();
-  return TrainRuntime.create({ ep, ortFlavor: 'node-webgpu', io: 'gpu', programs, state });
+  return TrainRuntime.create({ ep, ortFlavor: 'node-webgpu', io: 'capture', programs, state });
 }
 
 export function describeRuntime(rt: TrainRuntime): string {

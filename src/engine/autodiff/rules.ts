@@ -152,8 +152,11 @@ export const gradientRules: Readonly<Record<string, GradRule>> = {
       () => {
         const v = table!.shape[0]!;
         const n = idx!.size;
-        const ids = g.cast(g.reshape(idx!, [n, 1]), 'int32'); // WebGPU compares int32, not int64
-        const onehot = g.cast(g.equal(ids, g.constant(range(0, v), [v], 'int32')), 'float32');
+        // WebGPU compares int32, not int64, and has no Cast from int64 (onnxruntime would run one on the CPU, which
+        // rules out graph capture): int64 ids become int32 by gathering from 0…v−1.
+        const rows = g.constant(range(0, v), [v], 'int32');
+        const ids = g.reshape(idx!.dtype === 'int64' ? g.gather(rows, idx!) : g.cast(idx!, 'int32'), [n, 1]);
+        const onehot = g.cast(g.equal(ids, rows), 'float32');
         return g.reshape(g.gemm(onehot, g.reshape(dy, [n, table!.size / v]), null, { transA: true }), table!.shape);
       },
       null,
