@@ -21,8 +21,11 @@ test('GPU device lost mid-run → the step fails with the studio’s message, th
   expect(run.failMs).toBeLessThan(5_000);
   // A generation session on the same device fails with the loss too, instead of never answering.
   expect(run.generationFailure).toMatch(/^the GPU device was lost \(destroyed/);
+  // Both answer the page with 'device-lost', on which it replaces the worker (its onnxruntime would never finish a run
+  // again), so Resume works without a reload (src/protocol/jobs.test.ts: RestartingJobClient).
+  expect(run.codes).toEqual({ train: 'device-lost', generation: 'device-lost' });
 
-  // A fresh page (as a restarted worker): the checkpoint is as saved, and resuming it on wasm trains step 2 again
+  // A fresh page (as the restarted worker): the checkpoint is as saved, and resuming it on wasm trains step 2 again
   // with the loss the GPU had for it — the same weights, moments and noise stream.
   await open();
   const resumed = await page.evaluate(() => window.dreamboothHarness.resumeSaved());

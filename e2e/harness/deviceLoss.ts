@@ -14,6 +14,7 @@ import { ortWebGpuDevice } from '../../src/engine/runtime/backend';
 import { InferenceBackend } from '../../src/generation/inferenceBackend';
 import { sha256Hex } from '../../src/storage/contentHash';
 import { loadCheckpoint, saveCheckpoint } from '../../src/storage/dreamboothRecords';
+import { deviceLostCode } from '../../src/worker/deviceLostCode';
 import { loadFolder, trainerOptions } from './dreamboothModel';
 
 export interface DeviceLossRun {
@@ -24,6 +25,8 @@ export interface DeviceLossRun {
   failMs: number;
   /** What a generation session's run (the Generate step's backend) ended with on the lost device. */
   generationFailure: string;
+  /** The job error codes the worker would answer with (its codeOf): 'device-lost' makes the page replace the worker. */
+  codes: { train: string; generation: string | undefined };
   lostReason: string;
   /** SHA-256 of the checkpoint file saved after step 1. */
   savedSha: string;
@@ -79,18 +82,33 @@ export async function deviceLoss(): Promise<DeviceLossRun> {
     const device = await ortWebGpuDevice(gpu.runtime.ort);
     device.destroy();
     const lostReason = (await device.lost).reason;
+    let generationCode: string | undefined;
     const generationFailure = await settledWithin(
       session.run({ x: new generation.ort.Tensor('float32', new Float32Array(4), [4]) }).then(() => 'no error: the run returned'),
-      (e) => (e instanceof Error ? e.message : String(e)),
+      (e) => ((generationCode = deviceLostCode(e)), e instanceof Error ? e.message : String(e)),
     );
+    let trainCode = 'none';
     const t0 = performance.now();
     // As the studio's loop does: a failed step becomes the message that names the step and the checkpoint to resume.
     const failure = await settledWithin(
       gpu.trainStep().then((m) => `no error: step ${m.step} returned loss ${m.loss}`),
-      (e) => stoppedAt(e, gpu.step, info).message,
+      (e) => {
+        const error = stoppedAt(e, gpu.step, info);
+        trainCode = error.code;
+        return error.message;
+      },
     );
     const failMs = performance.now() - t0;
-    return { ep: gpu.backend.ep, failure, failMs, generationFailure, lostReason, savedSha: await sha256Hex(file as Uint8Array<ArrayBuffer>), gpuLoss };
+    return {
+      ep: gpu.backend.ep,
+      failure,
+      failMs,
+      generationFailure,
+      codes: { train: trainCode, generation: generationCode },
+      lostReason,
+      savedSha: await sha256Hex(file as Uint8Array<ArrayBuffer>),
+      gpuLoss,
+    };
   } finally {
     await gpu.dispose().catch(() => undefined); // its buffers belong to the destroyed device
   }

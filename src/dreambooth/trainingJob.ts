@@ -10,6 +10,7 @@
 import { get, type UseStore } from 'idb-keyval';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { STATE } from '../engine/optim/trainStep';
+import { DeviceLostError } from '../engine/runtime/gpuErrors';
 import type { GenerationModel } from '../generation/generationModel';
 import { GenerationPipeline, yieldToEventLoop } from '../generation/generationPipeline';
 import type { GenerationService } from '../generation/generationService';
@@ -382,7 +383,8 @@ export function stoppedAt(error: unknown, step: number, saved: CheckpointInfo | 
   const resume = saved
     ? `the checkpoint of step ${saved.step} is saved: Resume continues from it`
     : 'no checkpoint was saved yet: Start runs again from the beginning';
-  return new JobError('failed', `Training stopped after step ${step}: ${what.replace(/\.$/, '')}. Nothing is lost beyond the last checkpoint; ${resume}.`);
+  const code = error instanceof DeviceLostError ? 'device-lost' : 'failed';
+  return new JobError(code, `Training stopped after step ${step}: ${what.replace(/\.$/, '')}. Nothing is lost beyond the last checkpoint; ${resume}.`);
 }
 
 /**

@@ -22,7 +22,7 @@ const RULES: readonly { test: RegExp; text: BackendErrorText }[] = [
     test: /device (was |is )?lost|lost the device/i,
     text: {
       reason: 'The graphics device stopped responding.',
-      fix: 'Reload the page to start a fresh worker, then try again — or choose CPU in the backend setting.',
+      fix: 'Try again: the studio starts a fresh worker — or choose CPU in the backend setting.',
     },
   },
   {

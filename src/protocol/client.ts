@@ -8,6 +8,8 @@ export interface RequestOptions<Progress> {
   transfer?: Transferable[];
 }
 
+const STARTS_AGAIN = 'Try again: the studio starts a fresh worker (saved work is kept).';
+
 interface Pending {
   resolve(result: unknown): void;
   reject(error: unknown): void;
@@ -22,7 +24,10 @@ export class JobClient<Jobs extends JobMap> {
   /** Set once the endpoint has failed; every request from then on rejects with it. */
   private stopped: JobError | undefined;
 
-  /** `onStopped` runs once when the endpoint reports an `error` or `messageerror`, after pending jobs are rejected. */
+  /**
+   * `onStopped` runs once when the endpoint reports an `error` or `messageerror`, or answers a job with `device-lost`,
+   * after pending jobs are rejected.
+   */
   constructor(
     private readonly endpoint: Endpoint,
     private readonly onStopped?: (error: JobError) => void,
@@ -76,13 +81,17 @@ export class JobClient<Jobs extends JobMap> {
    * job will ever be answered, so each is rejected rather than left hanging.
    */
   private stop(event: Event): void {
-    if (this.stopped) return;
     // A Worker's `error` is an ErrorEvent carrying the reason; Node has no ErrorEvent class, so read it by shape.
     const reason = (event as Partial<ErrorEvent>).message;
     const detail = typeof reason === 'string' && reason !== '' ? ` (${reason})` : '';
-    this.stopped = new JobError('failed', `The studio worker stopped${detail}. Reload the page to start it again.`);
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.stopped);
-    this.onStopped?.(this.stopped);
+    this.shutDown(new JobError('failed', `The studio worker stopped${detail}. ${STARTS_AGAIN}`));
+  }
+
+  private shutDown(error: JobError): void {
+    if (this.stopped) return;
+    this.stopped = error;
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(error);
+    this.onStopped?.(error);
   }
 
   private receive(data: unknown): void {
@@ -96,6 +105,8 @@ export class JobClient<Jobs extends JobMap> {
         break;
       case 'error':
         this.settle(data.id)?.reject(JobError.fromWire(data.error));
+        // The worker's onnxruntime is stuck on the lost device: nothing it runs from now on would finish.
+        if (data.error.code === 'device-lost') this.shutDown(new JobError('failed', `The studio worker lost its GPU device. ${STARTS_AGAIN}`));
         break;
       default:
         break; // requests and cancels travel the other way

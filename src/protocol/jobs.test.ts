@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobClient } from './client';
 import { JobError, type Endpoint, type JobSpec } from './jobs';
+import { RestartingJobClient } from './restartingClient';
 import { serveJobs, type JobHandlers } from './server';
 
 type TestJobs = {
@@ -141,7 +142,7 @@ describe('job protocol', () => {
     for (const pending of [first, second]) {
       await expect(pending).rejects.toMatchObject({
         code: 'failed',
-        message: 'The studio worker stopped (RangeError: Array buffer allocation failed). Reload the page to start it again.',
+        message: 'The studio worker stopped (RangeError: Array buffer allocation failed). Try again: the studio starts a fresh worker (saved work is kept).',
       });
     }
     expect(client.inFlight).toBe(0);
@@ -158,7 +159,90 @@ describe('job protocol', () => {
     port2.start();
     const pending = client.request('wait', undefined);
     port1.dispatchEvent(new Event('messageerror'));
-    await expect(pending).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/^The studio worker stopped\. Reload/) });
+    await expect(pending).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/^The studio worker stopped\. Try again/) });
     expect(client.inFlight).toBe(0);
+  });
+
+  it('a device-lost answer rejects that job with its message, fails the others and stops the worker', async () => {
+    class DeviceGone extends Error {}
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    serveJobs<TestJobs>(
+      port2 as unknown as Endpoint,
+      handlers({
+        reject: () => {
+          throw new DeviceGone('the GPU device was lost (destroyed)');
+        },
+      }),
+      { codeOf: (cause) => (cause instanceof DeviceGone ? 'device-lost' : undefined) },
+    );
+    const stops: JobError[] = [];
+    const client = new JobClient<TestJobs>(port1 as unknown as Endpoint, (error) => stops.push(error));
+    port1.start();
+    port2.start();
+    const waiting = client.request('wait', undefined);
+    await expect(client.request('reject', { kind: 'crash' })).rejects.toMatchObject({ code: 'device-lost', message: 'the GPU device was lost (destroyed)' });
+    await expect(waiting).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/lost its GPU device\. Try again/) });
+    expect(stops).toHaveLength(1);
+    expect(client.inFlight).toBe(0);
+  });
+
+  it('an error the handler threw keeps the default code when codeOf does not name one', async () => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    serveJobs<TestJobs>(port2 as unknown as Endpoint, handlers(), { codeOf: () => undefined });
+    const client = new JobClient<TestJobs>(port1 as unknown as Endpoint);
+    port1.start();
+    port2.start();
+    await expect(client.request('reject', { kind: 'crash' })).rejects.toMatchObject({ code: 'failed', message: 'boom' });
+  });
+});
+
+describe('RestartingJobClient', () => {
+  /** Each start serves a fresh set of handlers; `devices` says whether that worker's GPU is still there. */
+  function restarting() {
+    const terminated: number[] = [];
+    let n = 0;
+    const client = new RestartingJobClient<TestJobs>(() => {
+      const worker = ++n;
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1, port2);
+      let lost = false;
+      serveJobs<TestJobs>(
+        port2 as unknown as Endpoint,
+        handlers({
+          echo: ({ text }) => {
+            if (lost) throw new Error('unreachable: a lost worker must not be asked again');
+            return `${text} from worker ${worker}`;
+          },
+          reject: () => {
+            lost = true;
+            throw new JobError('device-lost', 'the GPU device was lost');
+          },
+        }),
+      );
+      port1.start();
+      port2.start();
+      return { endpoint: port1 as unknown as Endpoint, terminate: () => (terminated.push(worker), port1.close(), port2.close()) };
+    });
+    return { client, terminated };
+  }
+
+  it('starts its worker on the first request and keeps it while it works', async () => {
+    const { client, terminated } = restarting();
+    expect(client.workersStarted).toBe(0);
+    expect(await client.request('echo', { text: 'a' })).toBe('a from worker 1');
+    expect(await client.request('echo', { text: 'b' })).toBe('b from worker 1');
+    expect(client.workersStarted).toBe(1);
+    expect(terminated).toEqual([]);
+  });
+
+  it('after a device loss, ends that worker and answers the next request from a fresh one', async () => {
+    const { client, terminated } = restarting();
+    await client.request('echo', { text: 'a' });
+    await expect(client.request('reject', { kind: 'crash' })).rejects.toMatchObject({ code: 'device-lost' });
+    expect(terminated).toEqual([1]);
+    expect(await client.request('echo', { text: 'again' })).toBe('again from worker 2');
+    expect(client.workersStarted).toBe(2);
   });
 });

@@ -15,8 +15,11 @@ export interface JobSpec<Payload, Result, Progress = never> {
 // Only the map's shape is constrained here; every use site is typed through a concrete map.
 export type JobMap = { [type: string]: JobSpec<unknown, unknown, unknown> };
 
-/** Why a job failed, so the UI can tell a cancelled job or bad input from a crash. */
-export type JobErrorCode = 'cancelled' | 'bad-input' | 'unknown-job' | 'failed';
+/**
+ * Why a job failed, so the UI can tell a cancelled job or bad input from a crash. `device-lost`: the worker's GPU
+ * device was lost; onnxruntime in that worker cannot run again, so the client replaces the worker.
+ */
+export type JobErrorCode = 'cancelled' | 'bad-input' | 'unknown-job' | 'failed' | 'device-lost';
 
 export interface SerializedJobError {
   code: JobErrorCode;

@@ -1,4 +1,4 @@
-import { JobError, isWireMessage, type Endpoint, type JobMap } from './jobs';
+import { JobError, isWireMessage, type Endpoint, type JobErrorCode, type JobMap } from './jobs';
 
 export interface JobContext<Progress> {
   /** Aborted when the caller cancels; long handlers check it between steps and pass it on. */
@@ -14,8 +14,13 @@ export type JobHandlers<Jobs extends JobMap> = {
   [Type in keyof Jobs]: JobHandler<Jobs[Type]['payload'], Jobs[Type]['result'], Jobs[Type]['progress']>;
 };
 
+export interface ServeOptions {
+  /** The code for an error a handler threw that is not a JobError (default 'failed'). */
+  codeOf?: (cause: unknown) => JobErrorCode | undefined;
+}
+
 /** The worker side of the job protocol: routes each request to its handler and answers with result or error. */
-export function serveJobs<Jobs extends JobMap>(endpoint: Endpoint, handlers: JobHandlers<Jobs>): void {
+export function serveJobs<Jobs extends JobMap>(endpoint: Endpoint, handlers: JobHandlers<Jobs>, options: ServeOptions = {}): void {
   const running = new Map<number, AbortController>();
 
   endpoint.addEventListener('message', (event) => {
@@ -55,15 +60,15 @@ export function serveJobs<Jobs extends JobMap>(endpoint: Endpoint, handlers: Job
         },
         (cause: unknown) => {
           if (controller.signal.aborted) return;
-          endpoint.postMessage({ kind: 'error', id, error: toJobError(cause).toWire() }, []);
+          endpoint.postMessage({ kind: 'error', id, error: toJobError(cause, options.codeOf?.(cause)).toWire() }, []);
         },
       )
       .finally(() => running.delete(id));
   });
 }
 
-function toJobError(cause: unknown): JobError {
+function toJobError(cause: unknown, code: JobErrorCode = 'failed'): JobError {
   if (cause instanceof JobError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new JobError('failed', message || 'The job failed without a message');
+  return new JobError(code, message || 'The job failed without a message');
 }

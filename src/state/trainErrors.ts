@@ -35,6 +35,10 @@ export function explainTrainFailure(error: unknown): TrainFailure {
       ...(error.field ? { field: error.field } : {}),
     };
   }
+  if (error instanceof JobError && error.code === 'device-lost') {
+    // The worker's sentence names the step and the checkpoint; the client has already replaced the worker.
+    return { reason: message, fix: 'Resume starts a fresh worker; if the graphics card stays unavailable, choose CPU in the backend setting first.' };
+  }
   const backend = explainBackendError(message);
   if (backend) return { ...backend, detail: message };
   if (error instanceof JobError && error.code === 'unknown-job') {

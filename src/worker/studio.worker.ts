@@ -9,6 +9,7 @@ import { ClipTokenizer } from '../text/clipTokenizer';
 import { measurePrompt } from '../text/promptLength';
 import type { StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
+import { deviceLostCode } from './deviceLostCode';
 import { exportCheckpoint } from './exportCheckpoint';
 import { importedModels } from './importedModels';
 import { importModel } from './importModel';
@@ -37,23 +38,27 @@ const generation = new GenerationService(backend, (modelId, base) => checkpoints
 const model = (modelId: string) => generation.model(modelId);
 const training = new TrainingService(generation, store);
 
-serveJobs<StudioJobs>(self, {
-  probeBackend: () => backend,
-  prepareImage,
-  loadModel: (request) => generation.loadModel(request),
-  generate: (request, context) => generation.generate(request, context),
-  measurePrompt: (text) => {
-    if (typeof text !== 'string') throw new JobError('bad-input', 'the prompt must be text');
-    return measurePrompt(ClipTokenizer.shared(), text);
+serveJobs<StudioJobs>(
+  self,
+  {
+    probeBackend: () => backend,
+    prepareImage,
+    loadModel: (request) => generation.loadModel(request),
+    generate: (request, context) => generation.generate(request, context),
+    measurePrompt: (text) => {
+      if (typeof text !== 'string') throw new JobError('bad-input', 'the prompt must be text');
+      return measurePrompt(ClipTokenizer.shared(), text);
+    },
+    unloadModels: () => generation.unloadModels(),
+    generatePriors: (request, context) => generateClassPriors(generation, store, request, context),
+    train: (request, context) => training.train(request, context),
+    pauseTraining: (request) => training.pause(request),
+    exportCheckpoint: async (request, context) => {
+      const file = await exportCheckpoint(store, model, request);
+      context.transfer(file.bytes);
+      return file;
+    },
+    importModel: (request) => importModel(store, model, request),
   },
-  unloadModels: () => generation.unloadModels(),
-  generatePriors: (request, context) => generateClassPriors(generation, store, request, context),
-  train: (request, context) => training.train(request, context),
-  pauseTraining: (request) => training.pause(request),
-  exportCheckpoint: async (request, context) => {
-    const file = await exportCheckpoint(store, model, request);
-    context.transfer(file.bytes);
-    return file;
-  },
-  importModel: (request) => importModel(store, model, request),
-});
+  { codeOf: deviceLostCode },
+);

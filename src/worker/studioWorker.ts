@@ -1,21 +1,19 @@
-import { JobClient } from '../protocol/client';
+import { RestartingJobClient } from '../protocol/restartingClient';
 import type { StudioJobs } from '../protocol/studioJobs';
 
-export type StudioClient = JobClient<StudioJobs>;
+/** What the page's stores need of the worker connection (tests pass a JobClient over a MessageChannel). */
+export type StudioClient = Pick<RestartingJobClient<StudioJobs>, 'request'>;
 
-let client: StudioClient | undefined;
+let client: RestartingJobClient<StudioJobs> | undefined;
 
 /**
- * The page's one connection to the studio worker, started on first use. If the worker dies, its pending jobs
- * fail (see JobClient) and the worker is dropped, so the next call starts a fresh one.
+ * The page's one connection to the studio worker, started on first request. A worker that crashes or loses its GPU
+ * device is terminated and the next request starts a fresh one (which probes the backend again).
  */
 export function studioWorker(): StudioClient {
-  if (client) return client;
-  const worker = new Worker(new URL('./studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
-  const started: StudioClient = new JobClient<StudioJobs>(worker, () => {
-    worker.terminate();
-    if (client === started) client = undefined;
+  client ??= new RestartingJobClient<StudioJobs>(() => {
+    const worker = new Worker(new URL('./studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
+    return { endpoint: worker, terminate: () => worker.terminate() };
   });
-  client = started;
-  return started;
+  return client;
 }

@@ -6,6 +6,11 @@
  * A lost device does not reach them either: onnxruntime-web's run on a destroyed device never settles
  * (e2e/device-loss.spec.ts), so {@link GpuErrorWatch.unlessLost} races GPU work against `device.lost`.
  */
+/** The GPU device went away (driver reset, another tab's crash, `destroy()`); work on it never finishes. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
 export class GpuErrorWatch {
   private readonly errors: string[] = [];
   private readonly onError = (e: Event) => this.errors.push((e as GPUUncapturedErrorEvent).error.message);
@@ -15,7 +20,7 @@ export class GpuErrorWatch {
   constructor(private readonly device: GPUDevice) {
     device.addEventListener('uncapturederror', this.onError);
     this.lost = device.lost.then((info) => {
-      throw new Error(`the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
+      throw new DeviceLostError(`the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
     });
     this.lost.catch(() => undefined); // observed by whoever races it; no unhandled rejection when nobody does
   }
