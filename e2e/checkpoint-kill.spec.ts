@@ -1,15 +1,13 @@
 import type { Worker } from '@playwright/test';
 import { expect, test, type Page } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { openStudio, savedState, waitForIdle } from './support/studio';
+import { openStudio, openTrainSettings, savedState, stepsNav, trainSetting, waitForIdle } from './support/studio';
 
 // Issue 12, "Faults": the worker dies while a checkpoint is being written (a closed tab, a crash). The studio writes a
 // checkpoint's parts in one transaction and the pointer that lists it in a second (saveCheckpoint): killed between the
 // two, the previous checkpoint must stay listed and intact, the new parts must be swept as orphans, and Resume must
 // continue from the previous checkpoint. Real worker, real IndexedDB, real wasm training of the built-in model.
 
-const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
-const setting = (page: Page, name: string) => page.getByTestId('train-advanced').getByRole('textbox', { name, exact: true });
 const checkpointKeys = async (page: Page) => (await savedState(page)).keys.filter((k) => k.startsWith('ckpt/'));
 
 /**
@@ -47,13 +45,11 @@ test('worker killed between a checkpoint’s parts and its pointer → the previ
   await waitForIdle(page);
 
   // No class images (prior loss weight 0) and no previews: only the training steps and checkpoints under test.
-  await stepsNav(page, 'Train');
-  await page.getByTestId('preset-quick').click();
-  await page.getByTestId('train-advanced').locator('summary').click();
-  await setting(page, 'Prior loss weight').fill('0');
-  await setting(page, 'Steps').fill('4');
-  await setting(page, 'Checkpoint every (steps)').fill('2');
-  await setting(page, 'Preview samples every (steps)').fill('0');
+  await openTrainSettings(page);
+  await trainSetting(page, 'Prior loss weight').fill('0');
+  await trainSetting(page, 'Steps').fill('4');
+  await trainSetting(page, 'Checkpoint every (steps)').fill('2');
+  await trainSetting(page, 'Preview samples every (steps)').fill('0');
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 60_000 });
   await expect(page.locator('[data-testid=checkpoint][data-step="2"]')).toBeVisible({ timeout: 60_000 });

@@ -1,11 +1,10 @@
 import { expect, test, type Page } from './support/fixtures';
 import { encodeInPage } from './support/images';
-import { openStudio, waitForIdle } from './support/studio';
+import { openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
 
 // Class images are made by the real worker job on the CPU (wasm): 3 images of 2 steps keep it to seconds.
 
 const grid = (page: Page) => page.getByTestId('prior-image');
-const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
 
 async function sampleSubjectOnPriors(page: Page) {
   await openStudio(page);
@@ -57,9 +56,7 @@ test('a bad training setting is named beside its field and keeps Start disabled 
   await openStudio(page);
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
-  await stepsNav(page, 'Train');
-  await page.getByTestId('preset-quick').click();
-  await page.getByTestId('train-advanced').locator('summary').click();
+  await openTrainSettings(page);
   await page.getByRole('textbox', { name: 'LoRA rank' }).fill('500');
   await expect(page.getByTestId('train-error-loraRank')).toHaveText('/loraRank must be ≤ 128');
   await expect(page.getByRole('textbox', { name: 'LoRA rank' })).toHaveAttribute('aria-invalid', 'true');

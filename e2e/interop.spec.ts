@@ -3,14 +3,13 @@ import { writeSafetensors } from '../src/model/safetensors';
 import { expect, test, type Page } from './support/fixtures';
 import { field, form, generateAndWait, runPanel } from './support/generate';
 import { storeLoraCheckpoint } from './support/checkpoint';
-import { dropFiles, openStudio, savedState, waitForIdle } from './support/studio';
+import { dropFiles, openStudio, savedState, stepsNav, waitForIdle } from './support/studio';
 
 // Export and import as a person does them, on the real worker jobs and IndexedDB: a LoRA checkpoint of the sample
 // subject (stored as the trainer stores one, see support/checkpoint.ts), its LoRA exported from the Train step's
 // checkpoint list, imported back through the picker's file button, sampled at the seed the checkpoint was sampled at —
 // the same pixels — and a hostile LoRA dropped on the Generate step, refused with its key and reason, nothing stored.
 
-const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
 const picker = (page: Page) => page.getByRole('combobox', { name: 'Model' });
 
 /** The RGBA pixels of the run panel's result image, decoded by the browser. */

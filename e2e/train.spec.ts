@@ -1,13 +1,10 @@
-import { expect, test, type Page } from './support/fixtures';
+import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { openStudio, waitForIdle } from './support/studio';
+import { openStudio, openTrainSettings, stepsNav, trainSetting, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow as a person runs it, on the real worker jobs and IndexedDB, on the CPU (Auto picks wasm
 // over SwiftShader; the WebGPU train step is e2e/dreambooth-webgpu.spec.ts): sample subject → 2 class images →
 // 4 training steps with checkpoints every 2 and previews → reload mid-run → resume → a sample from the checkpoint.
-
-const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
-const setting = (page: Page, name: string) => page.getByTestId('train-advanced').getByRole('textbox', { name, exact: true });
 
 test('priors → train with loss chart and previews → reload mid-run → resume from the checkpoint → personalized sample', async ({ page }) => {
   test.setTimeout(600_000);
@@ -22,13 +19,11 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(page.getByTestId('prior-image')).toHaveCount(2);
 
-  await stepsNav(page, 'Train');
-  await page.getByTestId('preset-quick').click();
-  await page.getByTestId('train-advanced').locator('summary').click();
-  await setting(page, 'Steps').fill('6');
-  await setting(page, 'Checkpoint every (steps)').fill('2');
-  await setting(page, 'Preview samples every (steps)').fill('2');
-  await setting(page, 'Sampling steps').fill('2');
+  await openTrainSettings(page);
+  await trainSetting(page, 'Steps').fill('6');
+  await trainSetting(page, 'Checkpoint every (steps)').fill('2');
+  await trainSetting(page, 'Preview samples every (steps)').fill('2');
+  await trainSetting(page, 'Sampling steps').fill('2');
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', /running/);
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 120_000 });

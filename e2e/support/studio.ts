@@ -71,3 +71,16 @@ export async function savedState(page: Page): Promise<SavedState> {
     return { keys: keys!.map(String).sort(), records };
   });
 }
+
+/** Goes to a step of the studio by its navigation button ('Subject', 'Class priors', 'Train', 'Generate'). */
+export const stepsNav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name }).click();
+
+/** A text field under the Train step's Advanced settings, by its label. */
+export const trainSetting = (page: Page, name: string) => page.getByTestId('train-advanced').getByRole('textbox', { name, exact: true });
+
+/** The Train step with a preset chosen and its Advanced settings open. */
+export async function openTrainSettings(page: Page, preset: 'quick' | 'object' | 'pet' = 'quick'): Promise<void> {
+  await stepsNav(page, 'Train');
+  await page.getByTestId(`preset-${preset}`).click();
+  await page.getByTestId('train-advanced').locator('summary').click();
+}
