@@ -32,11 +32,9 @@ const END = '<|endoftext|>';
 /** An `added_tokens_decoder` entry as transformers serialises an AddedToken (clip-vit-large-patch14's are all normalized). */
 const addedToken = (content: string, special: boolean) => ({ content, lstrip: false, normalized: true, rstrip: false, single_word: false, special });
 
-/** @param addedTokens tokens after CLIP's 49,408 ids, in id order (the first gets 49408). */
-export function clipTokenizerFiles(addedTokens: readonly string[] = []): Map<string, Uint8Array> {
+/** @param added tokens after CLIP's 49,408 ids, with their ids (as transformers' added_tokens.json holds them). */
+export function clipTokenizerFiles(added: ReadonlyMap<string, number> = new Map()): Map<string, Uint8Array> {
   const { vocab, merges } = ClipTokenizer.shared().tables();
-  const base = Object.keys(vocab).length;
-  const added = new Map(addedTokens.map((token, i) => [token, base + i]));
   const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
   const files = new Map<string, Uint8Array>([
     // One line in id order, like the file on the hub: 49,408 entries indented would only add bytes.

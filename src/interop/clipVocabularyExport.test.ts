@@ -15,6 +15,7 @@ import { UNK_ROW, type CompactVocabulary } from '../text/compactVocabulary';
 import { CLIP_TOKENIZER_FILES } from './clipTokenizerFiles';
 import { CLIP_VOCAB_SIZE } from './clipVocabularyExport';
 import { diffusersFolderFiles, importDiffusersFolder } from './diffusersFolder';
+import { modelFolderExtras } from './modelFolderExtras';
 import { withTrainedIdentifier } from './testing/trainedIdentifier';
 
 const IDENTIFIER = 'zovy';
@@ -171,6 +172,16 @@ describe('the text encoder reading CLIP ids', () => {
     const first = studio.subarray(0, plain.length);
     expect(Math.max(...first.map((v, i) => Math.abs(v - plain[i]!)))).toBeGreaterThan(1e-3);
     console.log(`max |Δ last_hidden_state| over ${PROMPTS.length} prompts: ${diff}`);
+  });
+
+  test('exported again (a CLIP-id model), the folder keeps CLIP’s tokenizer with the added token, and tokenizes the same', async () => {
+    const exported = await loadGenerationModel({ id: 'export', revision: 'test', read: reader(files) });
+    const again = diffusersFolderFiles(exported.folder, undefined, modelFolderExtras(exported));
+    const index = JSON.parse(text(again, 'model_index.json')) as Record<string, unknown>;
+    expect(index.tokenizer).toEqual(['transformers', 'CLIPTokenizer']);
+    for (const path of Object.values(CLIP_TOKENIZER_FILES)) expect(text(again, path)).toBe(text(files, path));
+    const reloaded = await loadGenerationModel({ id: 'again', revision: 'test', read: reader(again) });
+    for (const prompt of TOKENIZER_PROMPTS) expect(reloaded.tokenizer.tokenize(prompt)).toEqual(exported.tokenizer.tokenize(prompt));
   });
 
   test('an added token past the token table, or an added_tokens.json that is not token → id, is refused', async () => {

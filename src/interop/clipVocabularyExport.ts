@@ -46,5 +46,8 @@ export function clipVocabularyModel(folder: ModelFolder, vocabulary: CompactVoca
     config: { ...folder.textEncoder.config, vocab_size: sourceRows.length, bos_token_id: START_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID, pad_token_id: 1 },
     weights: { kind: 'weights' as const, tensors },
   };
-  return { folder: { ...folder, textEncoder }, tokenizerFiles: clipTokenizerFiles(vocabulary.identifiers) };
+  return {
+    folder: { ...folder, textEncoder },
+    tokenizerFiles: clipTokenizerFiles(new Map(vocabulary.identifiers.map((name, i) => [name, CLIP_VOCAB_SIZE + i]))),
+  };
 }

@@ -20,6 +20,7 @@ import { WEIGHT_FILES, type FolderReader, type ModelFolder } from '../model/fold
 import { buildTextEncoderGraph, buildUNetGraph, buildVAEDecoderGraph, buildVAEEncoderGraph } from '../model/graphs';
 import { writeSafetensors } from '../model/safetensors';
 import type { CompactVocabulary } from '../text/compactVocabulary';
+import { CLIP_TOKENIZER_FILES } from './clipTokenizerFiles';
 import { clipVocabularyModel } from './clipVocabularyExport';
 import { componentTensors, type ComponentName } from '../model/componentTensors';
 import { studioMetadataStrings, type StudioExportMetadata } from './exportMetadata';
@@ -68,7 +69,13 @@ export function diffusersFolderFiles(model: ModelFolder, meta?: StudioExportMeta
   const weights = (part: ComponentName) => writeSafetensors(new Map(componentTensors(folder, part)), { metadata, dtype: extras.dtype ?? 'F32' });
   const files = new Map<string, Uint8Array>([
     // from_pretrained loads no tokenizer where the index names none ([null, null], as a compact-vocabulary model's has).
-    [CONFIG_FILES.index, json({ ...(folder.index ?? DEFAULT_INDEX), ...(clip ? { tokenizer: ['transformers', 'CLIPTokenizer'] } : {}) })],
+    [
+      CONFIG_FILES.index,
+      json({
+        ...(folder.index ?? DEFAULT_INDEX),
+        ...(clip || extras.tokenizerFiles?.has(CLIP_TOKENIZER_FILES.vocab) ? { tokenizer: ['transformers', 'CLIPTokenizer'] } : {}),
+      }),
+    ],
     // The parsed configs are the files' own keys with diffusers' / transformers' defaults filled in.
     [CONFIG_FILES.unet, json({ _class_name: 'UNet2DConditionModel', ...folder.unet.config })],
     [WEIGHT_FILES.unet, weights('unet')],
