@@ -1,7 +1,8 @@
 /**
  * `npm run bench:dreambooth-ep`: the DreamBooth train step and the sampling step of the built-in model on
  * onnxruntime-web's wasm EP and onnxruntime-node's native CPU EP, same graphs, same threads — to decide which the CLI
- * should run on. Prints JSON (median ms over the timed runs, after warm-up).
+ * should run on. Prints JSON (median ms over the timed runs, after warm-up), and what `npm run sample -- --n 4 --steps 20`
+ * costs per image on each: the first batch (sessions compiled) and a second one.
  *
  * Options: --preset=quick|object|pet (default quick), --runs=N (default 8), --threads=N (default cores − 1).
  */
@@ -11,6 +12,8 @@ import { DreamBoothTrainer } from '../src/dreambooth/trainer';
 import { presetSettings, type PresetId } from '../src/dreambooth/trainSettings';
 import { buildDenoiseStepGraph, STEP_IO, STEP_PARAM_COUNT } from '../src/generation/denoiseStepGraph';
 import { builtinModelSource, loadGenerationModel } from '../src/generation/generationModel';
+import { generationService } from '../src/cli/generationService';
+import { BUILTIN_MODEL_ID } from '../src/generation/generationModel';
 import { NodeSession, type NodeEp } from '../src/pretrain/nodeSession';
 import { option } from './harness-page';
 
@@ -82,6 +85,25 @@ async function sampleStep(ep: NodeEp) {
   }
 }
 
+/** ms per image of a 4-image, 20-step DPM++ 2M batch (guidance 7.5, `npm run sample`'s defaults) through the CLI's service. */
+async function sampleBatch(ep: NodeEp) {
+  const generation = await generationService(ep, threads);
+  const request = { modelId: BUILTIN_MODEL_ID, prompt: 'a photo of a cat', negativePrompt: '', sampler: 'dpmpp_2m' as const, steps: 20 };
+  const context = { signal: new AbortController().signal, transfer: () => undefined, progress: () => undefined };
+  const perImage = async () => {
+    const t0 = performance.now();
+    await generation.generate({ ...request, guidanceScale: 7.5, seed: 1, numImages: 4, previewEvery: 0, backend: 'wasm' }, context);
+    return Math.round((performance.now() - t0) / 4);
+  };
+  try {
+    return { firstBatchMsPerImage: await perImage(), nextBatchMsPerImage: await perImage() };
+  } finally {
+    await generation.unloadModels();
+  }
+}
+
 const result: Record<string, unknown> = { preset, threads, runs };
-for (const ep of ['wasm', 'cpu'] as const) result[ep] = { trainStepMs: await trainStep(ep), guidedDenoiseStepMs: await sampleStep(ep) };
+for (const ep of ['wasm', 'cpu'] as const) {
+  result[ep] = { trainStepMs: await trainStep(ep), guidedDenoiseStepMs: await sampleStep(ep), sample: await sampleBatch(ep) };
+}
 console.log(JSON.stringify(result, null, 2));

@@ -4,10 +4,10 @@ import { nativeAvailable } from '../engine/runtime/ort';
 import { GenerationService, type ModelResolver } from '../generation/generationService';
 import { probeBackend } from '../worker/backendProbe';
 
-/** `backend` 'webgpu' runs through Dawn (npm webgpu; a GPU server, or SwiftShader's ICD): see the README's GPU notes. */
 /**
  * `backend` 'cpu' runs on onnxruntime-node's native CPU EP (~4× the wasm EP's speed on these graphs, bench/
- * dreamboothEp.ts), 'wasm' on onnxruntime-web's wasm EP, as the studio without a GPU.
+ * dreamboothEp.ts), 'wasm' on onnxruntime-web's wasm EP, as the studio without a GPU; 'webgpu' through Dawn (npm
+ * webgpu; a GPU server, or SwiftShader's ICD): see the README's GPU notes.
  */
 export async function generationService(backend: CliBackend, threads: number, resolve?: ModelResolver): Promise<GenerationService> {
   // The probe gives onnxruntime every core but one of an isolated page: `threads` + 1 cores gives it `threads`.
