@@ -64,7 +64,15 @@ test('every node of the compiled train-step programs (optimizer, Split/Concat tr
   await page.goto('/e2e/harness/engine.html');
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   const placements = await page.evaluate(() => window.engineHarness.trainStepPlacement());
-  expect(Object.keys(placements)).toEqual(['tiny step', 'tiny accumulate', 'tiny apply', 'unet LoRA step', 'embedding step']);
+  expect(Object.keys(placements)).toEqual([
+    'tiny step',
+    'tiny accumulate',
+    'tiny apply',
+    'unet LoRA step',
+    'embedding step',
+    'VAE pretraining step',
+    'UNet + text encoder pretraining step',
+  ]);
   for (const [program, p] of Object.entries(placements)) {
     console.log(`${program}: ${JSON.stringify({ nodes: p.nodes, placement: p.nodesPerProvider })}`);
     expect(p.offWebGpu, `${program}: nodes onnxruntime placed off WebGPU`).toEqual([]);

@@ -3,6 +3,12 @@
  * train step in the page and runs it with the TrainRuntime on a chosen EP.
  */
 import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
+import textConfigJson from '../../models/builtin/text_encoder/config.json';
+import unetConfigJson from '../../models/builtin/unet/config.json';
+import vaeConfigJson from '../../models/builtin/vae/config.json';
+import { parseCLIPTextConfig, parseUNetConfig, parseVAEConfig } from '../../src/model/config';
+import { compileUnetStep } from '../../src/pretrain/unetTraining';
+import { compileVaeStep } from '../../src/pretrain/vaeTraining';
 import { GraphBuilder, attr, serializeGraph } from '../../src/engine/graph';
 import { compileTrainStep } from '../../src/engine/optim/trainStep';
 import type { BackendReport } from '../../src/engine/runtime/backend';
@@ -135,12 +141,22 @@ async function trainStepPlacement(): Promise<Record<string, Placement & { nodes:
   const ort = await loadOrt();
   const blk = referenceBlock({ ...TINY_BLOCK, trainNonAttention: true });
   const c = compileTrainStep(blk.graph, blk.loss, { adamw: { weightDecay: 0.01 }, accumulation: true });
+  const seeded = { kind: 'seeded' as const, seed: 1 };
+  // What `npm run pretrain -- --ep webgpu` runs graph-captured: every node must be on WebGPU or capture is refused.
+  const pretrainVae = compileVaeStep(parseVAEConfig(vaeConfigJson), seeded, { batch: 1, crop: 16, klWeight: 1e-6 });
+  const pretrainUnet = compileUnetStep(
+    { config: parseUNetConfig(unetConfigJson), source: seeded },
+    { config: parseCLIPTextConfig(textConfigJson), source: seeded },
+    { batch: 1, latent: 16 },
+  );
   const programs = {
     'tiny step': c.step,
     'tiny accumulate': c.accumulate!,
     'tiny apply': c.apply!,
     'unet LoRA step': buildStep('unet').program,
     'embedding step': idsStep().step,
+    'VAE pretraining step': pretrainVae.step,
+    'UNet + text encoder pretraining step': pretrainUnet.step,
   };
   const out: Record<string, Placement & { nodes: number }> = {};
   for (const [name, program] of Object.entries(programs)) {
