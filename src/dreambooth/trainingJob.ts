@@ -221,7 +221,6 @@ export class TrainingService {
       return { status: 'finished', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
     } finally {
       await trainer.dispose();
-      backend.close();
     }
   }
 
@@ -357,7 +356,7 @@ export class TrainingService {
       }
       return out;
     } finally {
-      await pipeline.dispose({ keepBackend: true });
+      await pipeline.dispose();
     }
   }
 }
@@ -370,7 +369,7 @@ async function embed(backend: InferenceBackend, model: GenerationModel, binding:
     for (const prompt of prompts) out.push(await pipeline.textEmbedding(prompt));
     return out;
   } finally {
-    await pipeline.dispose({ keepBackend: true });
+    await pipeline.dispose();
   }
 }
 

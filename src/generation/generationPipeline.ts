@@ -121,11 +121,8 @@ export class GenerationPipeline {
     return this.exclusive(() => this.run(request, ctx));
   }
 
-  /**
-   * Releases every session and buffer; the pipeline cannot be used afterwards. `keepBackend`: the backend is shared
-   * with its owner (a training run's validation pipeline), which closes it itself.
-   */
-  async dispose(o: { keepBackend?: boolean } = {}): Promise<number> {
+  /** Releases every session and buffer; the pipeline cannot be used afterwards (its backend's device lives on). */
+  async dispose(): Promise<number> {
     this.disposed = true;
     await this.queue.catch(() => undefined);
     let released = 0;
@@ -140,7 +137,6 @@ export class GenerationPipeline {
     for (const d of this.decoders.values()) await d.release();
     released += this.decoders.size;
     this.decoders.clear();
-    if (!o.keepBackend) this.backend.close();
     return released;
   }
 

@@ -6,18 +6,13 @@
  * A lost device does not reach them either: onnxruntime-web's run on a destroyed device never settles
  * (e2e/device-loss.spec.ts), so {@link GpuErrorWatch.unlessLost} races GPU work against `device.lost`.
  */
-/** The GPU device went away (driver reset, another tab's crash, `destroy()`); work on it never finishes. */
-export class DeviceLostError extends Error {
-  override name = 'DeviceLostError';
-}
-
 export class GpuErrorWatch {
   private readonly errors: string[] = [];
   private readonly onError = (e: Event) => this.errors.push((e as GPUUncapturedErrorEvent).error.message);
   /** Rejects once the device is lost; never resolves. */
   private readonly lost: Promise<never>;
 
-  constructor(private readonly device: GPUDevice) {
+  constructor(device: GPUDevice) {
     device.addEventListener('uncapturederror', this.onError);
     this.lost = device.lost.then((info) => {
       throw new DeviceLostError(`the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
@@ -35,9 +30,9 @@ export class GpuErrorWatch {
   unlessLost<T>(work: Promise<T>): Promise<T> {
     return Promise.race([work, this.lost]);
   }
+}
 
-  /** Stops listening. */
-  close(): void {
-    this.device.removeEventListener('uncapturederror', this.onError);
-  }
+/** The GPU device went away (driver reset, another tab's crash, `destroy()`); work on it never finishes. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
 }

@@ -1,8 +1,8 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
-import { describeNativeCpu, describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
+import type { BackendReport, ExecutionProvider } from './backend';
+import { EngineDevice } from './engineDevice';
 import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from './gpuBuffers';
-import { GpuErrorWatch } from './gpuErrors';
-import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from './ort';
+import type { Ort, OrtFlavor } from './ort';
 import { sessionOptions } from './sessionOptions';
 
 /** What the runtime needs to know about a compiled program (src/engine/optim's CompiledProgram fits). */
@@ -75,42 +75,41 @@ interface Session {
 export class TrainRuntime {
   private readonly sessions = new Map<string, Session>();
   private readonly state = new Map<string, Slot>();
-  private readonly gpuErrors: GpuErrorWatch | null;
   private disposed = false;
+  readonly ort: Ort;
+  readonly backend: BackendReport;
+  private readonly device: GPUDevice | null;
 
   private constructor(
-    readonly ort: Ort,
-    readonly backend: BackendReport,
-    private readonly device: GPUDevice | null,
+    private readonly engine: EngineDevice,
     private readonly io: 'ort' | 'gpu' | 'capture',
   ) {
-    this.gpuErrors = device ? new GpuErrorWatch(device) : null;
+    this.ort = engine.ort;
+    this.backend = engine.report;
+    this.device = engine.gpu;
   }
 
   static async create(opts: TrainRuntimeOptions): Promise<TrainRuntime> {
     const io = opts.io ?? 'ort';
     if (opts.ep !== 'webgpu' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
     if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
-    const native = opts.ep === 'cpu';
-    if (opts.profileFilePrefix !== undefined && !native) throw new Error("TrainRuntime: profiling needs ep 'cpu'");
-    const ort = await loadOrt(native ? 'node-native' : opts.ortFlavor);
-    if (!native) configureWasmThreads(ort, opts.threads);
-    const threads = opts.threads ?? (native ? await nodeCpuCount() : undefined);
+    if (opts.profileFilePrefix !== undefined && opts.ep !== 'cpu') throw new Error("TrainRuntime: profiling needs ep 'cpu'");
     for (const p of opts.programs) {
       for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
-
+    const engine = await EngineDevice.open({
+      ep: opts.ep,
+      ...(opts.ortFlavor ? { ortFlavor: opts.ortFlavor } : {}),
+      ...(opts.threads ? { threads: opts.threads } : {}),
+    });
     const sessions: Session[] = [];
     for (const p of opts.programs) {
       const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
-      const options = sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs, threads });
+      const options = sessionOptions(opts.ep, { capture: io === 'capture', gpuOutputs, threads: engine.threads });
       if (opts.profileFilePrefix !== undefined) Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix });
-      const session = await ort.InferenceSession.create(p.model, options);
-      sessions.push({ program: p, session });
+      sessions.push({ program: p, session: await engine.createSession(p.model, options) });
     }
-    const device = opts.ep === 'webgpu' ? await ortWebGpuDevice(ort) : null;
-    const backend = device ? describeWebGpu(device, ort) : native ? describeNativeCpu(threads!) : describeWasm(ort);
-    const rt = new TrainRuntime(ort, backend, device, io);
+    const rt = new TrainRuntime(engine, io);
     for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
     rt.setState(opts.state);
     return rt;
@@ -149,7 +148,7 @@ export class TrainRuntime {
     }
 
     if (s.fixedOutputs) return this.runCaptured(s, inputs);
-    const outputs = await this.unlessLost(s.session.run(inputs));
+    const outputs = await s.session.run(inputs);
     // Every check and readback happens before any state is replaced: a failed run leaves the state as it was
     // and frees all of its outputs.
     const out: Record<string, Float32Array> = {};
@@ -221,7 +220,6 @@ export class TrainRuntime {
       for (const f of s.fixedOutputs?.values() ?? []) f.buffer.destroy();
     }
     for (const name of [...this.state.keys()]) this.release(name);
-    this.gpuErrors?.close();
   }
 
   // ------------------------------------------------------------------ internals
@@ -283,7 +281,7 @@ export class TrainRuntime {
     const device = this.device!;
     const fetches: Record<string, OrtTensor> = {};
     for (const [name, o] of s.fixedOutputs!) fetches[name] = o.tensor;
-    await this.unlessLost(s.session.run(inputs, fetches));
+    await s.session.run(inputs, fetches);
     this.throwGpuErrors(s.program.name);
     const enc = device.createCommandEncoder();
     for (const st of s.program.state) {
@@ -302,17 +300,10 @@ export class TrainRuntime {
 
   /** GPU work, or an error once the device is lost: onnxruntime's own promises never settle then. */
   private unlessLost<T>(work: Promise<T>): Promise<T> {
-    return this.gpuErrors ? this.gpuErrors.unlessLost(work) : work;
+    return this.engine.unlessLost(work);
   }
 
   private throwGpuErrors(program: string): void {
-    this.gpuErrors?.throwIfAny(program);
+    this.engine.throwGpuErrors(program);
   }
-}
-
-const NODE_OS = 'node:os';
-/** Cores Node may use (ep 'cpu' runs only in Node; the computed specifier keeps node:os out of browser bundles). */
-async function nodeCpuCount(): Promise<number> {
-  const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
-  return os.availableParallelism();
 }
