@@ -14,8 +14,6 @@ export interface GenerationRun {
   result?: Omit<GenerateResult, 'images'>;
   /** Each image's PNG bytes (plain arrays: they cross page.evaluate as JSON). */
   pngs: number[][];
-  /** Tensors the pipeline still held afterwards. */
-  liveTensors: number;
   /** Denoising progress events (step numbers) seen. */
   stepsSeen: number[];
   error?: { name: string; code?: string; message: string };
@@ -40,10 +38,10 @@ async function generate(backend: OpenBackendOptions, requests: GenerateRequest[]
           },
         });
         const { images, ...rest } = result;
-        runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), liveTensors: pipeline.liveTensors, stepsSeen });
+        runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), stepsSeen });
       } catch (e) {
         const error = { name: (e as Error).name, code: (e as { code?: string }).code, message: (e as Error).message };
-        runs.push({ pngs: [], liveTensors: pipeline.liveTensors, stepsSeen, error });
+        runs.push({ pngs: [], stepsSeen, error });
       }
     }
   } finally {

@@ -2,8 +2,8 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 import { usesGuidance } from '../diffusion/guidance';
-import type { GraphBuilder } from '../engine/graph';
-import { createStorageBuffer, readBuffer, releaseGpuTensor, writeBuffer } from '../engine/runtime/gpuBuffers';
+import { serializeGraph, type GraphBuilder } from '../engine/graph';
+import { TrainRuntime, type RuntimeProgram } from '../engine/runtime/trainRuntime';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
 import { buildTextEncoderGraph } from '../model/graphs';
@@ -22,21 +22,21 @@ export interface RunContext {
   onProgress?: (progress: GenerateProgress) => void;
 }
 
-/** A fixed GPU buffer and the ORT tensor viewing it. */
-interface Slot {
-  buffer: GPUBuffer;
-  tensor: OrtTensor;
-}
-
+/**
+ * A compiled denoise step on the engine's program runtime (the one training runs on): the latents and the previous x0
+ * are its state, fed back each step where they are computed (GPU buffers on WebGPU, captured or not); the text
+ * embeddings a read-only state set once per batch; the step's numbers and noise its per-run feeds.
+ */
 interface StepSession {
-  session: InferenceSession;
+  runtime: TrainRuntime;
   batch: number;
   guided: boolean;
   latentShape: number[];
   textShape: number[];
-  /** WebGPU: buffers for the per-step inputs (and, when captured, for every input and output), kept with the session. */
-  slots: Map<string, Slot>;
 }
+
+/** The program name of the denoise step (named in its errors). */
+const DENOISE_STEP = 'the denoise step';
 
 interface Timing {
   compileMs: number;
@@ -57,8 +57,6 @@ export class GenerationPipeline {
   private textSession: InferenceSession | undefined;
   private readonly stepSessions = new Map<string, StepSession>();
   private readonly decoders = new Map<string, InferenceSession>();
-  /** Tensors and buffers the request in flight holds; empty between requests. */
-  private readonly held = new Map<OrtTensor, GPUBuffer | null>();
   /** Parameters of the graphs built so far, by component (the VAE counts its decoder half). */
   private readonly parameterCounts = new Map<ModelComponentInfo['name'], number>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -73,11 +71,6 @@ export class GenerationPipeline {
 
   static async create(model: GenerationModel, backend: OpenBackendOptions): Promise<GenerationPipeline> {
     return new GenerationPipeline(model, await InferenceBackend.open(backend));
-  }
-
-  /** Tensors held by a request in flight (0 once a request has finished, failed or been cancelled). */
-  get liveTensors(): number {
-    return this.held.size;
   }
 
   /** Compiled sessions currently cached. */
@@ -131,7 +124,7 @@ export class GenerationPipeline {
       released++;
       this.textSession = undefined;
     }
-    for (const s of this.stepSessions.values()) await releaseStepSession(s);
+    for (const s of this.stepSessions.values()) await s.runtime.dispose();
     released += this.stepSessions.size;
     this.stepSessions.clear();
     for (const d of this.decoders.values()) await d.release();
@@ -180,37 +173,33 @@ export class GenerationPipeline {
       if (!this.stepSessions.has(key)) progress('compiling', { imageIndex: first, imageCount: batch });
       const step = await this.stepSession({ ...shape, guided }, timing);
       const decoder = await this.decoder(shape, timing);
-      try {
-        const text = guidedText(uncond, cond, batch);
-        // Before the first step: an ETA from this step session's last run, when there was one.
-        const known = this.stepMs.get(key);
-        const eta = known !== undefined ? { etaMs: known * (total.steps - total.done) } : {};
-        progress('denoising', { step: 0, imageIndex: first, imageCount: batch, ...eta });
-        const d0 = performance.now();
-        const latents = await this.denoise(
-          step,
-          plan,
-          r,
-          seeds,
-          text,
-          timing,
-          (done, previews) => {
-            total.done++;
-            total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
-            const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
-            progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
-          },
-          checkCancelled,
-        );
-        this.stepMs.set(key, (performance.now() - d0) / r.steps);
-        progress('decoding', { step: r.steps, imageIndex: first, imageCount: batch });
-        const decodeStart = performance.now();
-        const pixels = await this.decode(decoder, latents, timing);
-        decodeMs += performance.now() - decodeStart;
-        images.push(...this.encodeImages(pixels, seeds, r));
-      } finally {
-        this.releaseHeld();
-      }
+      const text = guidedText(uncond, cond, batch);
+      // Before the first step: an ETA from this step session's last run, when there was one.
+      const known = this.stepMs.get(key);
+      const eta = known !== undefined ? { etaMs: known * (total.steps - total.done) } : {};
+      progress('denoising', { step: 0, imageIndex: first, imageCount: batch, ...eta });
+      const d0 = performance.now();
+      const latents = await this.denoise(
+        step,
+        plan,
+        r,
+        seeds,
+        text,
+        timing,
+        (done, previews) => {
+          total.done++;
+          total.denoiseMs = performance.now() - started - textEncodeMs - decodeMs - timing.compileMs;
+          const etaMs = (total.denoiseMs / total.done) * (total.steps - total.done);
+          progress('denoising', { step: done, imageIndex: first, imageCount: batch, etaMs, ...(previews ? { previewPngs: previews } : {}) });
+        },
+        checkCancelled,
+      );
+      this.stepMs.set(key, (performance.now() - d0) / r.steps);
+      progress('decoding', { step: r.steps, imageIndex: first, imageCount: batch });
+      const decodeStart = performance.now();
+      const pixels = await this.decode(decoder, latents, timing);
+      decodeMs += performance.now() - decodeStart;
+      images.push(...this.encodeImages(pixels, seeds, r));
     }
     const totalMs = performance.now() - started;
     return {
@@ -236,7 +225,7 @@ export class GenerationPipeline {
     };
   }
 
-  /** The denoising loop for one batch of images; returns the final latents (held until `releaseHeld`). */
+  /** The denoising loop for one batch of images; returns the final latents (the step runtime's, valid until its next run). */
   private async denoise(
     s: StepSession,
     plan: DenoisePlan,
@@ -247,43 +236,17 @@ export class GenerationPipeline {
     onStep: (done: number, previews: ArrayBuffer[] | undefined) => void,
     checkCancelled: () => void,
   ): Promise<OrtTensor> {
-    const { ort, device } = this.backend;
+    const { device } = this.backend;
     const size = s.latentShape.reduce((a, b) => a * b, 1);
     const [, channels, lh, lw] = s.latentShape as [number, number, number, number];
     const generators = seeds.map((seed) => new NoiseGenerator(seed));
-    const initial = randnForBatch(size, generators).map((v) => v * plan.initNoiseSigma);
     const zeros = new Float32Array(size);
+    s.runtime.importState({
+      [STEP_IO.latents]: randnForBatch(size, generators).map((v) => v * plan.initNoiseSigma),
+      [STEP_IO.prevX0]: zeros,
+      [STEP_IO.textEmbeddings]: text,
+    });
     const params = new Float32Array(STEP_PARAM_COUNT);
-    const capture = s.slots.has(STEP_IO.nextLatents);
-    const cpuTensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
-
-    // Where the loop state lives: CPU tensors on wasm; GPU buffers on WebGPU.
-    let latents: OrtTensor;
-    let prevX0: OrtTensor;
-    if (capture) {
-      writeBuffer(device!, s.slots.get(STEP_IO.latents)!.buffer, initial);
-      writeBuffer(device!, s.slots.get(STEP_IO.prevX0)!.buffer, zeros);
-      latents = s.slots.get(STEP_IO.latents)!.tensor;
-      prevX0 = s.slots.get(STEP_IO.prevX0)!.tensor;
-    } else if (device) {
-      latents = this.holdOwned(createStorageBuffer(device, initial, 'latents'), s.latentShape);
-      prevX0 = this.holdOwned(createStorageBuffer(device, zeros, 'prev_x0'), s.latentShape);
-    } else {
-      latents = this.hold(cpuTensor(initial, s.latentShape));
-      prevX0 = this.hold(cpuTensor(zeros, s.latentShape));
-    }
-    let textTensor: OrtTensor;
-    let noiseTensor: OrtTensor;
-    if (device) {
-      writeBuffer(device, s.slots.get(STEP_IO.textEmbeddings)!.buffer, text);
-      writeBuffer(device, s.slots.get(STEP_IO.noise)!.buffer, zeros);
-      textTensor = s.slots.get(STEP_IO.textEmbeddings)!.tensor;
-      noiseTensor = s.slots.get(STEP_IO.noise)!.tensor;
-    } else {
-      textTensor = cpuTensor(text, s.textShape);
-      noiseTensor = cpuTensor(zeros, s.latentShape);
-    }
-
     const queued: Promise<void>[] = [];
     for (let i = 0; i < plan.steps.length; i++) {
       checkCancelled();
@@ -291,46 +254,8 @@ export class GenerationPipeline {
       params[0] = k.timestep;
       params[1] = r.guidanceScale;
       COEFFICIENT_ORDER.forEach((name, j) => (params[2 + j] = k[name]));
-      const noise = plan.stochastic ? randnForBatch(size, generators) : null;
       const t0 = performance.now();
-      let paramsTensor: OrtTensor;
-      if (device) {
-        writeBuffer(device, s.slots.get(STEP_IO.params)!.buffer, params);
-        if (noise) writeBuffer(device, s.slots.get(STEP_IO.noise)!.buffer, noise);
-        paramsTensor = s.slots.get(STEP_IO.params)!.tensor;
-      } else {
-        paramsTensor = cpuTensor(params.slice(), [STEP_PARAM_COUNT]);
-        if (noise) noiseTensor = cpuTensor(noise, s.latentShape);
-      }
-      const feeds = {
-        [STEP_IO.latents]: latents,
-        [STEP_IO.prevX0]: prevX0,
-        [STEP_IO.textEmbeddings]: textTensor,
-        [STEP_IO.params]: paramsTensor,
-        [STEP_IO.noise]: noiseTensor,
-      };
-      if (capture) {
-        const fetches = { [STEP_IO.nextLatents]: s.slots.get(STEP_IO.nextLatents)!.tensor, [STEP_IO.predX0]: s.slots.get(STEP_IO.predX0)!.tensor };
-        await s.session.run(feeds, fetches);
-        const enc = device!.createCommandEncoder();
-        const bytes = size * 4;
-        enc.copyBufferToBuffer(s.slots.get(STEP_IO.nextLatents)!.buffer, 0, s.slots.get(STEP_IO.latents)!.buffer, 0, bytes);
-        enc.copyBufferToBuffer(s.slots.get(STEP_IO.predX0)!.buffer, 0, s.slots.get(STEP_IO.prevX0)!.buffer, 0, bytes);
-        device!.queue.submit([enc.finish()]);
-      } else {
-        const out = await s.session.run(feeds);
-        // Held before any check, so a failed step's outputs are freed with the rest of the request.
-        const next = this.hold(out[STEP_IO.nextLatents]!);
-        const x0 = this.hold(out[STEP_IO.predX0]!);
-        if (device && (next.location !== 'gpu-buffer' || x0.location !== 'gpu-buffer')) {
-          throw new Error(`the denoise step returned its latents on '${next.location}', not the GPU: the webgpu EP did not run it`);
-        }
-        this.release(latents);
-        this.release(prevX0);
-        latents = next;
-        prevX0 = x0;
-      }
-      this.backend.throwGpuErrors('the denoise step');
+      await s.runtime.run(DENOISE_STEP, { [STEP_IO.params]: params, [STEP_IO.noise]: plan.stochastic ? randnForBatch(size, generators) : zeros });
       if (device) {
         // At most one step waits in the GPU queue behind the one running: the CPU still prepares step i while
         // step i − 1 computes, yet progress stays within a step of the GPU and a cancel leaves one step to finish.
@@ -340,9 +265,7 @@ export class GenerationPipeline {
       let previews: ArrayBuffer[] | undefined;
       const last = i === plan.steps.length - 1;
       if (r.previewEvery > 0 && !last && (i + 1) % r.previewEvery === 0) {
-        const x0 = capture
-          ? new Float32Array(await readBuffer(device!, s.slots.get(STEP_IO.prevX0)!.buffer, size * 4))
-          : ((await prevX0.getData()) as Float32Array);
+        const x0 = (await s.runtime.exportState([STEP_IO.prevX0]))[STEP_IO.prevX0]!;
         previews = latentPreviewPngs(x0, s.batch, channels, lh, lw);
       }
       timing.modelMs += performance.now() - t0;
@@ -355,9 +278,9 @@ export class GenerationPipeline {
       const t0 = performance.now();
       await Promise.all(queued);
       timing.modelMs += performance.now() - t0;
-      this.backend.throwGpuErrors('the denoise step');
+      this.backend.throwGpuErrors(DENOISE_STEP);
     }
-    return latents;
+    return s.runtime.stateTensor(STEP_IO.latents);
   }
 
   private async decode(decoder: InferenceSession, latents: OrtTensor, timing: Timing): Promise<{ data: Float32Array; dims: readonly number[] }> {
@@ -432,7 +355,12 @@ export class GenerationPipeline {
   private async textEncoder(timing: Timing): Promise<InferenceSession> {
     if (this.textSession) return this.textSession;
     const { config, weights } = this.model.folder.textEncoder;
-    this.textSession = await this.compile(timing, 'text_encoder', () => buildTextEncoderGraph(config, weights, { batch: 1 }).graph, {});
+    this.textSession = await this.compile(
+      timing,
+      'text_encoder',
+      () => buildTextEncoderGraph(config, weights, { batch: 1 }).graph,
+      (graph) => this.backend.createSession(graph),
+    );
     return this.textSession;
   }
 
@@ -444,31 +372,40 @@ export class GenerationPipeline {
     const latentHeight = shape.height / this.model.vaeFactor;
     const latentWidth = shape.width / this.model.vaeFactor;
     const textLength = textEncoder.config.max_position_embeddings;
-    const capture = this.backend.device !== null && this.backend.webGpuIo === 'capture';
-    const session = await this.compile(
+    const latentShape = [shape.batch, this.model.latentChannels, latentHeight, latentWidth];
+    const textShape = [(shape.guided ? 2 : 1) * shape.batch, textLength, unet.config.cross_attention_dim];
+    const { device, webGpuIo } = this.backend;
+    const runtime = await this.compile(
       timing,
       'unet',
       () => buildDenoiseStepGraph(unet.config, unet.weights, { batch: shape.batch, guided: shape.guided, latentHeight, latentWidth, textLength }),
-      { gpuOutputs: [STEP_IO.nextLatents, STEP_IO.predX0], capture },
+      (graph) => {
+        const program: RuntimeProgram = {
+          name: DENOISE_STEP,
+          model: serializeGraph(graph),
+          feeds: [
+            { name: STEP_IO.params, dtype: 'float32', shape: [STEP_PARAM_COUNT] },
+            { name: STEP_IO.noise, dtype: 'float32', shape: latentShape },
+          ],
+          state: [
+            { name: STEP_IO.latents, output: STEP_IO.nextLatents },
+            { name: STEP_IO.prevX0, output: STEP_IO.predX0 },
+            { name: STEP_IO.textEmbeddings, output: null },
+          ],
+          readback: [],
+        };
+        const size = (dims: number[]) => new Float32Array(dims.reduce((a, b) => a * b, 1));
+        return TrainRuntime.create({
+          engine: this.backend.engine,
+          ep: this.backend.ep,
+          io: device ? webGpuIo : 'ort',
+          programs: [program],
+          state: { [STEP_IO.latents]: size(latentShape), [STEP_IO.prevX0]: size(latentShape), [STEP_IO.textEmbeddings]: size(textShape) },
+        });
+      },
     );
-    const latentShape = [shape.batch, this.model.latentChannels, latentHeight, latentWidth];
-    const textShape = [(shape.guided ? 2 : 1) * shape.batch, textLength, unet.config.cross_attention_dim];
-    const slots = new Map<string, Slot>();
-    const device = this.backend.device;
-    if (device) {
-      const shapes: [string, number[]][] = [
-        [STEP_IO.textEmbeddings, textShape],
-        [STEP_IO.params, [STEP_PARAM_COUNT]],
-        [STEP_IO.noise, latentShape],
-        ...(capture ? ([STEP_IO.latents, STEP_IO.prevX0, STEP_IO.nextLatents, STEP_IO.predX0].map((n) => [n, latentShape]) as [string, number[]][]) : []),
-      ];
-      for (const [name, dims] of shapes) {
-        const buffer = createStorageBuffer(device, dims.reduce((a, b) => a * b, 1) * 4, name);
-        slots.set(name, { buffer, tensor: this.backend.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims }) });
-      }
-    }
-    const s: StepSession = { session, batch: shape.batch, guided: shape.guided, latentShape, textShape, slots };
-    for (const old of lruSet(this.stepSessions, key, s, MAX_STEP_SESSIONS)) await releaseStepSession(old);
+    const s: StepSession = { runtime, batch: shape.batch, guided: shape.guided, latentShape, textShape };
+    for (const old of lruSet(this.stepSessions, key, s, MAX_STEP_SESSIONS)) await old.runtime.dispose();
     return s;
   }
 
@@ -482,27 +419,28 @@ export class GenerationPipeline {
       timing,
       'vae',
       () => buildLatentDecoderGraph(vae.config, vae.weights, { batch: shape.batch, latentHeight: shape.height / f, latentWidth: shape.width / f }),
-      {},
+      (graph) => this.backend.createSession(graph),
     );
     for (const old of lruSet(this.decoders, key, session, MAX_DECODERS)) await old.release();
     return session;
   }
 
-  private async compile(
+  /** Builds a component's graph, counts its parameters and compiles it with `create`, timed as compilation. */
+  private async compile<T>(
     timing: Timing,
     component: ModelComponentInfo['name'],
     build: () => GraphBuilder,
-    o: Parameters<InferenceBackend['createSession']>[1],
-  ): Promise<InferenceSession> {
+    create: (graph: GraphBuilder) => Promise<T>,
+  ): Promise<T> {
     const t0 = performance.now();
     const graph = build();
     this.parameterCounts.set(
       component,
       graph.parameters().reduce((n, p) => n + p.tensor.size, 0),
     );
-    const session = await this.backend.createSession(graph, o);
+    const compiled = await create(graph);
     timing.compileMs += performance.now() - t0;
-    return session;
+    return compiled;
   }
 
   // ------------------------------------------------------------------ bookkeeping
@@ -512,28 +450,6 @@ export class GenerationPipeline {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
     return next;
-  }
-
-  private hold(t: OrtTensor): OrtTensor {
-    this.held.set(t, null);
-    return t;
-  }
-
-  private holdOwned(buffer: GPUBuffer, dims: number[]): OrtTensor {
-    const t = this.backend.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims });
-    this.held.set(t, buffer);
-    return t;
-  }
-
-  private release(t: OrtTensor): void {
-    if (!this.held.has(t)) return;
-    const owned = this.held.get(t);
-    this.held.delete(t);
-    releaseGpuTensor(t, owned);
-  }
-
-  private releaseHeld(): void {
-    for (const t of [...this.held.keys()]) this.release(t);
   }
 }
 
@@ -561,11 +477,6 @@ function lruSet<K, V>(cache: Map<K, V>, key: K, value: V, max: number): V[] {
     evicted.push(old);
   }
   return evicted;
-}
-
-async function releaseStepSession(s: StepSession): Promise<void> {
-  await s.session.release();
-  for (const slot of s.slots.values()) slot.buffer.destroy();
 }
 
 /** [uncond × B, cond × B] with guidance (diffusers' order), [cond × B] without. */

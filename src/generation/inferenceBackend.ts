@@ -35,7 +35,8 @@ export interface OpenBackendOptions {
  */
 export class InferenceBackend {
   private constructor(
-    private readonly engine: EngineDevice,
+    /** The device the sessions run on, shared with training and with the denoise step's program runtime. */
+    readonly engine: EngineDevice,
     readonly report: GenerationBackend,
     readonly webGpuIo: WebGpuIo,
   ) {}

@@ -19,8 +19,10 @@ export interface RuntimeProgram {
 export interface TrainRuntimeOptions {
   ep: ExecutionProvider;
   programs: readonly RuntimeProgram[];
-  /** Initial value of every state tensor (flat float32 vectors), by name. */
+  /** Initial value of every state tensor (float32, in the shape the programs declare), by name. */
   state: Readonly<Record<string, Float32Array>>;
+  /** The device to run on (default: the realm's EngineDevice for `ep`), e.g. a generation backend's. */
+  engine?: EngineDevice;
   /**
    * CPU threads. wasm: see {@link configureWasmThreads} (default 1 in Node, onnxruntime's choice in browsers);
    * cpu (onnxruntime-node): default every core.
@@ -75,6 +77,7 @@ interface Session {
 export class TrainRuntime {
   private readonly sessions = new Map<string, Session>();
   private readonly state = new Map<string, Slot>();
+  private readonly stateDims = new Map<string, readonly number[]>();
   private disposed = false;
   readonly ort: Ort;
   readonly backend: BackendReport;
@@ -97,11 +100,14 @@ export class TrainRuntime {
     for (const p of opts.programs) {
       for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
-    const engine = await EngineDevice.open({
-      ep: opts.ep,
-      ...(opts.ortFlavor ? { ortFlavor: opts.ortFlavor } : {}),
-      ...(opts.threads ? { threads: opts.threads } : {}),
-    });
+    const engine =
+      opts.engine ??
+      (await EngineDevice.open({
+        ep: opts.ep,
+        ...(opts.ortFlavor ? { ortFlavor: opts.ortFlavor } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+      }));
+    if (engine.ep !== opts.ep) throw new Error(`TrainRuntime: ep ${opts.ep} asked for on a ${engine.ep} device`);
     const sessions: Session[] = [];
     for (const p of opts.programs) {
       const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
@@ -110,7 +116,14 @@ export class TrainRuntime {
       sessions.push({ program: p, session: await engine.createSession(p.model, options) });
     }
     const rt = new TrainRuntime(engine, io);
-    for (const s of sessions) rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
+    for (const s of sessions) {
+      rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
+      // State tensors take the shape their program declares (flat parameter vectors, or e.g. [B, C, H, W] latents).
+      for (const st of s.program.state) {
+        const meta = s.session.inputMetadata[s.session.inputNames.indexOf(st.name)];
+        if (meta?.isTensor && meta.shape.every((d) => typeof d === 'number')) rt.stateDims.set(st.name, meta.shape as number[]);
+      }
+    }
     rt.setState(opts.state);
     return rt;
   }
@@ -196,6 +209,16 @@ export class TrainRuntime {
     return out;
   }
 
+  /**
+   * The live tensor of a state (on the GPU on webgpu), to feed another session without a copy: valid until the next
+   * run, importState or dispose.
+   */
+  stateTensor(name: string): OrtTensor {
+    const slot = this.state.get(name);
+    if (!slot) throw new Error(`stateTensor: unknown state ${name} (have ${this.stateNames.join(', ')})`);
+    return slot.tensor;
+  }
+
   /** Replaces state tensors (e.g. from a checkpoint); each must keep its length. */
   importState(values: Readonly<Record<string, Float32Array>>): void {
     for (const [name, v] of Object.entries(values)) {
@@ -232,10 +255,11 @@ export class TrainRuntime {
         writeBuffer(this.device, prev.owned, data);
         continue;
       }
+      const dims = [...(this.stateDims.get(name) ?? [data.length])];
       if (this.device) {
         const buffer = createStorageBuffer(this.device, data, name);
-        this.replace(name, { tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [data.length] }), owned: buffer });
-      } else this.replace(name, { tensor: new this.ort.Tensor('float32', data.slice(), [data.length]) });
+        this.replace(name, { tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims }), owned: buffer });
+      } else this.replace(name, { tensor: new this.ort.Tensor('float32', data.slice(), dims) });
     }
   }
 
