@@ -12,7 +12,7 @@ import { convGradFormulation, convInputGrad, convWeightGrad } from '../src/engin
 import { GraphBuilder, attrInts, type Tensor } from '../src/engine/graph';
 import { createWasmSession, feedsFor } from '../src/engine/graph/runWasm';
 import { compileTrainStep } from '../src/engine/optim/trainStep';
-import { TrainRuntime } from '../src/engine/runtime/trainRuntime';
+import { ProgramRuntime } from '../src/engine/runtime/programRuntime';
 import { cpus, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-web';
 import { option } from './harness-page';
@@ -47,7 +47,7 @@ async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): P
   Object.assign(convGradFormulation, f);
   const net = make();
   const c = compileTrainStep(net.graph, net.loss, { adamw: { weightDecay: 0.01 } });
-  const rt = await TrainRuntime.create({ ep, programs: [c.step], state: c.initialState, threads });
+  const rt = await ProgramRuntime.create({ ep, programs: [c.step], state: c.initialState, threads });
   const timed: Timed = { wall: [], cpu: [] };
   const losses: number[] = [];
   for (let t = 1; t <= 1 + steps; t++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Train-step benchmark on a GPU without a browser: Dawn for Node (npm `webgpu`) drives the same
- * onnxruntime-web WebGPU EP, TrainRuntime and train-step graphs as the browser (recipe: gpu.md in the
+ * onnxruntime-web WebGPU EP, ProgramRuntime and train-step graphs as the browser (recipe: gpu.md in the
  * project brief). Prints JSON like `npm run bench:train`.
  *
  *   In the repo (tsx loads the TypeScript sources):
@@ -22,7 +22,7 @@ const steps = Number(option('steps', '10'));
 const { installDawn } = await import('../src/engine/runtime/nodeDawn.ts');
 await installDawn();
 const { buildStep } = await import('./networks.ts');
-const { TrainRuntime } = await import('../src/engine/runtime/trainRuntime.ts');
+const { ProgramRuntime } = await import('../src/engine/runtime/programRuntime.ts');
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;
@@ -30,7 +30,7 @@ const round = (x) => Math.round(x * 10) / 10;
 async function measure(network, ep, io) {
   const s = buildStep(network);
   const t0 = performance.now();
-  const rt = await TrainRuntime.create({
+  const rt = await ProgramRuntime.create({
     ep,
     io: ep === 'webgpu' ? io : undefined,
     programs: [s.program],

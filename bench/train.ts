@@ -27,7 +27,7 @@ import onnxProto from 'onnx-proto';
 import type { Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
 import { opTimes, readProfile } from '../src/engine/runtime/nativeProfile';
-import { TrainRuntime } from '../src/engine/runtime/trainRuntime';
+import { ProgramRuntime } from '../src/engine/runtime/programRuntime';
 import { flag, option, withHarnessPage } from './harness-page';
 import { NETWORKS, buildStep, type BenchStep, type NetworkName, type OptimizerLayout } from './networks';
 
@@ -82,7 +82,7 @@ const cpuMs = () => {
 /** Timed steps of one run in this process, on onnxruntime-node's CPU EP or onnxruntime-web's wasm EP. */
 async function nodeRun(s: BenchStep, ep: NodeEp, timed: number, warmup: number): Promise<{ nodes: number; times: number[]; cpu: number[]; sessionMs: number }> {
   const t0 = performance.now();
-  const rt = await TrainRuntime.create({ ep, programs: [s.program], state: s.initialState, threads });
+  const rt = await ProgramRuntime.create({ ep, programs: [s.program], state: s.initialState, threads });
   const sessionMs = performance.now() - t0;
   const times: number[] = [];
   const cpu: number[] = [];
@@ -102,7 +102,7 @@ async function nodeRun(s: BenchStep, ep: NodeEp, timed: number, warmup: number):
 async function nativeProfile(s: BenchStep, runs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   try {
-    const rt = await TrainRuntime.create({ ep: 'cpu', programs: [s.program], state: s.initialState, threads, profileFilePrefix: join(dir, s.network) });
+    const rt = await ProgramRuntime.create({ ep: 'cpu', programs: [s.program], state: s.initialState, threads, profileFilePrefix: join(dir, s.network) });
     for (let t = 1; t <= runs; t++) await rt.run('step', s.feeds(t));
     rt.endProfiling();
     await rt.dispose();

@@ -13,7 +13,7 @@ test('the studio’s DreamBooth train step (LoRA + prior preservation) runs on W
   const wasm = await page.evaluate((n) => window.dreamboothHarness.train('wasm', n, 'micro'), steps);
   const gpu = await page.evaluate((n) => window.dreamboothHarness.train('webgpu', n, 'micro'), steps);
   expect(wasm.backend.ep).toBe('wasm');
-  // TrainRuntime requested the webgpu EP alone and checked every updated state tensor came back as a GPU buffer.
+  // ProgramRuntime requested the webgpu EP alone and checked every updated state tensor came back as a GPU buffer.
   expect(gpu.backend.ep).toBe('webgpu');
   expect(gpu.backend.adapter?.architecture).toBe(architecture);
   gpu.losses.forEach((l, i) => expect(Math.abs(l - wasm.losses[i]!) / wasm.losses[i]!, `step ${i + 1}: ${l} vs ${wasm.losses[i]}`).toBeLessThan(1e-3));

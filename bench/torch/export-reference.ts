@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileTrainStep } from '../../src/engine/optim/trainStep';
 import { BENCH_BLOCK, TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/referenceBlock';
-import { TrainRuntime } from '../../src/engine/runtime/trainRuntime';
+import { ProgramRuntime } from '../../src/engine/runtime/programRuntime';
 import { writeSafetensors, type Float32Tensor } from '../../src/model/safetensors';
 import { option } from '../harness-page';
 import { buildStep } from '../networks';
@@ -44,7 +44,7 @@ async function exportNetwork(network: BlockNetwork) {
   }
   const feeds = Array.from({ length: steps }, (_, i) => bench.feeds(i + 1));
 
-  const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, threads });
+  const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, threads });
   const losses: number[] = [];
   const gradNorms: number[] = [];
   const times: number[] = [];

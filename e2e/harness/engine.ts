@@ -1,6 +1,6 @@
 /**
  * Browser harness for the training engine (e2e/engine.spec.ts, bench/train.ts): compiles a network's
- * train step in the page and runs it with the TrainRuntime on a chosen EP.
+ * train step in the page and runs it with the ProgramRuntime on a chosen EP.
  */
 import { buildStep, type NetworkName, type OptimizerLayout } from '../../bench/networks';
 import textConfigJson from '../../models/builtin/text_encoder/config.json';
@@ -15,7 +15,7 @@ import type { BackendReport } from '../../src/engine/runtime/backend';
 import { loadOrt } from '../../src/engine/runtime/ort';
 import { sessionOptions } from '../../src/engine/runtime/sessionOptions';
 import { TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/referenceBlock';
-import { TrainRuntime } from '../../src/engine/runtime/trainRuntime';
+import { ProgramRuntime } from '../../src/engine/runtime/programRuntime';
 import { capturePlacement, type Placement } from './placement';
 
 export interface HarnessRequest {
@@ -44,7 +44,7 @@ export interface HarnessResult {
 async function runTrainStep(req: HarnessRequest): Promise<HarnessResult> {
   const { program, initialState, feeds } = buildStep(req.network, req.optimizer);
   const t0 = performance.now();
-  const rt = await TrainRuntime.create({ ep: req.ep, io: req.io, threads: req.threads, programs: [program], state: initialState });
+  const rt = await ProgramRuntime.create({ ep: req.ep, io: req.io, threads: req.threads, programs: [program], state: initialState });
   const createMs = performance.now() - t0;
   const losses: number[] = [];
   const msPerStep: number[] = [];
@@ -73,7 +73,7 @@ async function runInvalidProgram(): Promise<string | null> {
   g.output(g.concat(pieces.map((t) => g.mul(t, 2)).slice(0, 7), 0), 'p.next');
   g.output(g.reduceSum(p, [0]), 'metrics');
   const program = { name: 'step', model: serializeGraph(g), feeds: [], state: [{ name: 'p', output: null }], readback: ['p.next', 'metrics'] };
-  const rt = await TrainRuntime.create({ ep: 'webgpu', programs: [program], state: { p: new Float32Array(9).fill(1) } });
+  const rt = await ProgramRuntime.create({ ep: 'webgpu', programs: [program], state: { p: new Float32Array(9).fill(1) } });
   try {
     await rt.run('step', {});
     return null;
@@ -110,7 +110,7 @@ async function runIdsStep(req: {
   steps: number;
 }): Promise<{ backend: BackendReport; losses: number[] }> {
   const c = idsStep();
-  const rt = await TrainRuntime.create({ ep: req.ep, io: req.io, programs: [c.step], state: c.initialState });
+  const rt = await ProgramRuntime.create({ ep: req.ep, io: req.io, programs: [c.step], state: c.initialState });
   const losses: number[] = [];
   try {
     for (let t = 1; t <= req.steps; t++) {

@@ -1,5 +1,5 @@
 /**
- * Runs DreamBooth train steps on a TrainRuntime (WebGPU in the browser's worker, wasm in Node tests) and owns
+ * Runs DreamBooth train steps on a ProgramRuntime (WebGPU in the browser's worker, wasm in Node tests) and owns
  * everything a checkpoint must hold to continue exactly: the trainable weights and AdamW moments (on the runtime),
  * the step, the random stream (data order, timesteps, noise) and the settings and data it trained on.
  *
@@ -17,7 +17,7 @@ import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
 import type { BackendReport, ExecutionProvider } from '../engine/runtime/backend';
 import type { OrtFlavor } from '../engine/runtime/ort';
-import { TrainRuntime, type Feed } from '../engine/runtime/trainRuntime';
+import { ProgramRuntime, type Feed } from '../engine/runtime/programRuntime';
 import type { ModelFolder } from '../model/folder';
 import { readSafetensors, parseSafetensors, writeSafetensors, type Float32Tensor } from '../model/safetensors';
 import { compileDreamBoothStep, TRAIN_IO, type DreamBoothStep } from './trainGraph';
@@ -97,7 +97,7 @@ export class DreamBoothTrainer {
 
   private constructor(
     private readonly o: TrainerOptions,
-    readonly runtime: TrainRuntime,
+    readonly runtime: ProgramRuntime,
     readonly compiled: DreamBoothStep,
   ) {
     this.rng = new NoiseGenerator(o.settings.seed);
@@ -120,7 +120,7 @@ export class DreamBoothTrainer {
     });
     const c = compiled.compiled;
     const programs = c.accumulate && c.apply ? [c.accumulate, c.apply] : [c.step];
-    const runtime = await TrainRuntime.create({
+    const runtime = await ProgramRuntime.create({
       ep: o.ep,
       programs,
       state: c.initialState,

@@ -3,7 +3,7 @@ import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 import { usesGuidance } from '../diffusion/guidance';
 import { serializeGraph, type GraphBuilder } from '../engine/graph';
-import { TrainRuntime, type RuntimeProgram } from '../engine/runtime/trainRuntime';
+import { ProgramRuntime, type RuntimeProgram } from '../engine/runtime/programRuntime';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
 import { buildTextEncoderGraph } from '../model/graphs';
@@ -28,7 +28,7 @@ export interface RunContext {
  * embeddings a read-only state set once per batch; the step's numbers and noise its per-run feeds.
  */
 interface StepSession {
-  runtime: TrainRuntime;
+  runtime: ProgramRuntime;
   batch: number;
   guided: boolean;
   latentShape: number[];
@@ -395,7 +395,7 @@ export class GenerationPipeline {
           readback: [],
         };
         const size = (dims: number[]) => new Float32Array(dims.reduce((a, b) => a * b, 1));
-        return TrainRuntime.create({
+        return ProgramRuntime.create({
           engine: this.backend.engine,
           ep: this.backend.ep,
           io: device ? webGpuIo : 'ort',

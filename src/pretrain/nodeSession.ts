@@ -3,7 +3,7 @@ import type { InferenceSession } from 'onnxruntime-web';
 import { serializeGraph, type GraphBuilder } from '../engine/graph';
 import { loadOrt, nativeAvailable, type Ort } from '../engine/runtime/ort';
 import { sessionOptions } from '../engine/runtime/sessionOptions';
-import type { Feed } from '../engine/runtime/trainRuntime';
+import type { Feed } from '../engine/runtime/programRuntime';
 
 export type NodeEp = 'cpu' | 'wasm';
 

@@ -12,7 +12,7 @@ import builtinVae from '../../models/builtin/vae/config.json';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { resolveNoiseScheduleConfig } from '../diffusion/schedulerConfig';
 import { STATE } from '../engine/optim/trainStep';
-import { TrainRuntime } from '../engine/runtime/trainRuntime';
+import { ProgramRuntime } from '../engine/runtime/programRuntime';
 import { parseCLIPTextConfig, parseUNetConfig, parseVAEConfig } from '../model/config';
 import { loadCheckpoint } from './checkpoint';
 import type { DatasetEntry, LoadedDataset } from './dataset';
@@ -103,7 +103,7 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
   const ds = squares();
   const opts = { batch: 4, crop: 8, klWeight: 1e-6 };
   const compiled = compileVaeStep(tinyVae, { kind: 'seeded', seed: 3 }, opts);
-  const loop = async (runtime: TrainRuntime, dir: string, totalSteps: number, start = { step: 0, seconds: 0 }) =>
+  const loop = async (runtime: ProgramRuntime, dir: string, totalSteps: number, start = { step: 0, seconds: 0 }) =>
     trainLoop({
       runtime,
       layout: compiled.layout,
@@ -123,7 +123,7 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
 
   test('reconstruction loss falls', async () => {
     const dir = tempDir();
-    const runtime = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+    const runtime = await ProgramRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
     await loop(runtime, dir, 40);
     await runtime.dispose();
     const l = losses(dir).map((x) => x.loss!);
@@ -133,14 +133,14 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
 
   test('a run stopped and resumed from its checkpoint equals an uninterrupted one, bit for bit', async () => {
     const [straight, split] = [tempDir(), tempDir()];
-    const a = await TrainRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState });
+    const a = await ProgramRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState });
     await loop(a, straight, 6);
-    const b = await TrainRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState });
+    const b = await ProgramRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: compiled.initialState });
     await loop(b, split, 3);
     await b.dispose();
     const saved = loadCheckpoint(split, compiled.layout)!;
     expect(saved.counters.step).toBe(3);
-    const c = await TrainRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: saved.state });
+    const c = await ProgramRuntime.create({ ep: 'cpu', threads: 1, programs: [compiled.step], state: saved.state });
     await loop(c, split, 6, saved.counters);
     expect(losses(split).map((x) => x.loss)).toEqual(losses(straight).map((x) => x.loss));
     const [pa, pc] = [(await a.exportState())[STATE.params]!, (await c.exportState())[STATE.params]!];
@@ -154,7 +154,7 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
     const dir = tempDir();
     const other = compileVaeStep(parseVAEConfig({ ...tinyVae, block_out_channels: [8, 8] }), { kind: 'seeded', seed: 3 }, opts);
     return (async () => {
-      const runtime = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+      const runtime = await ProgramRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
       await loop(runtime, dir, 1);
       await runtime.dispose();
       expect(() => loadCheckpoint(dir, other.layout)).toThrow(/has \d+ values, the model needs \d+/);
@@ -178,7 +178,7 @@ describe('UNet + text encoder pretraining step (tiny UNet2DConditionModel and CL
       { config: tinyText, source: { kind: 'seeded', seed: 2 } },
       { batch: 4, latent: 4 },
     );
-    const runtime = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+    const runtime = await ProgramRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
     const dir = tempDir();
     const ema = compiled.initialState[STATE.params]!.slice();
     await trainLoop({

@@ -1,18 +1,18 @@
 /**
- * The pretraining loop shared by both stages: runs compiled train steps on a TrainRuntime, logs every step's
+ * The pretraining loop shared by both stages: runs compiled train steps on a ProgramRuntime, logs every step's
  * loss to JSONL, keeps an EMA of the weights, checkpoints every few minutes and when the process is asked to
  * stop (SIGINT/SIGTERM), and resumes from the last checkpoint. Node only.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { progressBar } from '../cli/progressBar';
-import type { Feed, TrainRuntime } from '../engine/runtime/trainRuntime';
+import type { Feed, ProgramRuntime } from '../engine/runtime/programRuntime';
 import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
 import { saveCheckpoint, type Checkpoint, type RunCounters } from './checkpoint';
 
 export interface LoopOptions {
-  runtime: TrainRuntime;
+  runtime: ProgramRuntime;
   layout: ParamLayout;
   /** Checkpoints and the log go here. */
   dir: string;

@@ -3,17 +3,17 @@
  * its WebGPU EP on Dawn ('webgpu': an NVIDIA server, see gpu.md), where large batches cost little more per step.
  */
 import { installDawn } from '../engine/runtime/nodeDawn';
-import { TrainRuntime, type RuntimeProgram } from '../engine/runtime/trainRuntime';
+import { ProgramRuntime, type RuntimeProgram } from '../engine/runtime/programRuntime';
 
 export type TrainEp = 'cpu' | 'wasm' | 'webgpu';
 
-export async function trainRuntimeFor(ep: TrainEp, threads: number, programs: RuntimeProgram[], state: Record<string, Float32Array>): Promise<TrainRuntime> {
-  if (ep !== 'webgpu') return TrainRuntime.create({ ep, threads, programs, state });
+export async function trainRuntimeFor(ep: TrainEp, threads: number, programs: RuntimeProgram[], state: Record<string, Float32Array>): Promise<ProgramRuntime> {
+  if (ep !== 'webgpu') return ProgramRuntime.create({ ep, threads, programs, state });
   await installDawn();
-  return TrainRuntime.create({ ep, ortFlavor: 'node-webgpu', io: 'capture', programs, state });
+  return ProgramRuntime.create({ ep, ortFlavor: 'node-webgpu', io: 'capture', programs, state });
 }
 
-export function describeRuntime(rt: TrainRuntime): string {
+export function describeRuntime(rt: ProgramRuntime): string {
   const b = rt.backend;
   if (b.ep === 'webgpu')
     return `WebGPU (${b.kind === 'gpu' ? '' : 'software, '}${[b.adapter?.vendor, b.adapter?.architecture, b.adapter?.description].filter(Boolean).join(' ')})`;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder } from '../graph';
 import { makeRng } from '../graph/testing';
-import { TrainRuntime } from '../runtime/trainRuntime';
+import { ProgramRuntime } from '../runtime/programRuntime';
 import { unpackParams } from './flatParams';
 import { STATE, compileTrainStep } from './trainStep';
 
@@ -67,7 +67,7 @@ describe('AdamW in the graph', () => {
   test('matches a float64 reference AdamW over several steps, with a learning-rate schedule and clipping on and off', async () => {
     const prob = quadraticProblem(3);
     const compiled = compileTrainStep(prob.g, prob.loss, { adamw: cfg });
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     const ref = new ReferenceAdamW([...prob.init], cfg);
     // Gradient norm is ~5: max norms 2 and 0.5 clip, 100 does not.
     const schedule = [
@@ -97,7 +97,7 @@ describe('AdamW in the graph', () => {
     const prob = quadraticProblem(4);
     const compiled = compileTrainStep(prob.g, prob.loss, { adamw: { ...cfg, weightDecay: 0 } });
     const run = async (maxNorm: number) => {
-      const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+      const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
       for (let t = 1; t <= 3; t++) await rt.run('step', { lr: 0.1, step: t, max_grad_norm: maxNorm });
       const p = (await rt.exportState())[STATE.params]!;
       await rt.dispose();

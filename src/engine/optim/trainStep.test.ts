@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { GraphBuilder, MAX_BINDING_WAYS } from '../graph';
 import { runGraph } from '../graph/runWasm';
 import { makeRng } from '../graph/testing';
-import { TrainRuntime } from '../runtime/trainRuntime';
+import { ProgramRuntime } from '../runtime/programRuntime';
 import { referenceBatch, referenceBlock, TINY_BLOCK, type ReferenceBlockConfig } from '../runtime/testing/referenceBlock';
 import { makeLayout, packParams, splitFlat, unpackParams } from './flatParams';
 import { priorPreservationWeights, weightedMse } from './loss';
@@ -28,7 +28,7 @@ describe('train-step compilation', () => {
     const loraB = c.layout.entries.filter((e) => e.name.endsWith('lora_B.weight'));
     expect(loraB.length).toBe(4);
     for (const e of loraB) base.set(rng.randn(e.size, 0.5), e.offset);
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [c.accumulate!], state: { ...c.initialState, [STATE.params]: base } });
+    const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [c.accumulate!], state: { ...c.initialState, [STATE.params]: base } });
     await rt.run('accumulate', batch);
     const grad = (await rt.exportState())[STATE.accum]!;
     const lossAt = async (p: Float32Array) => {
@@ -84,8 +84,8 @@ describe('train-step compilation', () => {
       return { x: cut(batch.x), target: cut(batch.target), sample_weight: new Float32Array([1]) };
     };
 
-    const a = await TrainRuntime.create({ ep: 'wasm', programs: [cFull.step, cFull.accumulate!], state: cFull.initialState });
-    const b = await TrainRuntime.create({ ep: 'wasm', programs: [cMicro.accumulate!, cMicro.apply!], state: cMicro.initialState });
+    const a = await ProgramRuntime.create({ ep: 'wasm', programs: [cFull.step, cFull.accumulate!], state: cFull.initialState });
+    const b = await ProgramRuntime.create({ ep: 'wasm', programs: [cMicro.accumulate!, cMicro.apply!], state: cMicro.initialState });
     for (let step = 1; step <= 3; step++) {
       // The batch gradient, through the full-batch accumulate program.
       a.importState({ [STATE.accum]: new Float32Array(cFull.layout.size) });

@@ -17,7 +17,7 @@ const opened = new Map<string, Promise<EngineDevice>>();
 /**
  * The one owner of a compute device in this realm (a worker, a Node process): the onnxruntime instance of an execution
  * provider, its GPUDevice on WebGPU, the one watch for that device's errors and loss, and the report of what really
- * runs. Training (TrainRuntime) and generation (InferenceBackend) open their sessions here, so both see the same device,
+ * runs. Training (ProgramRuntime) and generation (InferenceBackend) open their sessions here, so both see the same device,
  * the same errors and the same loss. WebGPU is requested alone (never `['webgpu', 'wasm']`, which falls back silently)
  * and proven by a one-node probe whose output must come back as a GPU buffer.
  */

@@ -1,5 +1,5 @@
 /**
- * onnxruntime's profiler output (Node only: TrainRuntime with ep 'cpu' and `profileFilePrefix`). The trace is
+ * onnxruntime's profiler output (Node only: ProgramRuntime with ep 'cpu' and `profileFilePrefix`). The trace is
  * chrome-trace JSON; each executed node is one event with `cat: 'Node'`, `dur` in µs and `args.op_name`.
  */
 import { readFileSync, readdirSync } from 'node:fs';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { opTimes, readProfile } from './nativeProfile';
-import { TrainRuntime } from './trainRuntime';
+import { ProgramRuntime } from './programRuntime';
 
 const cfg = { ...TINY_BLOCK, trainNonAttention: true };
 const block = referenceBlock(cfg);
@@ -13,9 +13,9 @@ const compiled = compileTrainStep(block.graph, block.loss, { adamw: { weightDeca
 const batch = referenceBatch(cfg);
 const feeds = (step: number) => ({ ...batch, lr: 3e-3, step, max_grad_norm: 1 });
 
-describe('TrainRuntime on the wasm EP', () => {
+describe('ProgramRuntime on the wasm EP', () => {
   test('the composite block (conv, GroupNorm, SiLU, attention with LoRA) overfits a fixed batch', async () => {
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     expect(rt.backend).toMatchObject({ ep: 'wasm', kind: 'cpu' });
     const losses: number[] = [];
     for (let t = 1; t <= 40; t++) losses.push((await rt.run('step', feeds(t))).metrics![0]!);
@@ -25,11 +25,11 @@ describe('TrainRuntime on the wasm EP', () => {
   });
 
   test('exported state restores training exactly where it was', async () => {
-    const a = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const a = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     for (let t = 1; t <= 3; t++) await a.run('step', feeds(t));
     const saved = await a.exportState();
     expect(Object.keys(saved).sort()).toEqual([STATE.m, STATE.v, STATE.params].sort());
-    const b = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const b = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     b.importState(saved);
     for (let t = 4; t <= 5; t++) {
       const [la, lb] = [(await a.run('step', feeds(t))).metrics![0], (await b.run('step', feeds(t))).metrics![0]];
@@ -44,7 +44,7 @@ describe('TrainRuntime on the wasm EP', () => {
   });
 
   test('bad feeds and state are refused with the name and changes nothing', async () => {
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     const before = await rt.exportState();
     await expect(rt.run('step', { ...feeds(1), lr: undefined as unknown as number })).rejects.toThrow(/needs feed lr \[\]/);
     await expect(rt.run('step', { ...feeds(1), x: new Float32Array(3) })).rejects.toThrow(/feed x has 3 values, expected 384 for \[2,3,8,8\]/);
@@ -55,10 +55,10 @@ describe('TrainRuntime on the wasm EP', () => {
     expect(await rt.exportState()).toEqual(before);
     await rt.dispose();
     await expect(rt.run('step', feeds(1))).rejects.toThrow(/already disposed/);
-    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(
+    await expect(ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: {} })).rejects.toThrow(
       /reads state train.params, which has no initial value/,
     );
-    await expect(TrainRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(
+    await expect(ProgramRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(
       /needs the webgpu EP/,
     );
   });
@@ -66,7 +66,7 @@ describe('TrainRuntime on the wasm EP', () => {
   test('a run that fails on one state output changes no state (checks come before any swap)', async () => {
     // The last state output does not exist: the ones before it must not have been swapped in already.
     const state = compiled.step.state.map((st, i, all) => (i === all.length - 1 ? { ...st, output: 'not_an_output' } : st));
-    const rt = await TrainRuntime.create({ ep: 'wasm', programs: [{ ...compiled.step, state }], state: compiled.initialState });
+    const rt = await ProgramRuntime.create({ ep: 'wasm', programs: [{ ...compiled.step, state }], state: compiled.initialState });
     const before = await rt.exportState();
     await expect(rt.run('step', feeds(1))).rejects.toThrow(/step did not return not_an_output/);
     expect(await rt.exportState()).toEqual(before);
@@ -74,10 +74,10 @@ describe('TrainRuntime on the wasm EP', () => {
   });
 });
 
-describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
+describe('ProgramRuntime on onnxruntime-node (native CPU EP)', () => {
   test('runs the same graph bytes as the wasm EP with the same losses, and says it ran natively', async () => {
-    const native = await TrainRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
-    const wasm = await TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
+    const native = await ProgramRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+    const wasm = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState });
     expect(native.backend).toEqual({ ep: 'cpu', kind: 'cpu', threads: 2 });
     for (let t = 1; t <= 5; t++) {
       const [a, b] = [(await native.run('step', feeds(t))).metrics!, (await wasm.run('step', feeds(t))).metrics!];
@@ -94,7 +94,7 @@ describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
   test('profiles every node of every run when asked, and the per-op-type times add up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'profile-'));
     try {
-      const rt = await TrainRuntime.create({
+      const rt = await ProgramRuntime.create({
         ep: 'cpu',
         threads: 1,
         programs: [compiled.step],
@@ -117,7 +117,7 @@ describe('TrainRuntime on onnxruntime-node (native CPU EP)', () => {
   });
 
   test('profiling is refused on the wasm EP', async () => {
-    await expect(TrainRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, profileFilePrefix: 'x' })).rejects.toThrow(
+    await expect(ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, profileFilePrefix: 'x' })).rejects.toThrow(
       /profiling needs ep 'cpu'/,
     );
   });

@@ -16,7 +16,7 @@ export interface RuntimeProgram {
   readonly readback: readonly string[];
 }
 
-export interface TrainRuntimeOptions {
+export interface ProgramRuntimeOptions {
   ep: ExecutionProvider;
   programs: readonly RuntimeProgram[];
   /** Initial value of every state tensor (float32, in the shape the programs declare), by name. */
@@ -66,15 +66,15 @@ interface Session {
 }
 
 /**
- * Owns the onnxruntime-web sessions of a training step and its state (trainable parameters,
- * optimizer moments, accumulators). On WebGPU the state never leaves the GPU between runs: updated
+ * The engine's one program runtime: owns the sessions of compiled programs and their state — a training step's
+ * trainable parameters, optimizer moments and accumulators, or the denoise loop's latents. On WebGPU the state never leaves the GPU between runs: updated
  * state outputs are requested as 'gpu-buffer' tensors and fed straight back, and the previous ones
  * are disposed; only the small readback outputs (the loss) reach the CPU. On wasm the same programs
  * run on CPU tensors. {@link backend} reports what really ran: a WebGPU runtime requests the webgpu EP
  * alone (so a missing adapter is an error, not a silent wasm fallback) and checks that its state
  * outputs come back as GPU buffers.
  */
-export class TrainRuntime {
+export class ProgramRuntime {
   private readonly sessions = new Map<string, Session>();
   private readonly state = new Map<string, Slot>();
   private readonly stateDims = new Map<string, readonly number[]>();
@@ -92,13 +92,13 @@ export class TrainRuntime {
     this.device = engine.gpu;
   }
 
-  static async create(opts: TrainRuntimeOptions): Promise<TrainRuntime> {
+  static async create(opts: ProgramRuntimeOptions): Promise<ProgramRuntime> {
     const io = opts.io ?? 'ort';
-    if (opts.ep !== 'webgpu' && io !== 'ort') throw new Error(`TrainRuntime: io '${io}' needs the webgpu EP`);
-    if (opts.programs.length === 0) throw new Error('TrainRuntime: no programs');
-    if (opts.profileFilePrefix !== undefined && opts.ep !== 'cpu') throw new Error("TrainRuntime: profiling needs ep 'cpu'");
+    if (opts.ep !== 'webgpu' && io !== 'ort') throw new Error(`ProgramRuntime: io '${io}' needs the webgpu EP`);
+    if (opts.programs.length === 0) throw new Error('ProgramRuntime: no programs');
+    if (opts.profileFilePrefix !== undefined && opts.ep !== 'cpu') throw new Error("ProgramRuntime: profiling needs ep 'cpu'");
     for (const p of opts.programs) {
-      for (const s of p.state) if (!opts.state[s.name]) throw new Error(`TrainRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
+      for (const s of p.state) if (!opts.state[s.name]) throw new Error(`ProgramRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
     const engine =
       opts.engine ??
@@ -107,7 +107,7 @@ export class TrainRuntime {
         ...(opts.ortFlavor ? { ortFlavor: opts.ortFlavor } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
       }));
-    if (engine.ep !== opts.ep) throw new Error(`TrainRuntime: ep ${opts.ep} asked for on a ${engine.ep} device`);
+    if (engine.ep !== opts.ep) throw new Error(`ProgramRuntime: ep ${opts.ep} asked for on a ${engine.ep} device`);
     const sessions: Session[] = [];
     for (const p of opts.programs) {
       const gpuOutputs = p.state.flatMap((s) => (s.output ? [s.output] : []));
@@ -115,7 +115,7 @@ export class TrainRuntime {
       if (opts.profileFilePrefix !== undefined) Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix });
       sessions.push({ program: p, session: await engine.createSession(p.model, options) });
     }
-    const rt = new TrainRuntime(engine, io);
+    const rt = new ProgramRuntime(engine, io);
     for (const s of sessions) {
       rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
       // State tensors take the shape their program declares (flat parameter vectors, or e.g. [B, C, H, W] latents).
@@ -138,18 +138,18 @@ export class TrainRuntime {
    * program's outputs (kept where they are: GPU on webgpu), and returns the readback outputs.
    */
   async run(programName: string, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, Float32Array>> {
-    if (this.disposed) throw new Error('TrainRuntime: already disposed');
+    if (this.disposed) throw new Error('ProgramRuntime: already disposed');
     const s = this.sessions.get(programName);
-    if (!s) throw new Error(`TrainRuntime: no program ${programName} (have ${[...this.sessions.keys()].join(', ')})`);
+    if (!s) throw new Error(`ProgramRuntime: no program ${programName} (have ${[...this.sessions.keys()].join(', ')})`);
     const { program } = s;
     const inputs: Record<string, OrtTensor> = {};
     for (const st of program.state) inputs[st.name] = this.state.get(st.name)!.tensor;
     for (const f of program.feeds) {
       const v = feeds[f.name];
-      if (v === undefined) throw new Error(`TrainRuntime: ${program.name} needs feed ${f.name} [${f.shape}]`);
+      if (v === undefined) throw new Error(`ProgramRuntime: ${program.name} needs feed ${f.name} [${f.shape}]`);
       const data = typeof v === 'number' ? new Float32Array([v]) : v;
       const want = f.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== want) throw new Error(`TrainRuntime: feed ${f.name} has ${data.length} values, expected ${want} for [${f.shape}]`);
+      if (data.length !== want) throw new Error(`ProgramRuntime: feed ${f.name} has ${data.length} values, expected ${want} for [${f.shape}]`);
       const fixed = s.fixedFeeds?.get(f.name);
       if (fixed) {
         writeBuffer(this.device!, fixed.buffer, data);
@@ -157,7 +157,7 @@ export class TrainRuntime {
       } else inputs[f.name] = new this.ort.Tensor(f.dtype as 'float32', data as Float32Array, [...f.shape]);
     }
     for (const name of Object.keys(feeds)) {
-      if (!program.feeds.some((f) => f.name === name)) throw new Error(`TrainRuntime: ${program.name} has no feed ${name}`);
+      if (!program.feeds.some((f) => f.name === name)) throw new Error(`ProgramRuntime: ${program.name} has no feed ${name}`);
     }
 
     if (s.fixedOutputs) return this.runCaptured(s, inputs);
@@ -170,14 +170,14 @@ export class TrainRuntime {
       for (const st of program.state) {
         if (!st.output) continue;
         const next = outputs[st.output];
-        if (!next) throw new Error(`TrainRuntime: ${program.name} did not return ${st.output}`);
+        if (!next) throw new Error(`ProgramRuntime: ${program.name} did not return ${st.output}`);
         if (this.device && next.location !== 'gpu-buffer') {
-          throw new Error(`TrainRuntime: ${st.output} came back on '${next.location}', not 'gpu-buffer': the webgpu EP did not run this program`);
+          throw new Error(`ProgramRuntime: ${st.output} came back on '${next.location}', not 'gpu-buffer': the webgpu EP did not run this program`);
         }
       }
       for (const r of program.readback) {
         const t = outputs[r];
-        if (!t) throw new Error(`TrainRuntime: ${program.name} did not return ${r}`);
+        if (!t) throw new Error(`ProgramRuntime: ${program.name} did not return ${r}`);
         out[r] = (await this.unlessLost(t.getData())) as Float32Array;
       }
     } catch (e) {
@@ -229,7 +229,7 @@ export class TrainRuntime {
     this.setState(values);
   }
 
-  /** Ends profiling (see {@link TrainRuntimeOptions.profileFilePrefix}): each session writes its trace file. */
+  /** Ends profiling (see {@link ProgramRuntimeOptions.profileFilePrefix}): each session writes its trace file. */
   endProfiling(): void {
     for (const s of this.sessions.values()) s.session.endProfiling();
   }
@@ -280,7 +280,7 @@ export class TrainRuntime {
     const device = this.device!;
     const fixed = (name: string, shape: readonly number[], dtype: string) => {
       const size = FIXED_BUFFER_BYTES[dtype as keyof typeof FIXED_BUFFER_BYTES];
-      if (!size) throw new Error(`TrainRuntime: io '${this.io}' supports float32, int32 and int64 feeds only (${name} is ${dtype})`);
+      if (!size) throw new Error(`ProgramRuntime: io '${this.io}' supports float32, int32 and int64 feeds only (${name} is ${dtype})`);
       const bytes = shape.reduce((a, b) => a * b, 1) * size;
       const buffer = createStorageBuffer(device, bytes, name);
       return { buffer, bytes, tensor: this.ort.Tensor.fromGpuBuffer(buffer, { dataType: dtype as 'float32', dims: [...shape] }) };
@@ -290,7 +290,7 @@ export class TrainRuntime {
     const shapes = new Map<string, readonly number[]>();
     for (const [i, name] of s.session.outputNames.entries()) {
       const meta = s.session.outputMetadata[i];
-      if (!meta || !meta.isTensor) throw new Error(`TrainRuntime: output ${name} is not a tensor`);
+      if (!meta || !meta.isTensor) throw new Error(`ProgramRuntime: output ${name} is not a tensor`);
       shapes.set(
         name,
         meta.shape.map((d) => (typeof d === 'number' ? d : NaN)),
