@@ -3,7 +3,8 @@
  *
  *   npm run pretrain -- --stage vae  [--minutes 60] [--batch 32] [--crop 32] …
  *   npm run pretrain -- --stage unet [--minutes 120] [--batch 32] …
- *   npm run pretrain -- --stage vae|unet --export models/builtin   (write the checkpoint's weights into the model)
+ *   npm run pretrain -- --stage vae-decoder --steps 4000 --schedule cosine   (decoder fine-tune, encoder frozen)
+ *   npm run pretrain -- --stage vae|vae-decoder|unet --export models/builtin   (write the checkpoint's weights into the model)
  *
  * Resumable: re-running the same command continues from checkpoints/<stage>/latest.json. Without a checkpoint the
  * run starts from the weights in --model (the committed built-in model) or, if it has none, from the seeded
@@ -22,22 +23,26 @@ import { writeGrid } from '../src/pretrain/imageGrid';
 import { setConfigValue, tensorsOf, writeComponent } from '../src/pretrain/modelWriter';
 import { fastestNodeEp } from '../src/pretrain/nodeSession';
 import { batchIndices } from '../src/pretrain/stepRandom';
-import { commandLineLoop, trainLoop, warmupConstant } from '../src/pretrain/trainLoop';
+import { commandLineLoop, pretrainRate, trainLoop, type PretrainSchedule } from '../src/pretrain/trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from '../src/pretrain/trainRuntimeFor';
 import { measureVae } from '../src/pretrain/vaeQuality';
 import { compileVaeStep, vaeFeeds } from '../src/pretrain/vaeTraining';
 import { runUnetStage } from '../src/pretrain/unetStage';
+import { runVaeDecoderStage } from '../src/pretrain/vaeDecoderStage';
 
 const program = new Command('pretrain')
   .description('pretrain the built-in model (resumable)')
-  .addOption(new Option('--stage <stage>', 'what to train').choices(['vae', 'unet']).makeOptionMandatory())
+  .addOption(new Option('--stage <stage>', 'what to train').choices(['vae', 'vae-decoder', 'unet']).makeOptionMandatory())
   .option('--data <dir>', 'dataset built by `npm run dataset`', 'data/emoji64')
   .option('--model <dir>', 'model folder: configs, and the weights a new run starts from', 'models/builtin')
   .option('--out <dir>', 'checkpoint folder (one subfolder per stage)', 'checkpoints')
   .option('--batch <n>', 'batch size', (v) => parseInt(v, 10), 32)
-  .option('--crop <n>', 'VAE: square training crop side', (v) => parseInt(v, 10), 32)
-  .option('--lr <x>', 'peak learning rate (default: vae 5e-4, unet 3e-4)', parseFloat)
+  .option('--crop <n>', 'VAE, VAE decoder: square training crop side', (v) => parseInt(v, 10), 32)
+  .option('--lr <x>', 'peak learning rate (default: vae 5e-4, vae-decoder 2e-4, unet 3e-4)', parseFloat)
   .option('--warmup <n>', 'warm-up steps', (v) => parseInt(v, 10), 200)
+  .addOption(
+    new Option('--schedule <s>', 'learning rate after warm-up: constant, or cosine to 0 at --steps').choices(['constant', 'cosine']).default('constant'),
+  )
   .option('--steps <n>', 'total optimizer steps of the run', (v) => parseInt(v, 10), 100_000)
   .option('--minutes <n>', 'stop this session after N minutes (checkpointed; re-run to continue)', parseFloat, Infinity)
   .option('--checkpoint-minutes <n>', 'minutes between checkpoints', parseFloat, 5)
@@ -59,7 +64,7 @@ const program = new Command('pretrain')
   .parse();
 
 export type PretrainOptions = {
-  stage: 'vae' | 'unet';
+  stage: 'vae' | 'vae-decoder' | 'unet';
   data: string;
   model: string;
   out: string;
@@ -67,6 +72,7 @@ export type PretrainOptions = {
   crop: number;
   lr?: number;
   warmup: number;
+  schedule: PretrainSchedule;
   steps: number;
   minutes: number;
   checkpointMinutes: number;
@@ -86,6 +92,7 @@ const ep = await fastestNodeEp();
 const trainEp: TrainEp = o.ep ?? ep;
 
 if (o.stage === 'vae') await vaeStage();
+else if (o.stage === 'vae-decoder') await runVaeDecoderStage(o, trainEp, ep);
 else await runUnetStage(o, trainEp, ep);
 // A WebGPU run keeps Dawn's timer alive: end explicitly once everything is written.
 process.exit(0);
@@ -134,7 +141,7 @@ async function vaeStage(): Promise<void> {
     dir,
     ...commandLineLoop(o, saved?.counters),
     ema: null,
-    learningRate: warmupConstant(o.lr ?? 5e-4, o.warmup),
+    learningRate: pretrainRate(o.lr ?? 5e-4, o.warmup, o.schedule, o.steps),
     maxGradNorm: 1,
     feeds: (s) =>
       vaeFeeds(
@@ -146,7 +153,7 @@ async function vaeStage(): Promise<void> {
         config.latent_channels,
         f,
       ),
-    settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, seed: o.seed, ep: trainEp },
+    settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, schedule: o.schedule, seed: o.seed, ep: trainEp },
     afterCheckpoint: async (c) => {
       // A quarter of the validation split keeps this under a minute; `npm run eval:base` measures all of it.
       const q = await measureVae(

@@ -17,8 +17,10 @@ import { parseCLIPTextConfig, parseUNetConfig, parseVAEConfig } from '../model/c
 import { loadCheckpoint } from './checkpoint';
 import type { DatasetEntry, LoadedDataset } from './dataset';
 import { batchIndices } from './stepRandom';
-import { trainLoop, warmupConstant } from './trainLoop';
+import { trainLoop, pretrainRate } from './trainLoop';
 import { compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
+import type { EncodedItems } from './latentCache';
+import { compileVaeDecoderStep, isEncoderWeight, vaeDecoderFeeds } from './vaeDecoderTraining';
 import { compileVaeStep, vaeFeeds } from './vaeTraining';
 
 const dirs: string[] = [];
@@ -114,7 +116,7 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
       start,
       ema: null,
       checkpointMinutes: Infinity,
-      learningRate: warmupConstant(3e-3, 5),
+      learningRate: pretrainRate(3e-3, 5),
       maxGradNorm: 1,
       feeds: (s) => vaeFeeds(ds, 7, s, batchIndices(7, s, opts.batch, ds.manifest.count), opts, tinyVae.latent_channels, 2),
       settings: {},
@@ -162,6 +164,87 @@ describe('VAE pretraining step (tiny AutoencoderKL)', () => {
   });
 });
 
+describe('VAE decoder fine-tune (tiny AutoencoderKL, encoder frozen)', () => {
+  const ds = squares();
+  const opts = { batch: 4, crop: 8 };
+  const f = 2;
+  const size = ds.manifest.size;
+  const side = size / f;
+  const scaling = 0.5;
+  /**
+   * Stand-in latents that record where they come from: channel c at (y, x) of item (image, flip) is scaling × the
+   * pixel at (f·y, f·x) of channel c (of the mirrored image when flipped), in [-1, 1], for the first three channels.
+   */
+  const items = ds.manifest.entries.flatMap((e, i) =>
+    e.flippable
+      ? [
+          { i, flip: false },
+          { i, flip: true },
+        ]
+      : [{ i, flip: false }],
+  );
+  const perItem = tinyVae.latent_channels * side * side;
+  const latents = new Float32Array(items.length * perItem);
+  items.forEach(({ i, flip }, k) => {
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < side; y++)
+        for (let x = 0; x < side; x++) {
+          const sx = flip ? size - 1 - f * x : f * x;
+          latents[k * perItem + (c * side + y) * side + x] = scaling * (ds.pixels[((i * size + f * y) * size + sx) * 3 + c]! / 127.5 - 1);
+        }
+  });
+  const set: EncodedItems = { items, latents, perItem };
+  const feeds = (s: number) => vaeDecoderFeeds(ds, set, scaling, 7, s, batchIndices(7, s, opts.batch, items.length), opts, tinyVae.latent_channels, f);
+
+  test('each latent crop comes with the pixel crop it covers, mirrored images included', () => {
+    const c = opts.crop / f;
+    let flipped = 0;
+    for (let s = 0; s < 20; s++) {
+      const { latent, sample } = feeds(s);
+      batchIndices(7, s, opts.batch, items.length).forEach((k, b) => {
+        flipped += items[k]!.flip ? 1 : 0;
+        for (let ch = 0; ch < 3; ch++)
+          for (let y = 0; y < c; y++)
+            for (let x = 0; x < c; x++) {
+              const z = latent[((b * tinyVae.latent_channels + ch) * c + y) * c + x]!;
+              expect(sample[((b * 3 + ch) * opts.crop + f * y) * opts.crop + f * x]).toBeCloseTo(z, 6);
+            }
+      });
+    }
+    expect(flipped).toBeGreaterThan(0);
+  });
+
+  test('only post_quant_conv and the decoder train, and the reconstruction loss falls', async () => {
+    const compiled = compileVaeDecoderStep(tinyVae, { kind: 'seeded', seed: 3 }, opts);
+    const names = compiled.layout.entries.map((e) => e.name);
+    expect(names.some((n) => n.startsWith('decoder.'))).toBe(true);
+    expect(names.some((n) => n.startsWith('post_quant_conv.'))).toBe(true);
+    expect(names.filter(isEncoderWeight)).toEqual([]);
+    const runtime = await ProgramRuntime.create({ ep: 'cpu', threads: 2, programs: [compiled.step], state: compiled.initialState });
+    const dir = tempDir();
+    await trainLoop({
+      runtime,
+      layout: compiled.layout,
+      dir,
+      totalSteps: 40,
+      minutes: Infinity,
+      samplesPerStep: opts.batch,
+      start: { step: 0, seconds: 0 },
+      ema: null,
+      checkpointMinutes: Infinity,
+      learningRate: pretrainRate(3e-3, 5, 'cosine', 40),
+      maxGradNorm: 1,
+      feeds,
+      settings: {},
+      quiet: true,
+    });
+    await runtime.dispose();
+    const l = losses(dir).map((x) => x.loss!);
+    expect(l).toHaveLength(40);
+    expect(mean(l.slice(-5))).toBeLessThan(0.5 * mean(l.slice(0, 5)));
+  });
+});
+
 describe('UNet + text encoder pretraining step (tiny UNet2DConditionModel and CLIPTextModel)', () => {
   test('the noise-prediction loss falls on a small captioned latent set', async () => {
     const L = tinyText.max_position_embeddings;
@@ -191,7 +274,7 @@ describe('UNet + text encoder pretraining step (tiny UNet2DConditionModel and CL
       start: { step: 0, seconds: 0 },
       ema: { decay: 0.99, every: 2, values: ema },
       checkpointMinutes: Infinity,
-      learningRate: warmupConstant(2e-3, 5),
+      learningRate: pretrainRate(2e-3, 5),
       maxGradNorm: 1,
       feeds: (s) => unetFeeds(set, empty, schedule, 5, s, batchIndices(5, s, 4, 4), 0.1),
       settings: {},

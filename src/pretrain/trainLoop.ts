@@ -9,6 +9,7 @@ import { progressBar } from '../cli/progressBar';
 import type { Feed, ProgramRuntime } from '../engine/runtime/programRuntime';
 import type { ParamLayout } from '../engine/optim/flatParams';
 import { STATE } from '../engine/optim/trainStep';
+import { learningRateAt } from '../dreambooth/trainSettings';
 import { saveCheckpoint, type Checkpoint, type RunCounters } from './checkpoint';
 
 export interface LoopOptions {
@@ -105,5 +106,13 @@ export function commandLineLoop(
   };
 }
 
-/** Linear warm-up, then constant: the run can be stopped and resumed (or continued with a lower --lr) at any point. */
-export const warmupConstant = (lr: number, warmup: number) => (step: number) => (step < warmup ? (lr * (step + 1)) / warmup : lr);
+export type PretrainSchedule = 'constant' | 'cosine';
+
+/**
+ * Linear warm-up, then constant (the run can be stopped and resumed, or continued with a lower --lr, at any point)
+ * or cosine to 0 at step `steps` (a fine-tune of known length, where the decay is what settles the weights).
+ */
+export const pretrainRate =
+  (lr: number, warmup: number, schedule: PretrainSchedule = 'constant', steps = 0) =>
+  (step: number) =>
+    learningRateAt({ learningRate: lr, schedule: schedule === 'cosine' ? 'cosine' : 'warmup', warmupSteps: warmup, steps }, step);

@@ -2,16 +2,13 @@
  * `npm run pretrain -- --stage unet`: the text encoder and UNet trained jointly on cached VAE latents of the
  * dataset. Needs the VAE stage exported into the model folder first (its latents are what the UNet learns).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { parseSchedulerConfigJson, resolveNoiseScheduleConfig } from '../diffusion/schedulerConfig';
 import { STATE } from '../engine/optim/trainStep';
 import { VOCABULARY_FILE, type ModelSource } from '../generation/generationModel';
 import { loadModelFolder, WEIGHT_FILES, type ModelFolder } from '../model/folder';
-import { buildVAEEncoderGraph } from '../model/graphs';
 import { nodeFolderReader } from '../model/nodeFolder';
 import { writeSafetensors, type Float32Tensor } from '../model/safetensors';
 import { ClipTokenizer } from '../text/clipTokenizer';
@@ -20,13 +17,13 @@ import { loadCheckpoint } from './checkpoint';
 import { loadDataset, type LoadedDataset } from './dataset';
 import { writeGrid } from './imageGrid';
 import { tensorsOf, writeComponent, writeJson } from './modelWriter';
-import { NodeSession, type NodeEp } from './nodeSession';
+import { cachedLatents } from './latentCache';
+import type { NodeEp } from './nodeSession';
 import { PREVIEW_SETTINGS, samplePrompts } from './sampling';
 import { batchIndices } from './stepRandom';
-import { commandLineLoop, trainLoop, warmupConstant } from './trainLoop';
+import { commandLineLoop, pretrainRate, trainLoop, type PretrainSchedule } from './trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from './trainRuntimeFor';
 import { TEXT_PREFIX, UNET_PREFIX, compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
-import { cropBatch } from './vaeTraining';
 
 /** Rows kept free in the text encoder's embedding table for subject identifiers (DreamBooth's ⟨id⟩). */
 const RESERVED_IDENTIFIER_ROWS = 16;
@@ -40,6 +37,7 @@ export interface UnetStageOptions {
   batch: number;
   lr?: number;
   warmup: number;
+  schedule: PretrainSchedule;
   steps: number;
   minutes: number;
   checkpointMinutes: number;
@@ -68,54 +66,9 @@ function vocabularyFor(o: UnetStageOptions, ds: LoadedDataset, vocabSize: number
   return vocab;
 }
 
-/** Scaled posterior means of every training image and of its mirror image where a flip keeps the captions true; cached on disk per VAE. */
+/** The cached latents with each item's captions as token rows. */
 async function latentSet(o: UnetStageOptions, ds: LoadedDataset, model: ModelFolder, vocab: CompactVocabulary, ep: NodeEp): Promise<LatentSet> {
-  const vae = model.vae;
-  const size = ds.manifest.size;
-  const f = 2 ** (vae.config.block_out_channels.length - 1);
-  const perItem = vae.config.latent_channels * (size / f) ** 2;
-  const items = ds.manifest.entries.flatMap((e, i) =>
-    e.split !== 'train'
-      ? []
-      : e.flippable
-        ? [
-            { i, flip: false },
-            { i, flip: true },
-          ]
-        : [{ i, flip: false }],
-  );
-  const vaeBytes = readFileSync(join(o.model, WEIGHT_FILES.vae));
-  const key = createHash('sha256').update(vaeBytes).update(JSON.stringify(vae.config)).update(String(ds.manifest.count)).digest('hex').slice(0, 16);
-  const cache = join(o.data, `latents-${key}.f32`);
-  const cached = existsSync(cache) ? readFileSync(cache) : null;
-  let latents: Float32Array;
-  if (cached?.length === items.length * perItem * 4) {
-    latents = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length));
-  } else {
-    const BATCH = 16;
-    const enc = await NodeSession.open(buildVAEEncoderGraph(vae.config, vae.weights, { batch: BATCH, height: size, width: size }).graph, ep, o.threads);
-    latents = new Float32Array(items.length * perItem);
-    const bar = new SingleBar({ format: 'encoding latents {bar} {value}/{total} | ETA {eta_formatted}', noTTYOutput: true, notTTYSchedule: 30_000 });
-    bar.start(items.length, 0);
-    for (let at = 0; at < items.length; at += BATCH) {
-      const chunk = items.slice(at, at + BATCH);
-      const padded = [...chunk, ...Array(BATCH - chunk.length).fill(chunk[0])] as typeof chunk;
-      const x = cropBatch(
-        ds,
-        padded.map((c) => c.i),
-        padded.map((c) => ({ x: 0, y: 0, flip: c.flip })),
-        size,
-      );
-      const { latent_mean: mean } = await enc.run({ sample: x });
-      for (let b = 0; b < chunk.length; b++) {
-        for (let k = 0; k < perItem; k++) latents[(at + b) * perItem + k] = mean![b * perItem + k]! * vae.config.scaling_factor;
-      }
-      bar.update(Math.min(at + BATCH, items.length));
-    }
-    bar.stop();
-    await enc.release();
-    writeFileSync(cache, new Uint8Array(latents.buffer));
-  }
+  const { items, latents, perItem } = await cachedLatents(o.data, o.model, ds, model.vae, ep, o.threads);
   const clip = ClipTokenizer.shared();
   const L = model.textEncoder.config.max_position_embeddings;
   const rows = (text: string) => BigInt64Array.from(vocab.tokenize(text, clip, L).ids, (v) => BigInt(v));
@@ -172,7 +125,7 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     dir,
     ...commandLineLoop(o, saved?.counters),
     ema: { decay: o.ema, every: 4, values: ema },
-    learningRate: warmupConstant(lr, o.warmup),
+    learningRate: pretrainRate(lr, o.warmup, o.schedule, o.steps),
     maxGradNorm: 1,
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption, o.snrGamma),
     settings: {
@@ -180,6 +133,7 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
       batch: o.batch,
       lr,
       warmup: o.warmup,
+      schedule: o.schedule,
       dropCaption: o.dropCaption,
       ema: o.ema,
       snrGamma: o.snrGamma ?? null,
