@@ -37,8 +37,8 @@ test.afterAll(async () => {
   guard.stop();
 });
 
-const generate = (backend: OpenBackendOptions, requests: GenerateRequest[], cancelAtStep?: number): Promise<GenerationRun[]> =>
-  page.evaluate(([b, r, c]) => window.generationHarness.generate(b, r, c), [backend, requests, cancelAtStep] as const);
+const generate = (backend: OpenBackendOptions, requests: GenerateRequest[], cancel?: { request: number; atStep: number }): Promise<GenerationRun[]> =>
+  page.evaluate(([b, r, c]) => window.generationHarness.generate(b, r, c), [backend, requests, cancel] as const);
 
 function maxPixelDiff(a: number[], b: number[]): number {
   const [pa, pb] = [decode(Uint8Array.from(a)).data, decode(Uint8Array.from(b)).data];
@@ -60,7 +60,7 @@ test('WebGPU runs the whole denoising loop on the GPU, says so, and matches the 
   const [wasm] = await generate({ preference: 'wasm' }, [request]);
   // 'webgpu' alone: a WebGPU failure is an error here, never a silent wasm run. The step session also refuses
   // latents that come back off the GPU, so a finished run means they stayed in GPU buffers.
-  const gpu = await generate({ preference: 'webgpu', webGpuIo: 'gpu' }, [request, request]);
+  const gpu = await generate({ preference: 'webgpu', webGpuIo: 'gpu' }, [request, request, request]);
   for (const run of gpu) {
     expect(run.error).toBeUndefined();
     expect(run.result!.backend).toMatchObject({ ep: 'webgpu', kind: architecture === 'swiftshader' ? 'software-gpu' : 'gpu', requested: 'webgpu' });
@@ -74,16 +74,31 @@ test('WebGPU runs the whole denoising loop on the GPU, says so, and matches the 
   expect(gpu[1]!.pngs[0]).toEqual(gpu[0]!.pngs[0]);
   expect(gpu[1]!.result!.timings.compileMs).toBe(0);
   expect(gpu[1]!.result!.usage.textCache).toEqual({ hits: 2, misses: 0 });
+  // Every tensor of a request went back (to onnxruntime's pool, or destroyed): once warm, a request needs no new buffer.
+  expect(gpu[1]!.gpuBuffers).toBeGreaterThan(0);
+  expect(gpu[2]!.pngs[0]).toEqual(gpu[0]!.pngs[0]);
+  expect(gpu[2]!.gpuBuffers).toBe(gpu[1]!.gpuBuffers);
 });
 
-test('graph capture (fixed buffers, replayed commands) gives the same image; a cancel mid-run leaves the session ready', async () => {
+test('graph capture (fixed buffers, replayed commands) gives the same image; a cancel mid-run leaves the session ready and leaks nothing', async () => {
   test.setTimeout(600_000);
-  const captured = await generate({ preference: 'webgpu', webGpuIo: 'capture' }, [{ ...request, steps: 3 }, request], 1);
-  // The first captured request is cancelled after its first step…
-  expect(captured[0]!.error).toMatchObject({ code: 'cancelled' });
-  expect(captured[0]!.stepsSeen).toEqual([1]);
-  // …and the next one on the same (cached, captured) session is unaffected by it.
-  expect(captured[1]!.error).toBeUndefined();
-  expect(captured[1]!.result!.backend.ep).toBe('webgpu');
-  expect(maxPixelDiff(captured[1]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
+  // Requests with new prompts run the text encoder between replays of the captured step; a cancelled one stops after
+  // its first step; the last has no guidance (a second captured step session, whose latents the same decoder reads).
+  const cat = { ...request, prompt: 'a photo of a cat' };
+  const teapot = { ...request, prompt: 'a teapot' };
+  const requests = [request, cat, request, { ...request, steps: 3 }, request, teapot, { ...request, guidanceScale: 1 }];
+  const captured = await generate({ preference: 'webgpu', webGpuIo: 'capture' }, requests, { request: 3, atStep: 1 });
+  for (const i of [0, 1, 2, 4, 5, 6]) {
+    expect(captured[i]!.error).toBeUndefined();
+    expect(captured[i]!.result!.backend.ep).toBe('webgpu');
+  }
+  expect(maxPixelDiff(captured[0]!.pngs[0]!, wasmPng)).toBeLessThanOrEqual(2);
+  expect(captured[5]!.result!.usage.textCache).toEqual({ hits: 1, misses: 1 });
+  // The fourth request is cancelled after its first step…
+  expect(captured[3]!.error).toMatchObject({ code: 'cancelled' });
+  expect(captured[3]!.stepsSeen).toEqual([1]);
+  // …the next one on the same (cached, captured) session is unaffected by it…
+  expect(captured[4]!.pngs[0]).toEqual(captured[0]!.pngs[0]);
+  // …and from the third request on (onnxruntime's pool warm for every session) none left a GPU buffer behind.
+  expect(captured[5]!.gpuBuffers).toBe(captured[2]!.gpuBuffers);
 });

@@ -8,6 +8,9 @@ import { GenerationPipeline } from '../../src/generation/generationPipeline';
 import { checkGenerateRequest, resolveGenerateRequest } from '../../src/generation/generateRequest';
 import type { OpenBackendOptions } from '../../src/generation/inferenceBackend';
 import type { GenerateRequest, GenerateResult } from '../../src/generation/jobTypes';
+import { countGpuBuffers, liveGpuBuffers } from './gpuBufferCount';
+
+countGpuBuffers();
 
 export interface GenerationRun {
   /** Absent when the request failed (see `error`). */
@@ -16,11 +19,13 @@ export interface GenerationRun {
   pngs: number[][];
   /** Denoising progress events (step numbers) seen. */
   stepsSeen: number[];
+  /** WebGPU buffers alive in the page after the request (see gpuBufferCount.ts). */
+  gpuBuffers: number;
   error?: { name: string; code?: string; message: string };
 }
 
-/** Runs `requests` in order on one pipeline; `cancelAtStep` cancels the first request when it reports that step. */
-async function generate(backend: OpenBackendOptions, requests: GenerateRequest[], cancelAtStep?: number): Promise<GenerationRun[]> {
+/** Runs `requests` in order on one pipeline; `cancel` cancels request `cancel.request` when it reports step `cancel.atStep`. */
+async function generate(backend: OpenBackendOptions, requests: GenerateRequest[], cancel?: { request: number; atStep: number }): Promise<GenerationRun[]> {
   const model = await loadGenerationModel(builtinModelSource());
   const pipeline = await GenerationPipeline.create(model, backend);
   const runs: GenerationRun[] = [];
@@ -34,14 +39,14 @@ async function generate(backend: OpenBackendOptions, requests: GenerateRequest[]
           onProgress: (p) => {
             if (p.stage !== 'denoising' || p.step === 0) return;
             stepsSeen.push(p.step);
-            if (index === 0 && p.step === cancelAtStep) controller.abort();
+            if (index === cancel?.request && p.step === cancel.atStep) controller.abort();
           },
         });
         const { images, ...rest } = result;
-        runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), stepsSeen });
+        runs.push({ result: rest, pngs: images.map((i) => Array.from(new Uint8Array(i.png))), stepsSeen, gpuBuffers: liveGpuBuffers() });
       } catch (e) {
         const error = { name: (e as Error).name, code: (e as { code?: string }).code, message: (e as Error).message };
-        runs.push({ pngs: [], stepsSeen, error });
+        runs.push({ pngs: [], stepsSeen, gpuBuffers: liveGpuBuffers(), error });
       }
     }
   } finally {

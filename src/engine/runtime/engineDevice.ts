@@ -2,6 +2,7 @@ import type { InferenceSession } from 'onnxruntime-web';
 import { GraphBuilder, serializeGraph } from '../graph';
 import { describeNativeCpu, describeWasm, describeWebGpu, ortWebGpuDevice, type BackendReport, type ExecutionProvider } from './backend';
 import { GpuErrorWatch } from './gpuErrors';
+import { gpuOutputRun } from './gpuOutputRun';
 import { configureWasmThreads, loadOrt, type Ort, type OrtFlavor } from './ort';
 
 export interface EngineDeviceOptions {
@@ -63,12 +64,26 @@ export class EngineDevice {
     return this.report.ep;
   }
 
-  /** A session on this device. On WebGPU its runs fail with the loss once the device is lost, instead of never settling. */
+  /**
+   * A session on this device. On WebGPU its runs fail with the loss once the device is lost, instead of never settling,
+   * and a plain session (outputs to the CPU) runs with its outputs on the GPU, downloaded by onnxruntime (see
+   * gpuOutputRun.ts: what a plain run frees must not be lost to a captured session).
+   */
   async createSession(model: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
-    const session = await this.ort.InferenceSession.create(model, options);
     const watch = this.watch;
-    if (!watch) return session;
-    const run = session.run.bind(session);
+    const plain = options.preferredOutputLocation === undefined && !options.enableGraphCapture;
+    if (!watch) return this.ort.InferenceSession.create(model, options);
+    const session = await this.ort.InferenceSession.create(model, plain ? { ...options, preferredOutputLocation: 'gpu-buffer' } : options);
+    let run = session.run.bind(session);
+    if (plain) {
+      const wrapped = gpuOutputRun(this.ort, this.gpu!, run);
+      const release = session.release.bind(session);
+      session.release = async () => {
+        wrapped.release();
+        await release();
+      };
+      run = wrapped.run;
+    }
     session.run = ((...args: Parameters<InferenceSession['run']>) => watch.unlessLost(run(...args))) as InferenceSession['run'];
     return session;
   }
