@@ -3,7 +3,7 @@ import { field, galleryItems, generateAndWait, openGenerate } from './support/ge
 
 // A worker that dies (or answers 'device-lost', src/protocol/jobs.test.ts) is replaced on the next request: every store
 // holds the one RestartingJobClient, so the studio keeps working without a reload.
-test('after the studio worker crashes, the next Generate starts a fresh worker and makes the image', async ({ page }) => {
+test('after the studio worker crashes, a fresh worker starts, the badge asks it again, and the next Generate makes the image', async ({ page }) => {
   test.setTimeout(180_000);
   await openGenerate(page);
   await field(page, 'Steps').fill('2');
@@ -12,7 +12,11 @@ test('after the studio worker crashes, the next Generate starts a fresh worker a
 
   const [first, ...others] = page.workers().filter((w) => w.url().includes('studio'));
   expect(others).toHaveLength(0);
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toBeVisible();
+  const before = await badge.getAttribute('data-backend');
   const closed = first!.waitForEvent('close');
+  const started = page.waitForEvent('worker');
   // An uncaught error reaches the page as the Worker's `error` event, as a crash does.
   await first!.evaluate(() =>
     setTimeout(() => {
@@ -20,9 +24,12 @@ test('after the studio worker crashes, the next Generate starts a fresh worker a
     }),
   );
   await closed;
-
-  const started = page.waitForEvent('worker');
-  await generateAndWait(page, 90_000);
+  // The page asks a fresh worker what it computes on at once (the badge must not describe a dead worker's device)…
   expect((await started).url()).toContain('studio');
+  await expect(badge).toHaveAttribute('data-backend', before!);
+
+  // …and the next Generate runs on it.
+  await generateAndWait(page, 90_000);
+  expect(page.workers().filter((w) => w.url().includes('studio'))).toHaveLength(1);
   await expect(galleryItems(page)).toHaveCount(2);
 });

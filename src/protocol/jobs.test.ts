@@ -237,11 +237,14 @@ describe('RestartingJobClient', () => {
     expect(terminated).toEqual([]);
   });
 
-  it('after a device loss, ends that worker and answers the next request from a fresh one', async () => {
+  it('after a device loss, ends that worker, says so, and answers the next request from a fresh one', async () => {
     const { client, terminated } = restarting();
+    const ended: number[] = [];
+    client.onWorkerEnded(() => ended.push(client.workersStarted));
     await client.request('echo', { text: 'a' });
     await expect(client.request('reject', { kind: 'crash' })).rejects.toMatchObject({ code: 'device-lost' });
     expect(terminated).toEqual([1]);
+    expect(ended).toEqual([1]);
     expect(await client.request('echo', { text: 'again' })).toBe('again from worker 2');
     expect(client.workersStarted).toBe(2);
   });

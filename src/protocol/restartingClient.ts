@@ -14,6 +14,7 @@ export interface StartedEndpoint {
 export class RestartingJobClient<Jobs extends JobMap> {
   private current: JobClient<Jobs> | undefined;
   private started = 0;
+  private readonly endedListeners = new Set<() => void>();
 
   constructor(private readonly start: () => StartedEndpoint) {}
 
@@ -23,6 +24,15 @@ export class RestartingJobClient<Jobs extends JobMap> {
     options?: RequestOptions<Jobs[Type]['progress']>,
   ): Promise<Jobs[Type]['result']> {
     return this.client().request(type, payload, options);
+  }
+
+  /**
+   * Calls `listener` each time a worker has been ended (it died or lost its GPU device), e.g. to ask the next one what
+   * it computes on. Returns the unsubscribe.
+   */
+  onWorkerEnded(listener: () => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
   }
 
   /** Workers started so far (for tests and diagnostics). */
@@ -37,6 +47,7 @@ export class RestartingJobClient<Jobs extends JobMap> {
     const client: JobClient<Jobs> = new JobClient<Jobs>(endpoint, () => {
       terminate();
       if (this.current === client) this.current = undefined;
+      for (const listener of this.endedListeners) listener();
     });
     this.current = client;
     return client;

@@ -55,6 +55,30 @@ describe('backend store', () => {
     }
   });
 
+  it('when the worker is replaced, forgets the old answer and shows what the new worker computes on', async () => {
+    const gpu: BackendReport = {
+      ...software,
+      backend: 'webgpu-gpu',
+      reason: 'a hardware adapter',
+      adapter: { ...software.adapter!, isFallbackAdapter: false },
+    };
+    const lost: BackendReport = { ...software, backend: 'cpu-wasm', reason: 'no WebGPU adapter', adapter: null };
+    const answers = [gpu, lost];
+    const { client, close } = testWorker({ probeBackend: () => answers.shift()! });
+    try {
+      const store = createBackendStore(client, memoryStorage());
+      await store.getState().probe();
+      expect(store.getState().choice?.ep).toBe('webgpu');
+      const replaced = store.getState().workerReplaced();
+      expect(store.getState().report).toBeNull();
+      await replaced;
+      expect(store.getState().report?.backend).toBe('cpu-wasm');
+      expect(store.getState().choice?.ep).toBe('wasm');
+    } finally {
+      close();
+    }
+  });
+
   it('ignores a stored value it does not know', () => {
     const storage = memoryStorage();
     storage.setItem(BACKEND_SETTING_KEY, 'tpu');

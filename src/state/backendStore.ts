@@ -16,6 +16,8 @@ export interface BackendState {
   /** What the setting means on this device, once the probe has answered. */
   choice: BackendChoice | null;
   probe(): Promise<void>;
+  /** The worker was replaced (it crashed or lost its GPU): forget the old answer and ask the new worker. */
+  workerReplaced(): Promise<void>;
   setSetting(setting: BackendPreference): void;
 }
 
@@ -35,6 +37,10 @@ export function createBackendStore(worker: StudioClient, storage: Pick<Storage, 
       } catch (error) {
         set({ error: `The worker did not answer: ${error instanceof Error ? error.message : String(error)}` });
       }
+    },
+    workerReplaced() {
+      set({ report: null, choice: null, error: null });
+      return get().probe();
     },
     setSetting(setting) {
       storage?.setItem(BACKEND_SETTING_KEY, setting);

@@ -11,6 +11,7 @@ export const BUILT_IN_MODEL_RESOLUTION = 64;
 export const studioStore = openStudioStore();
 
 export const useBackend = createBackendStore(studioWorker(), globalThis.localStorage);
+studioWorker().onWorkerEnded(() => void useBackend.getState().workerReplaced());
 
 export const useSubjects = createSubjectsStore({
   store: studioStore,
