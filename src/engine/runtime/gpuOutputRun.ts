@@ -11,12 +11,13 @@ type Run = InferenceSession['run'];
  * - A buffer a run frees stays "pending" until onnxruntime's next flush, and a flush during a captured session's replay
  *   hands it to that session for good (gpu-data-manager's capturedPendingBuffers). A plain run that downloads its CPU
  *   outputs frees them after that download's flush, so a decoder or text encoder run between replays of the captured
- *   denoise step lost its output buffer each time. Here onnxruntime downloads each output (its flush drains every buffer
- *   the run freed) and the GPU outputs are freed at the start of the session's next run, whose own flushes drain them.
+ *   denoise step lost its output buffer each time. Here onnxruntime downloads each output after the run (that flush
+ *   drains what the run freed, uploaded inputs included) and the GPU outputs are freed at the start of the session's
+ *   next run, whose own flushes drain them.
  * - An input buffer other than the one registered at the session's last run is refused when the session that ran last
  *   was captured (registerExternalBuffer checks the previous session's state): GPU inputs are copied into a buffer kept
  *   per input, e.g. the latents of a second captured step session after a guidance change, read by the same decoder.
- *   The copy is queued after the producer's commands: a captured replay submits all of its commands before returning.
+ *   The copy is queued after the producer's commands: onnxruntime submits a run's commands before the run returns.
  *
  * `release` frees the last outputs and the kept buffers.
  */
