@@ -19,13 +19,12 @@ import { loadModelFolder } from '../src/model/folder';
 import { nodeFolderReader } from '../src/model/nodeFolder';
 import { loadCheckpoint } from '../src/pretrain/checkpoint';
 import { loadDataset } from '../src/pretrain/dataset';
-import { writeGrid } from '../src/pretrain/imageGrid';
 import { setConfigValue, tensorsOf, writeComponent } from '../src/pretrain/modelWriter';
 import { fastestNodeEp } from '../src/pretrain/nodeSession';
 import { batchIndices } from '../src/pretrain/stepRandom';
-import { commandLineLoop, pretrainRate, trainLoop, type PretrainSchedule } from '../src/pretrain/trainLoop';
+import { commandLineLoop, trainLoop, type StageOptions } from '../src/pretrain/trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from '../src/pretrain/trainRuntimeFor';
-import { measureVae } from '../src/pretrain/vaeQuality';
+import { measureVae, vaeCheckpointReport } from '../src/pretrain/vaeQuality';
 import { compileVaeStep, vaeFeeds } from '../src/pretrain/vaeTraining';
 import { runUnetStage } from '../src/pretrain/unetStage';
 import { runVaeDecoderStage } from '../src/pretrain/vaeDecoderStage';
@@ -63,28 +62,14 @@ const program = new Command('pretrain')
   .option('--quiet', 'no progress bar')
   .parse();
 
-export type PretrainOptions = {
+export type PretrainOptions = StageOptions & {
   stage: 'vae' | 'vae-decoder' | 'unet';
-  data: string;
-  model: string;
-  out: string;
-  batch: number;
   crop: number;
-  lr?: number;
-  warmup: number;
-  schedule: PretrainSchedule;
-  steps: number;
-  minutes: number;
-  checkpointMinutes: number;
   klWeight: number;
   dropCaption: number;
   ema: number;
   snrGamma?: number;
-  seed: number;
   ep?: TrainEp;
-  threads: number;
-  export?: string;
-  quiet?: boolean;
 };
 const o = program.opts<PretrainOptions>();
 /** Inference (latents, validation, previews) runs on the fastest CPU backend; training where --ep says. */
@@ -139,10 +124,8 @@ async function vaeStage(): Promise<void> {
     runtime,
     layout: compiled.layout,
     dir,
-    ...commandLineLoop(o, saved?.counters),
+    ...commandLineLoop(o, saved?.counters, o.lr ?? 5e-4),
     ema: null,
-    learningRate: pretrainRate(o.lr ?? 5e-4, o.warmup, o.schedule, o.steps),
-    maxGradNorm: 1,
     feeds: (s) =>
       vaeFeeds(
         ds,
@@ -154,19 +137,7 @@ async function vaeStage(): Promise<void> {
         f,
       ),
     settings: { stage: 'vae', ...step, lr: o.lr ?? 5e-4, warmup: o.warmup, schedule: o.schedule, seed: o.seed, ep: trainEp },
-    afterCheckpoint: async (c) => {
-      // A quarter of the validation split keeps this under a minute; `npm run eval:base` measures all of it.
-      const q = await measureVae(
-        config,
-        weightsOf(c.state[STATE.params]!),
-        ds,
-        validation.filter((_, i) => i % 4 === 0),
-        ep,
-        o.threads,
-      );
-      writeGrid(join(dir, 'reconstructions.png'), q.tiles, ds.manifest.size, 8);
-      return { validation_psnr: Number(q.psnr.toFixed(2)), latent_std: Number(q.latentStd.toFixed(4)) };
-    },
+    afterCheckpoint: (c) => vaeCheckpointReport(config, weightsOf(c.state[STATE.params]!), ds, validation, dir, ep, o.threads),
   });
   await runtime.dispose();
   if (!existsSync(join(dir, 'latest.json'))) throw new Error('no checkpoint was written');

@@ -91,11 +91,30 @@ export async function trainLoop(o: LoopOptions): Promise<RunCounters> {
   return { step, seconds };
 }
 
-/** The loop settings every `npm run pretrain` stage takes from its command line. */
+/** The command-line options every `npm run pretrain` stage takes. */
+export interface StageOptions {
+  data: string;
+  model: string;
+  out: string;
+  batch: number;
+  lr?: number;
+  warmup: number;
+  schedule: PretrainSchedule;
+  steps: number;
+  minutes: number;
+  checkpointMinutes: number;
+  seed: number;
+  threads: number;
+  export?: string;
+  quiet?: boolean;
+}
+
+/** The loop settings every `npm run pretrain` stage takes from its command line; `lr` is the stage's peak rate. */
 export function commandLineLoop(
-  o: { steps: number; minutes: number; batch: number; checkpointMinutes: number; quiet?: boolean },
+  o: StageOptions,
   start: RunCounters | undefined,
-): Pick<LoopOptions, 'totalSteps' | 'minutes' | 'samplesPerStep' | 'start' | 'checkpointMinutes' | 'quiet'> {
+  lr: number,
+): Pick<LoopOptions, 'totalSteps' | 'minutes' | 'samplesPerStep' | 'start' | 'checkpointMinutes' | 'quiet' | 'learningRate' | 'maxGradNorm'> {
   return {
     totalSteps: o.steps,
     minutes: o.minutes,
@@ -103,6 +122,8 @@ export function commandLineLoop(
     start: start ?? { step: 0, seconds: 0 },
     checkpointMinutes: o.checkpointMinutes,
     quiet: o.quiet,
+    learningRate: pretrainRate(lr, o.warmup, o.schedule, o.steps),
+    maxGradNorm: 1,
   };
 }
 

@@ -21,7 +21,7 @@ import { cachedLatents } from './latentCache';
 import type { NodeEp } from './nodeSession';
 import { PREVIEW_SETTINGS, samplePrompts } from './sampling';
 import { batchIndices } from './stepRandom';
-import { commandLineLoop, pretrainRate, trainLoop, type PretrainSchedule } from './trainLoop';
+import { commandLineLoop, trainLoop, type StageOptions } from './trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from './trainRuntimeFor';
 import { TEXT_PREFIX, UNET_PREFIX, compileUnetStep, unetFeeds, type LatentSet } from './unetTraining';
 
@@ -30,25 +30,11 @@ const RESERVED_IDENTIFIER_ROWS = 16;
 /** Prompts of the sample grid written at each checkpoint. */
 export const PREVIEW_PROMPTS = ['a photo of a dog', 'a photo of a cat', 'a red apple', 'a teapot', 'a backpack', 'a robot', 'a teddy bear', 'a clock'] as const;
 
-export interface UnetStageOptions {
-  data: string;
-  model: string;
-  out: string;
-  batch: number;
-  lr?: number;
-  warmup: number;
-  schedule: PretrainSchedule;
-  steps: number;
-  minutes: number;
-  checkpointMinutes: number;
+export interface UnetStageOptions extends StageOptions {
   dropCaption: number;
   ema: number;
   /** Min-SNR-γ loss weighting (off when undefined). */
   snrGamma?: number;
-  seed: number;
-  threads: number;
-  export?: string;
-  quiet?: boolean;
 }
 
 /** The model's compact vocabulary, made from the dataset's captions the first time and kept in the model folder after. */
@@ -123,10 +109,8 @@ export async function runUnetStage(o: UnetStageOptions, trainEp: TrainEp, ep: No
     runtime,
     layout: compiled.layout,
     dir,
-    ...commandLineLoop(o, saved?.counters),
+    ...commandLineLoop(o, saved?.counters, lr),
     ema: { decay: o.ema, every: 4, values: ema },
-    learningRate: pretrainRate(lr, o.warmup, o.schedule, o.steps),
-    maxGradNorm: 1,
     feeds: (s) => unetFeeds(set, emptyPrompt, schedule, o.seed, s, batchIndices(o.seed, s, o.batch, items), o.dropCaption, o.snrGamma),
     settings: {
       stage: 'unet',

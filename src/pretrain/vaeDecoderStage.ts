@@ -11,32 +11,18 @@ import { nodeFolderReader } from '../model/nodeFolder';
 import type { Float32Tensor } from '../model/safetensors';
 import { loadCheckpoint } from './checkpoint';
 import { loadDataset } from './dataset';
-import { writeGrid } from './imageGrid';
 import { cachedLatents } from './latentCache';
 import { tensorsOf, writeComponent } from './modelWriter';
 import type { NodeEp } from './nodeSession';
 import { batchIndices } from './stepRandom';
-import { commandLineLoop, pretrainRate, trainLoop, type PretrainSchedule } from './trainLoop';
+import { commandLineLoop, trainLoop, type StageOptions } from './trainLoop';
 import { describeRuntime, trainRuntimeFor, type TrainEp } from './trainRuntimeFor';
 import { compileVaeDecoderStep, isEncoderWeight, vaeDecoderFeeds } from './vaeDecoderTraining';
-import { measureVae } from './vaeQuality';
+import { vaeCheckpointReport } from './vaeQuality';
 
-export interface VaeDecoderStageOptions {
-  data: string;
-  model: string;
-  out: string;
-  batch: number;
+export interface VaeDecoderStageOptions extends StageOptions {
+  /** Side of the square pixel crop. */
   crop: number;
-  lr?: number;
-  warmup: number;
-  schedule: PretrainSchedule;
-  steps: number;
-  minutes: number;
-  checkpointMinutes: number;
-  seed: number;
-  threads: number;
-  export?: string;
-  quiet?: boolean;
 }
 
 export async function runVaeDecoderStage(o: VaeDecoderStageOptions, trainEp: TrainEp, ep: NodeEp): Promise<void> {
@@ -79,26 +65,12 @@ export async function runVaeDecoderStage(o: VaeDecoderStageOptions, trainEp: Tra
     runtime,
     layout: compiled.layout,
     dir,
-    ...commandLineLoop(o, saved?.counters),
+    ...commandLineLoop(o, saved?.counters, lr),
     ema: null,
-    learningRate: pretrainRate(lr, o.warmup, o.schedule, o.steps),
-    maxGradNorm: 1,
     feeds: (s) =>
       vaeDecoderFeeds(ds, set, vae.config.scaling_factor, o.seed, s, batchIndices(o.seed, s, o.batch, set.items.length), step, vae.config.latent_channels, f),
     settings: { stage: 'vae-decoder', ...step, lr, warmup: o.warmup, schedule: o.schedule, steps: o.steps, seed: o.seed, ep: trainEp },
-    afterCheckpoint: async (c) => {
-      // A quarter of the validation split keeps this under a minute; `npm run eval:base` measures all of it.
-      const q = await measureVae(
-        vae.config,
-        weightsOf(c.state[STATE.params]!),
-        ds,
-        validation.filter((_, i) => i % 4 === 0),
-        ep,
-        o.threads,
-      );
-      writeGrid(join(dir, 'reconstructions.png'), q.tiles, ds.manifest.size, 8);
-      return { validation_psnr: Number(q.psnr.toFixed(2)) };
-    },
+    afterCheckpoint: (c) => vaeCheckpointReport(vae.config, weightsOf(c.state[STATE.params]!), ds, validation, dir, ep, o.threads),
   });
   await runtime.dispose();
   if (!existsSync(join(dir, 'latest.json'))) throw new Error('no checkpoint was written');

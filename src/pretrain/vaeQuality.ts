@@ -3,11 +3,13 @@
  * shows it) and the latent standard deviation that sets `scaling_factor` (Stable Diffusion's 0.18215 = 1/std of
  * its VAE's latents). Node only.
  */
+import { join } from 'node:path';
 import { buildVAEDecoderGraph, buildVAEEncoderGraph } from '../model/graphs';
 import type { VAEConfig } from '../model/config';
 import type { WeightSource } from '../model/params';
 import { cropBatch } from './vaeTraining';
 import type { LoadedDataset } from './dataset';
+import { writeGrid } from './imageGrid';
 import { NodeSession, type NodeEp } from './nodeSession';
 
 const BATCH = 16;
@@ -80,4 +82,29 @@ export async function measureVae(
   const latCount = count * config.latent_channels * (size / f) ** 2;
   const m = sum / latCount;
   return { psnr: 10 * Math.log10((255 * 255) / mse), images: count, latentStd: Math.sqrt(sumSq / latCount - m * m), tiles };
+}
+
+/**
+ * What a VAE stage logs at each checkpoint: PSNR and latent std on a quarter of the validation split (under a minute;
+ * `npm run eval:base` measures all of it), with a grid of reconstructions written into the checkpoint folder.
+ */
+export async function vaeCheckpointReport(
+  config: VAEConfig,
+  source: WeightSource,
+  ds: LoadedDataset,
+  validation: readonly number[],
+  dir: string,
+  ep: NodeEp,
+  threads: number,
+): Promise<{ validation_psnr: number; latent_std: number }> {
+  const q = await measureVae(
+    config,
+    source,
+    ds,
+    validation.filter((_, i) => i % 4 === 0),
+    ep,
+    threads,
+  );
+  writeGrid(join(dir, 'reconstructions.png'), q.tiles, ds.manifest.size, 8);
+  return { validation_psnr: Number(q.psnr.toFixed(2)), latent_std: Number(q.latentStd.toFixed(4)) };
 }
