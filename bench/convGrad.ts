@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-web';
 import { option } from './harness-page';
 import { UNET_FULL_BATCH, VAE_BATCH, unetFullLossGraph, vaeLossGraph, type LossGraph } from './networks';
 
-type Formulation = typeof convGradFormulation;
+type Formulation = Pick<typeof convGradFormulation, 'weight' | 'input'>;
 /** The Conv gradients before im2col (image-sized-kernel Conv for dW, ConvTranspose for dX) vs the product's choice by shape. */
 const STEPS: Record<string, Formulation> = { old: { weight: 'conv', input: 'convTranspose' }, new: { weight: 'byShape', input: 'byShape' } };
 // One thread by default: CPU time then measures the work itself, which wall time on a shared machine does not.
@@ -104,7 +104,8 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     g.output(grad(g, x, w, dy), 'grad');
     return { g, feeds: { x: wave(x.size, 1), w: wave(w.size, 2), dy: wave(dy.size, 3) } };
   };
-  for (const weight of ['conv', 'im2col'] as const) {
+  const stride1 = s.strides.every((v) => v === 1);
+  for (const weight of stride1 ? (['conv', 'im2col', 'taps'] as const) : (['conv', 'im2col'] as const)) {
     Object.assign(convGradFormulation, { weight });
     const { g, feeds } = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom));
     row[`dW ${weight} ms`] = await timeGraph(g, feeds);
@@ -116,7 +117,8 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     if (input === 'byShape') row.dXChosen = g.nodes.some((n) => n.op === 'ConvTranspose') ? 'convTranspose' : 'flipped-weight conv';
   }
   Object.assign(convGradFormulation, STEPS.new);
-  row.dWChosen = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes.some((n) => n.op === 'MatMul') ? 'im2col' : 'conv';
+  const matmuls = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes.filter((n) => n.op === 'MatMul').length;
+  row.dWChosen = matmuls === 0 ? 'conv' : matmuls === 1 ? 'im2col' : 'taps';
   return row;
 }
 
@@ -177,6 +179,7 @@ if (what.includes('shapes')) {
       totalMs: {
         'dW conv': total('dW conv ms'),
         'dW im2col': total('dW im2col ms'),
+        'dW chosen (taps at stride 1)': r1(rows.reduce((a, r) => a + (r[`dW ${r.dWChosen as string} ms`] as number) * (r.count as number), 0)),
         'dX convTranspose': total('dX convTranspose ms'),
         'dX byShape': total('dX byShape ms'),
       },

@@ -20,9 +20,15 @@ export function convGeom(n: GraphNode): ConvGeom {
  * Which formulations the Conv gradients emit. `byShape` is the product's choice; forcing one exists so that
  * bench/convGrad.ts can compare them and linalg.test.ts can check each against finite differences.
  */
-export const convGradFormulation: { weight: 'byShape' | 'conv' | 'im2col'; input: 'byShape' | 'convTranspose' } = {
+export const convGradFormulation: {
+  weight: 'byShape' | 'conv' | 'im2col' | 'taps';
+  input: 'byShape' | 'convTranspose';
+  /** Positions each tap MatMul of the stride-1 weight gradient reduces over, at least (whole images per chunk). */
+  minTapPositions: number;
+} = {
   weight: 'byShape',
   input: 'byShape',
+  minTapPositions: 2048,
 };
 
 /**
@@ -67,15 +73,63 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
 /**
  * Weight gradient of a convolution from `input` (N, Cin, H, W) to `outGrad` (N, Cout, oH, oW) with
  * weight (Cout, Cin/group, kH, kW). Also serves ConvTranspose (its forward is this convolution's
- * adjoint, with input/outGrad swapped). im2col + MatMul except with fewer than 4 channels per group
- * on either side (RGB in/out convs, depthwise), where one Conv measured faster (bench/convGrad.ts).
+ * adjoint, with input/outGrad swapped). With fewer than 4 channels per group on either side (RGB in/out
+ * convs, depthwise) one Conv, which measured fastest there (bench/convGrad.ts); otherwise one MatMul per
+ * kernel tap for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
  */
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const fewChannels = Math.min(input.shape[1]!, outGrad.shape[1]!) / c.group < 4;
   const mode = convGradFormulation.weight;
-  return (mode === 'byShape' ? fewChannels : mode === 'conv')
-    ? weightGradByConv(g, input, outGrad, kernel, c)
-    : weightGradByIm2col(g, input, outGrad, kernel, c);
+  if (mode === 'conv' || (mode === 'byShape' && fewChannels)) return weightGradByConv(g, input, outGrad, kernel, c);
+  const tapsFit = c.group === 1 && c.strides.every((s) => s === 1);
+  if (mode === 'taps' && !tapsFit) throw new Error('convWeightGrad: the taps formulation needs stride 1 and one group');
+  return mode === 'taps' || (mode === 'byShape' && tapsFit) ? weightGradByTaps(g, input, outGrad, kernel, c) : weightGradByIm2col(g, input, outGrad, kernel, c);
+}
+
+/**
+ * Stride-1 weight gradient without im2col columns. The input, padded to the Hp×Wp rows and columns the forward
+ * read, is flattened per image; output position p then reads tap (i, j) at flat position p + i·dH·Wp + j·dW, so
+ * each tap's operand is one contiguous slice and dW[:, :, i, j] = slice · dy, with dy zero-padded to the same
+ * Hp×Wp grid (the padding positions contribute nothing). Images are grouped into B chunks, each MatMul of the
+ * batch reducing over at least `minTapPositions` positions, then summed: a batched MatMul is what threads well
+ * (bench/convGrad.ts). The slices copy the input kH·kW times; im2col copied it that often plus its Concat.
+ */
+function weightGradByTaps(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
+  const [n, cin, h, wd] = input.shape as [number, number, number, number];
+  const [, cout, oh, ow] = outGrad.shape as [number, number, number, number];
+  const [kh, kw] = kernel as [number, number];
+  const [dh, dw] = c.dilations as [number, number];
+  const [hp, wp] = [oh + (kh - 1) * dh, ow + (kw - 1) * dw];
+  const area = hp * wp;
+  const perChunk = divisorAtLeast(n, Math.ceil(convGradFormulation.minTapPositions / area));
+  const chunks = n / perChunk;
+  const positions = perChunk * area;
+  const reach = (kh - 1) * dh * wp + (kw - 1) * dw;
+  // [N, Cin, H, W] -> padded [N, Cin, Hp, Wp] -> [B, Cin, (N/B)·Hp·Wp], flat tail padded for the last taps' reach.
+  const xp = g.pad(input, [0, 0, c.pads[0]!, c.pads[1]!, 0, 0, hp - h - c.pads[0]!, wp - wd - c.pads[1]!]);
+  const xr = g.reshape(xp, [chunks, perChunk, cin, area]);
+  const xc = perChunk > 1 ? g.transpose(xr, [0, 2, 1, 3]) : xr;
+  const xf = g.pad(g.reshape(xc, [chunks, cin, positions]), [0, 0, 0, 0, 0, reach]);
+  // [N, Cout, oH, oW] -> zero-padded [N, Hp, Wp, Cout] -> [B, (N/B)·Hp·Wp, Cout]
+  const dyp = g.pad(outGrad, [0, 0, 0, 0, 0, 0, hp - oh, wp - ow]);
+  const dyf = g.reshape(g.transpose(dyp, [0, 2, 3, 1]), [chunks, positions, cout]);
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const at = i * dh * wp + j * dw;
+      taps.push(g.matmul(g.slice(xf, [at], [at + positions], [2]), dyf));
+    }
+  }
+  // kH·kW × [B, Cin, Cout] -> [kH·kW, Cin, Cout] -> [Cout, Cin, kH, kW]
+  const stacked = g.reshape(g.concat(taps, 0), [kh * kw, chunks, cin, cout]);
+  const summed = chunks > 1 ? g.reduceSum(stacked, [1], false) : stacked;
+  return g.transpose(g.reshape(summed, [kh, kw, cin, cout]), [3, 2, 0, 1]);
+}
+
+/** The smallest divisor of n that is at least k (n when k > n). */
+function divisorAtLeast(n: number, k: number): number {
+  for (let d = Math.max(1, k); d < n; d++) if (n % d === 0) return d;
+  return n;
 }
 
 /** Padding after the last row/column the forward pass actually read, per spatial axis (negative: it stopped short). */
