@@ -1,3 +1,4 @@
+import { decode } from 'fast-png';
 import { expect, test } from './support/fixtures';
 
 test('the studio’s DreamBooth train step (LoRA + prior preservation) runs on WebGPU with the loss curve of wasm', async ({ page }) => {
@@ -21,4 +22,20 @@ test('the studio’s DreamBooth train step (LoRA + prior preservation) runs on W
   expect(wasm.updateNorm).toBeGreaterThan(0);
   expect(Math.abs(gpu.updateNorm - wasm.updateNorm) / wasm.updateNorm).toBeLessThan(1e-3);
   expect(gpu.checkpointBytes).toBe(wasm.checkpointBytes);
+});
+
+test('validation samples read the trainer’s parameters on the GPU in place: wasm’s images, no rebuild for new values', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/e2e/harness/dreambooth.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const wasm = await page.evaluate(() => window.dreamboothHarness.validation('wasm'));
+  const gpu = await page.evaluate(() => window.dreamboothHarness.validation('webgpu'));
+  expect(wasm.backend.ep).toBe('wasm');
+  expect(gpu.backend.ep).toBe('webgpu');
+  const pixels = (png: number[]) => decode(new Uint8Array(png)).data;
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
+  for (const i of [0, 1]) expect(maxDiff(pixels(gpu.pngs[i]!), pixels(wasm.pngs[i]!)), `values ${i + 1}`).toBeLessThanOrEqual(3);
+  // The second values reached the GPU (another image) through the same compiled sessions.
+  expect(maxDiff(pixels(gpu.pngs[0]!), pixels(gpu.pngs[1]!))).toBeGreaterThan(3);
+  expect(gpu.compileMs[1]).toBe(0);
 });

@@ -3,11 +3,17 @@
  * (src/dreambooth/trainer.ts, LoRA + prior preservation) on diffusers' tiny SD UNet, on a chosen EP, with the same
  * seeded latents and prompt embeddings on both, so the loss curves compare.
  */
+import { NoiseGenerator } from '../../src/diffusion/random';
 import { DreamBoothTrainer } from '../../src/dreambooth/trainer';
 import { STATE } from '../../src/engine/optim/trainStep';
 import type { BackendReport } from '../../src/engine/runtime/backend';
+import { resolveGenerateRequest } from '../../src/generation/generateRequest';
+import { loadGenerationModel } from '../../src/generation/generationModel';
+import { GenerationPipeline } from '../../src/generation/generationPipeline';
+import { InferenceBackend } from '../../src/generation/inferenceBackend';
+import type { GenerationBackend } from '../../src/generation/jobTypes';
 import { deviceLoss, resumeSaved } from './deviceLoss';
-import { loadFolder, trainerOptions, type HarnessModel } from './dreamboothModel';
+import { harnessReader, loadFolder, trainerOptions, type HarnessModel } from './dreamboothModel';
 
 export interface DreamBoothRun {
   backend: BackendReport;
@@ -42,8 +48,57 @@ async function train(ep: 'webgpu' | 'wasm', steps: number, model: HarnessModel =
   }
 }
 
+export interface ValidationRun {
+  backend: GenerationBackend;
+  /** The image of each set of trained values (PNG bytes as plain arrays: they cross page.evaluate as JSON). */
+  pngs: number[][];
+  /** Compilation per request: the second set of values must not rebuild anything. */
+  compileMs: number[];
+}
+
+/**
+ * Validation samples as the training job makes them: a pipeline reading the trainer's parameters in place
+ * (GenerationPipeline's TrainedInputs) on the tiny model with LoRA and the identifier's embedding row training. No
+ * train steps (SwiftShader is slow): the parameters are set to two seeded perturbations in turn, the same on every EP.
+ */
+async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
+  const model = await loadGenerationModel({ id: 'tiny', revision: 'harness', read: harnessReader('tiny') });
+  const prompt = 'a photo of zovy cat';
+  const ids = (text: string) => BigInt64Array.from(model.tokenizer.tokenize(text), BigInt);
+  const o = trainerOptions(model.folder, 'tiny', ep);
+  const trainer = await DreamBoothTrainer.create({
+    ...o,
+    settings: { ...o.settings, textEncoder: 'identifier' },
+    data: { ...o.data, instanceText: ids(prompt), classText: ids('a photo of cat') },
+    identifierRows: [model.tokenizer.tokenize(prompt)[1]!],
+  });
+  const backend = await InferenceBackend.open({ preference: ep });
+  const pipeline = new GenerationPipeline({ ...model, id: 'validation', key: 'validation' }, backend, trainer.trainedInputs);
+  const initial = (await trainer.runtime.exportState([STATE.params]))[STATE.params]!;
+  const run: ValidationRun = { backend: backend.report, pngs: [], compileMs: [] };
+  try {
+    for (const seed of [1, 2]) {
+      const noise = new NoiseGenerator(seed).randn(initial.length);
+      trainer.runtime.importState({ [STATE.params]: initial.map((v, i) => v + 0.05 * noise[i]!) });
+      await pipeline.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
+      const request = resolveGenerateRequest(
+        { modelId: 'validation', prompt, sampler: 'dpmpp_2m', steps: 1, guidanceScale: 1, seed: 3, numImages: 1, previewEvery: 0 },
+        pipeline.model,
+      );
+      const result = await pipeline.generate(request);
+      run.pngs.push(Array.from(new Uint8Array(result.images[0]!.png)));
+      run.compileMs.push(result.timings.compileMs);
+    }
+    return run;
+  } finally {
+    await pipeline.dispose();
+    await trainer.dispose();
+  }
+}
+
 const harness = {
   train,
+  validation,
   deviceLoss,
   resumeSaved,
   adapter: async () => (await navigator.gpu?.requestAdapter())?.info.architecture ?? null,

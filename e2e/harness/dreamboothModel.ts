@@ -6,7 +6,7 @@ import { NoiseGenerator } from '../../src/diffusion/random';
 import { buildNoiseSchedule } from '../../src/diffusion/noiseSchedule';
 import type { TrainerOptions } from '../../src/dreambooth/trainer';
 import { presetSettings } from '../../src/dreambooth/trainSettings';
-import { loadModelFolder } from '../../src/model/folder';
+import { loadModelFolder, type FolderReader } from '../../src/model/folder';
 import schedulerConfig from '../../fixtures/diffusers-tiny-sd/scheduler/scheduler_config.json';
 import textEncoderConfig from '../../fixtures/diffusers-tiny-sd/text_encoder/config.json';
 import textEncoderWeights from '../../fixtures/diffusers-tiny-sd/text_encoder/model.safetensors?url';
@@ -19,6 +19,7 @@ const files: Record<string, unknown> = {
   'unet/config.json': unetConfig,
   'vae/config.json': vaeConfig,
   'text_encoder/config.json': textEncoderConfig,
+  'scheduler/scheduler_config.json': schedulerConfig,
 };
 const weightUrls: Record<string, string> = {
   'unet/diffusion_pytorch_model.safetensors': unetWeights,
@@ -43,16 +44,21 @@ const MICRO_UNET = {
   sample_size: 8,
 };
 
-/** The harness model's folder: the fixture's files, or the micro UNet's config with seeded weights. */
-export function loadFolder(model: HarnessModel) {
+/** Reads the harness model's files: the fixture's, or the micro UNet's config with seeded weights. */
+export function harnessReader(model: HarnessModel): FolderReader {
   const micro = model === 'micro';
-  return loadModelFolder(async (path) => {
+  return async (path) => {
     if (micro && path === 'unet/config.json') return new TextEncoder().encode(JSON.stringify(MICRO_UNET));
     if (micro && path.endsWith('.safetensors')) return null;
     if (path in files) return new TextEncoder().encode(JSON.stringify(files[path]));
     const url = weightUrls[path];
     return url ? new Uint8Array(await (await fetch(url)).arrayBuffer()) : null;
-  });
+  };
+}
+
+/** The harness model's folder. */
+export function loadFolder(model: HarnessModel) {
+  return loadModelFolder(harnessReader(model));
 }
 
 type Folder = Awaited<ReturnType<typeof loadFolder>>;

@@ -89,26 +89,44 @@ export function compileDreamBoothStep(folder: ModelFolder, o: DreamBoothGraphOpt
   const perSample = perSampleMse(g, pred, target);
   const loss = g.reduceSum(g.mul(perSample, weights), [0], false);
 
-  // Optional rewrites, each a new graph: the identifier rows, then LoRA.
-  let graph = g;
-  let map = (t: Tensor) => t;
-  if (s.textEncoder === 'identifier') {
-    if (o.identifierRows.length === 0) throw new Error('compileDreamBoothStep: identifier training needs the identifier’s embedding rows');
-    const r = trainIdentifierRows(graph, o.identifierRows);
-    [graph, map] = [r.graph, r.map];
+  if (s.textEncoder === 'identifier' && o.identifierRows.length === 0) {
+    throw new Error('compileDreamBoothStep: identifier training needs the identifier’s embedding rows');
   }
-  let adapters: readonly LoraAdapter[] = [];
-  if (s.unet === 'lora') {
-    const r = applyLora(graph, { target: LORA_TARGET, rank: s.loraRank, alpha: s.loraAlpha, seed: s.seed, freezeOthers: false });
-    const before = map;
-    [graph, map, adapters] = [r.graph, (t) => r.map(before(t)), r.adapters];
-  }
+  const { graph, map, adapters } = applyTrainingRewrites(g, s, o.identifierRows);
   const compiled = compileTrainStep(graph, map(loss), {
     adamw: { weightDecay: s.weightDecay },
     accumulation: s.gradientAccumulation > 1,
     extraMetrics: [map(perSample)],
   });
   return { compiled, adapters, textInGraph, perSampleMetrics: { step: 2, accumulate: 1 } };
+}
+
+/**
+ * The rewrites that make a graph's trainable parameters what the settings train, each a new graph: the identifier's
+ * embedding rows (when the graph holds the token table), then LoRA on the attention projections (when it holds
+ * them). The train step applies them to its UNet + text-encoder graph; sampling graphs that read a run's trained
+ * values (GenerationPipeline's TrainedInputs) apply them to the UNet's or the text encoder's graph alone, built with
+ * the same parameter-name prefixes.
+ */
+export function applyTrainingRewrites(
+  src: GraphBuilder,
+  s: Pick<TrainSettings, 'unet' | 'loraRank' | 'loraAlpha' | 'textEncoder' | 'seed'>,
+  identifierRows: readonly number[],
+): { graph: GraphBuilder; map: (t: Tensor) => Tensor; adapters: readonly LoraAdapter[] } {
+  let graph = src;
+  let map = (t: Tensor) => t;
+  const names = new Set(src.parameters().map((p) => p.tensor.name));
+  if (s.textEncoder === 'identifier' && names.has(TOKEN_TABLE)) {
+    const r = trainIdentifierRows(graph, identifierRows);
+    [graph, map] = [r.graph, r.map];
+  }
+  let adapters: readonly LoraAdapter[] = [];
+  if (s.unet === 'lora' && [...names].some((n) => LORA_TARGET.test(n))) {
+    const r = applyLora(graph, { target: LORA_TARGET, rank: s.loraRank, alpha: s.loraAlpha, seed: s.seed, freezeOthers: false });
+    const before = map;
+    [graph, map, adapters] = [r.graph, (t) => r.map(before(t)), r.adapters];
+  }
+  return { graph, map, adapters };
 }
 
 /**

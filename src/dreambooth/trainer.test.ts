@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { decode as decodePng } from 'fast-png';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { buildNoiseSchedule } from '../diffusion/noiseSchedule';
 import { STATE } from '../engine/optim/trainStep';
 import { builtinModelSource, loadGenerationModel, type GenerationModel } from '../generation/generationModel';
+import { resolveGenerateRequest } from '../generation/generateRequest';
+import { GenerationPipeline } from '../generation/generationPipeline';
 import { InferenceBackend } from '../generation/inferenceBackend';
 import { buildTextEncoderGraph } from '../model/graphs';
 import { nodeFolderReader } from '../model/nodeFolder';
 import { LatentEncoder } from './latentEncoder';
-import { mergeLora, personalizedFolder, trainedValuesFromCheckpoint } from './personalizedModel';
+import { mergeLora, personalizedFolder, personalizedModel, trainedValuesFromCheckpoint } from './personalizedModel';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
 import { IDENTIFIER_EMBEDDINGS, TOKEN_TABLE } from './trainGraph';
 import { pngToModelInput } from './trainingImages';
@@ -161,6 +164,67 @@ describe('DreamBooth trainer (wasm, diffusers tiny SD)', () => {
     // every adapter's B moved off zero, so the merged UNet differs from the base where LoRA sits
     expect(values.adapters.length).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('validation samples read the trainer’s parameters in place (wasm, diffusers tiny SD)', () => {
+  const PROMPT = 'a photo of zovy cat';
+  const pixels = async (p: GenerationPipeline) => {
+    const r = resolveGenerateRequest(
+      { modelId: p.model.id, prompt: PROMPT, sampler: 'dpmpp_2m', steps: 3, guidanceScale: 4, seed: 5, numImages: 1, previewEvery: 0 },
+      p.model,
+    );
+    const out = await p.generate(r);
+    return { data: decodePng(new Uint8Array(out.images[0]!.png)).data, compileMs: out.timings.compileMs };
+  };
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
+
+  // LoRA with the identifier's embedding row (the first prompt token's), and every UNet and text-encoder weight.
+  test.each([
+    { unet: 'lora', textEncoder: 'identifier' },
+    { unet: 'full', textEncoder: 'full' },
+  ] as const)(
+    '$unet UNet, $textEncoder text encoder: the image of the merged checkpoint, without a rebuild after more steps',
+    async (what) => {
+      const ids = (prompt: string) => BigInt64Array.from(model.tokenizer.tokenize(prompt), BigInt);
+      const rows = what.textEncoder === 'identifier' ? [model.tokenizer.tokenize(PROMPT)[1]!] : [];
+      const t = await DreamBoothTrainer.create({
+        folder: model.folder,
+        schedule,
+        settings: settings({ ...what, learningRate: 2e-2 }),
+        data: { ...data, instanceText: ids(PROMPT), classText: ids('a photo of cat') },
+        latentShape: [4, 16, 16],
+        identifierRows: rows,
+        ep: 'wasm',
+      });
+      const backend = await InferenceBackend.open({ preference: 'wasm' });
+      const live = new GenerationPipeline({ ...model, id: 'live', key: 'live' }, backend, t.trainedInputs);
+      const base = await pixels(new GenerationPipeline(model, backend));
+      const seen: Uint8Array[] = [];
+      try {
+        for (const [round, steps] of [2, 1].entries()) {
+          for (let i = 0; i < steps; i++) await t.trainStep();
+          await live.setTrainedValues(t.runtime.stateTensor(STATE.params));
+          const now = await pixels(live);
+          const values = trainedValuesFromCheckpoint((await t.checkpoint()).file);
+          const merged = new GenerationPipeline(
+            personalizedModel(model, values, { id: 'merged', key: `merged-${round}`, tokenizer: model.tokenizer }),
+            backend,
+          );
+          const expected = await pixels(merged);
+          await merged.dispose();
+          expect(maxDiff(now.data, expected.data), `round ${round}`).toBeLessThanOrEqual(2);
+          expect(maxDiff(now.data, base.data), `round ${round}: the trained values changed the image`).toBeGreaterThan(8);
+          if (round > 0) expect(now.compileMs, 'new values, same sessions').toBe(0);
+          seen.push(now.data as Uint8Array);
+        }
+        expect(maxDiff(seen[0]!, seen[1]!), 'the third step moved the image').toBeGreaterThan(0);
+      } finally {
+        await live.dispose();
+        await t.dispose();
+      }
+    },
+    240_000,
+  );
 });
 
 describe('LoRA merge', () => {

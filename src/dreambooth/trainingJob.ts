@@ -37,7 +37,6 @@ import { classPrompt, instancePrompt, type Subject } from '../subjects/subject';
 import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
 import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
 import { LatentEncoder } from './latentEncoder';
-import { personalizedModel, unpack } from './personalizedModel';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
@@ -131,6 +130,8 @@ export class TrainingService {
       threads: await this.generation.wasmThreads(),
     });
     timings.compileMs = performance.now() - t0;
+    // Validation samples read the trainer's parameters where they are: one pipeline for the whole run.
+    let validation: GenerationPipeline | undefined;
     try {
       let runId: string = crypto.randomUUID();
       let lastSaved: CheckpointInfo | null = null;
@@ -181,7 +182,12 @@ export class TrainingService {
       const validate = async () => {
         const v0 = performance.now();
         stage('sampling', `Validation samples at step ${trainer.step}`, report);
-        const images = await this.validationImages(trainer, model, binding, subject, backend, s);
+        validation ??= new GenerationPipeline(
+          { ...model, id: `validation:${runId}`, key: `validation:${runId}`, tokenizer: binding.tokenizer },
+          backend,
+          trainer.trainedInputs,
+        );
+        const images = await validationImages(validation, trainer, subject, s);
         log.validations = [
           ...log.validations.filter((v) => v.step !== trainer.step),
           { step: trainer.step, images: images.map((i) => ({ prompt: i.prompt, seed: i.seed, png: new Blob([i.png], { type: 'image/png' }) })) },
@@ -220,6 +226,7 @@ export class TrainingService {
       const checkpoint = lastSaved ?? (await save());
       return { status: 'finished', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
     } finally {
+      await validation?.dispose();
       await trainer.dispose();
     }
   }
@@ -320,45 +327,33 @@ export class TrainingService {
     await saveCheckpoint(this.store, { info, parts: { state: new Blob([file as Uint8Array<ArrayBuffer>]) } }, c.settings.keepCheckpoints);
     return info;
   }
+}
 
-  /** One image per validation prompt from the weights as they are now, with the same seed every time. */
-  private async validationImages(
-    trainer: DreamBoothTrainer,
-    base: GenerationModel,
-    binding: IdentifierBinding,
-    subject: Subject,
-    backend: InferenceBackend,
-    s: TrainSettings,
-  ): Promise<ValidationImage[]> {
-    const params = (await trainer.runtime.exportState([STATE.params]))[STATE.params]!;
-    const values = { tensors: unpack(trainer.layout.entries, params), adapters: trainer.compiled.adapters, identifierRows: binding.rows };
-    const id = `validation:${subject.id}:${trainer.step}`;
-    const model = personalizedModel(base, values, { id, key: id, tokenizer: binding.tokenizer });
-    const pipeline = new GenerationPipeline(model, backend);
-    try {
-      const out: ValidationImage[] = [];
-      for (const prompt of validationPrompts(subject)) {
-        const request = resolveGenerateRequest(
-          {
-            modelId: id,
-            prompt,
-            sampler: s.sampler,
-            steps: s.samplingSteps,
-            guidanceScale: s.guidanceScale,
-            seed: VALIDATION_SEED,
-            numImages: 1,
-            previewEvery: 0,
-          },
-          model,
-        );
-        const result = await pipeline.generate(request);
-        out.push({ prompt, seed: VALIDATION_SEED, png: result.images[0]!.png });
-      }
-      return out;
-    } finally {
-      await pipeline.dispose();
-    }
+/**
+ * One image per validation prompt from the trainer's parameters as they are now (read in place by `pipeline`, built
+ * with the trainer's TrainedInputs), with the same seed every time.
+ */
+async function validationImages(pipeline: GenerationPipeline, trainer: DreamBoothTrainer, subject: Subject, s: TrainSettings): Promise<ValidationImage[]> {
+  await pipeline.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
+  const out: ValidationImage[] = [];
+  for (const prompt of validationPrompts(subject)) {
+    const request = resolveGenerateRequest(
+      {
+        modelId: pipeline.model.id,
+        prompt,
+        sampler: s.sampler,
+        steps: s.samplingSteps,
+        guidanceScale: s.guidanceScale,
+        seed: VALIDATION_SEED,
+        numImages: 1,
+        previewEvery: 0,
+      },
+      pipeline.model,
+    );
+    const result = await pipeline.generate(request);
+    out.push({ prompt, seed: VALIDATION_SEED, png: result.images[0]!.png });
   }
+  return out;
 }
 
 /** The frozen text encoder's outputs for the prompts, tokenized with the identifier bound (the generation pipeline's own text path). */

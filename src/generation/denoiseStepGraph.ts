@@ -33,6 +33,8 @@ export interface DenoiseStepGraphOptions {
   latentWidth: number;
   /** Text-embedding sequence length (77 for CLIP). */
   textLength: number;
+  /** Prepended to every UNet parameter's graph name (a training graph's names, so its trained values can feed this one). */
+  paramPrefix?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface DenoiseStepGraphOptions {
  */
 export function buildDenoiseStepGraph(config: UNetConfig, weights: WeightSource, o: DenoiseStepGraphOptions): GraphBuilder {
   const g = new GraphBuilder('denoise_step');
-  const p = new ModelParams(g, weights);
+  const p = new ModelParams(g, weights, { prefix: o.paramPrefix });
   const latentShape = [o.batch, config.in_channels, o.latentHeight, o.latentWidth];
   if (config.out_channels !== config.in_channels) {
     throw new Error(`denoise step: the UNet maps ${config.in_channels} to ${config.out_channels} channels; sampling needs them equal`);

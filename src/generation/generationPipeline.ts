@@ -3,6 +3,7 @@ import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 import { usesGuidance } from '../diffusion/guidance';
 import { serializeGraph, type GraphBuilder } from '../engine/graph';
+import { paramsFromFlatInput, type ParamLayout } from '../engine/optim/flatParams';
 import { ProgramRuntime, type RuntimeProgram } from '../engine/runtime/programRuntime';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
@@ -29,11 +30,29 @@ export interface RunContext {
  */
 interface StepSession {
   runtime: ProgramRuntime;
+  /** The step's UNet reads {@link TRAINED_VALUES} (a read-only state). */
+  readsTrained: boolean;
   batch: number;
   guided: boolean;
   latentShape: number[];
   textShape: number[];
 }
+
+/**
+ * A training run's trainable values as the pipeline's UNet and text encoder read them: built with the training graph's
+ * parameter names and rewrites (identifier rows, LoRA), then every parameter of `layout` read from one flat input, the
+ * run's parameter vector, instead of baked in. {@link GenerationPipeline.setTrainedValues} points them at the values
+ * of the moment, so validation samples during training need no rebuild and no copy through the CPU.
+ */
+export interface TrainedInputs {
+  readonly layout: ParamLayout;
+  /** The training graph's rewrites, applied to a component graph built with `prefixes`. */
+  readonly rewrite: (graph: GraphBuilder) => GraphBuilder;
+  readonly prefixes: { readonly unet: string; readonly textEncoder: string };
+}
+
+/** The flat input carrying the trained values (see {@link TrainedInputs}). */
+const TRAINED_VALUES = 'trained_values';
 
 /** The program name of the denoise step (named in its errors). */
 const DENOISE_STEP = 'the denoise step';
@@ -55,6 +74,10 @@ const MAX_DECODERS = 3;
 export class GenerationPipeline {
   readonly textCache = new TextEmbeddingCache();
   private textSession: InferenceSession | undefined;
+  /** The text encoder reads {@link TRAINED_VALUES} (its embeddings then change with them and are not cached). */
+  private textReadsTrained = false;
+  /** The trained values of the moment (a trainer's live parameter tensor), set by {@link setTrainedValues}. */
+  private trainedValues: OrtTensor | undefined;
   private readonly stepSessions = new Map<string, StepSession>();
   private readonly decoders = new Map<string, InferenceSession>();
   /** Parameters of the graphs built so far, by component (the VAE counts its decoder half). */
@@ -67,7 +90,22 @@ export class GenerationPipeline {
   constructor(
     readonly model: GenerationModel,
     readonly backend: InferenceBackend,
+    private readonly trained?: TrainedInputs,
   ) {}
+
+  /**
+   * Points the graphs that read trained values (a pipeline created with {@link TrainedInputs}) at `values`, a tensor
+   * of the layout's size on this pipeline's device, e.g. a trainer's live parameters: copied on the GPU into each
+   * denoise step's state now, and fed to the text encoder as they are. Runs after any earlier request.
+   */
+  setTrainedValues(values: OrtTensor): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.trained) throw new Error('setTrainedValues: this pipeline was not built to read trained values');
+      if (values.size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${values.size} values, the layout has ${this.trained.layout.size}`);
+      this.trainedValues = values;
+      for (const s of this.stepSessions.values()) if (s.readsTrained) await s.runtime.copyState(TRAINED_VALUES, values);
+    });
+  }
 
   static async create(model: GenerationModel, backend: OpenBackendOptions): Promise<GenerationPipeline> {
     return new GenerationPipeline(model, await InferenceBackend.open(backend));
@@ -333,21 +371,31 @@ export class GenerationPipeline {
   private async embed(text: string, timing: Timing): Promise<Float32Array> {
     const ids = this.model.tokenizer.tokenize(text);
     const key = TextEmbeddingCache.key(this.model.key, this.model.tokenizer.kind, ids);
-    const hit = this.textCache.get(key);
-    if (hit) return hit;
     const session = await this.textEncoder(timing);
+    const hit = this.textReadsTrained ? undefined : this.textCache.get(key);
+    if (hit) return hit;
     const t0 = performance.now();
     const input = new this.backend.ort.Tensor(
       'int64',
       BigInt64Array.from(ids, (v) => BigInt(v)),
       [1, ids.length],
     );
-    const out = await session.run({ input_ids: input });
+    const out = await session.run({ input_ids: input, ...(this.textReadsTrained ? { [TRAINED_VALUES]: this.currentTrainedValues() } : {}) });
     const embedding = ((await out.last_hidden_state!.getData()) as Float32Array).slice();
     timing.modelMs += performance.now() - t0;
     this.backend.throwGpuErrors('the text encoder');
-    this.textCache.set(key, embedding);
+    if (!this.textReadsTrained) this.textCache.set(key, embedding);
     return embedding;
+  }
+
+  private currentTrainedValues(): OrtTensor {
+    if (!this.trainedValues) throw new Error('this pipeline reads trained values: call setTrainedValues before generating');
+    return this.trainedValues;
+  }
+
+  /** A component graph as this pipeline runs it: as built, or reading the trained values (see {@link TrainedInputs}). */
+  private readingTrained(graph: GraphBuilder): GraphBuilder {
+    return this.trained ? paramsFromFlatInput(this.trained.rewrite(graph), this.trained.layout, TRAINED_VALUES) : graph;
   }
 
   // ------------------------------------------------------------------ sessions
@@ -355,11 +403,15 @@ export class GenerationPipeline {
   private async textEncoder(timing: Timing): Promise<InferenceSession> {
     if (this.textSession) return this.textSession;
     const { config, weights } = this.model.folder.textEncoder;
+    const paramPrefix = this.trained?.prefixes.textEncoder;
     this.textSession = await this.compile(
       timing,
       'text_encoder',
-      () => buildTextEncoderGraph(config, weights, { batch: 1 }).graph,
-      (graph) => this.backend.createSession(graph),
+      () => this.readingTrained(buildTextEncoderGraph(config, weights, { batch: 1, ...(paramPrefix ? { paramPrefix } : {}) }).graph),
+      (graph) => {
+        this.textReadsTrained = graph.inputs.some((t) => t.name === TRAINED_VALUES);
+        return this.backend.createSession(graph);
+      },
     );
     return this.textSession;
   }
@@ -375,11 +427,25 @@ export class GenerationPipeline {
     const latentShape = [shape.batch, this.model.latentChannels, latentHeight, latentWidth];
     const textShape = [(shape.guided ? 2 : 1) * shape.batch, textLength, unet.config.cross_attention_dim];
     const { device, webGpuIo } = this.backend;
+    const paramPrefix = this.trained?.prefixes.unet;
+    let readsTrained = false;
     const runtime = await this.compile(
       timing,
       'unet',
-      () => buildDenoiseStepGraph(unet.config, unet.weights, { batch: shape.batch, guided: shape.guided, latentHeight, latentWidth, textLength }),
-      (graph) => {
+      () =>
+        this.readingTrained(
+          buildDenoiseStepGraph(unet.config, unet.weights, {
+            batch: shape.batch,
+            guided: shape.guided,
+            latentHeight,
+            latentWidth,
+            textLength,
+            ...(paramPrefix ? { paramPrefix } : {}),
+          }),
+        ),
+      async (graph) => {
+        readsTrained = graph.inputs.some((t) => t.name === TRAINED_VALUES);
+        const trainedState = readsTrained ? [{ name: TRAINED_VALUES, output: null }] : [];
         const program: RuntimeProgram = {
           name: DENOISE_STEP,
           model: serializeGraph(graph),
@@ -391,20 +457,29 @@ export class GenerationPipeline {
             { name: STEP_IO.latents, output: STEP_IO.nextLatents },
             { name: STEP_IO.prevX0, output: STEP_IO.predX0 },
             { name: STEP_IO.textEmbeddings, output: null },
+            ...trainedState,
           ],
           readback: [],
         };
         const size = (dims: number[]) => new Float32Array(dims.reduce((a, b) => a * b, 1));
-        return ProgramRuntime.create({
+        const values = readsTrained ? this.currentTrainedValues() : undefined;
+        const rt = await ProgramRuntime.create({
           engine: this.backend.engine,
           ep: this.backend.ep,
           io: device ? webGpuIo : 'ort',
           programs: [program],
-          state: { [STEP_IO.latents]: size(latentShape), [STEP_IO.prevX0]: size(latentShape), [STEP_IO.textEmbeddings]: size(textShape) },
+          state: {
+            [STEP_IO.latents]: size(latentShape),
+            [STEP_IO.prevX0]: size(latentShape),
+            [STEP_IO.textEmbeddings]: size(textShape),
+            ...(readsTrained ? { [TRAINED_VALUES]: size([this.trained!.layout.size]) } : {}),
+          },
         });
+        if (values) await rt.copyState(TRAINED_VALUES, values);
+        return rt;
       },
     );
-    const s: StepSession = { runtime, batch: shape.batch, guided: shape.guided, latentShape, textShape };
+    const s: StepSession = { runtime, readsTrained, batch: shape.batch, guided: shape.guided, latentShape, textShape };
     for (const old of lruSet(this.stepSessions, key, s, MAX_STEP_SESSIONS)) await old.runtime.dispose();
     return s;
   }

@@ -61,12 +61,14 @@ export interface TextEncoderGraphOptions {
   length?: number;
   /** Also output pooler_output (the end-of-text state). */
   pooled?: boolean;
+  /** Prepended to every parameter's graph name (a training graph's names, so its trained values can feed this one). */
+  paramPrefix?: string;
 }
 
 /** CLIPTextModel: input_ids [B,L] int64 → last_hidden_state [B,L,hidden] (and pooler_output [B,hidden]). */
 export function buildTextEncoderGraph(config: CLIPTextConfig, source: WeightSource, o: TextEncoderGraphOptions): InferenceGraph {
   const g = new GraphBuilder('text_encoder');
-  const p = new ModelParams(g, canonicalTextSource(source));
+  const p = new ModelParams(g, canonicalTextSource(source), { prefix: o.paramPrefix });
   const ids = g.input('input_ids', 'int64', [o.batch, o.length ?? config.max_position_embeddings]);
   const out = clipTextForward(p, config, ids);
   return finish(g, p, 'text_encoder weights', {

@@ -1,4 +1,5 @@
 import type { GraphBuilder, Shape, Tensor } from '../graph';
+import { rewriteGraph } from './rewrite';
 
 /** Where each trainable parameter lives inside the one flat vector the optimizer updates. */
 export interface ParamLayout {
@@ -49,4 +50,22 @@ export function splitFlat(g: GraphBuilder, flat: Tensor, layout: ParamLayout): T
     0,
   );
   return pieces.map((p, i) => g.reshape(p, layout.entries[i]!.shape));
+}
+
+/**
+ * `src` with every parameter named in `layout` read from one flat float32 input `name` ([layout.size], a training
+ * run's parameter vector) instead of baked in as an initializer: an inference graph that samples from the trained
+ * values as they are, with no rebuild when they change. The input is added only if the graph reads such a parameter.
+ */
+export function paramsFromFlatInput(src: GraphBuilder, layout: ParamLayout, name: string): GraphBuilder {
+  const entries = new Map(layout.entries.map((e) => [e.name, e]));
+  let flat: Tensor | undefined;
+  return rewriteGraph(src, {
+    param: (init, dst) => {
+      const e = entries.get(init.tensor.name);
+      if (!e) return undefined;
+      flat ??= dst.input(name, 'float32', [layout.size]);
+      return dst.reshape(dst.slice(flat, [e.offset], [e.offset + e.size]), e.shape);
+    },
+  }).graph;
 }

@@ -229,6 +229,31 @@ export class ProgramRuntime {
     this.setState(values);
   }
 
+  /**
+   * Sets a state to the values of another runtime's live tensor (e.g. a trainer's parameters, from its
+   * {@link stateTensor}) on the same device: a copy on the GPU on webgpu, never through the CPU; a copy of the
+   * values on the CPU backends.
+   */
+  async copyState(name: string, from: OrtTensor): Promise<void> {
+    const cur = this.state.get(name);
+    if (!cur) throw new Error(`copyState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
+    if (from.size !== cur.tensor.size) throw new Error(`copyState: ${name} has ${cur.tensor.size} values, the source ${from.size}`);
+    if (!this.device) {
+      this.setState({ [name]: (await from.getData()) as Float32Array });
+      return;
+    }
+    if (from.location !== 'gpu-buffer') throw new Error(`copyState: the source of ${name} is on '${from.location}', not on the GPU`);
+    let target = cur.owned;
+    if (!target) {
+      target = createStorageBuffer(this.device, cur.tensor.size * 4, name);
+      const dims = [...(this.stateDims.get(name) ?? [cur.tensor.size])];
+      this.replace(name, { tensor: this.ort.Tensor.fromGpuBuffer(target, { dataType: 'float32', dims }), owned: target });
+    }
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(from.gpuBuffer as GPUBuffer, 0, target, 0, cur.tensor.size * 4);
+    this.device.queue.submit([enc.finish()]);
+  }
+
   /** Ends profiling (see {@link ProgramRuntimeOptions.profileFilePrefix}): each session writes its trace file. */
   endProfiling(): void {
     for (const s of this.sessions.values()) s.session.endProfiling();
