@@ -78,6 +78,7 @@ const convCases: Record<string, FdCase> = {
   'Conv 4 images, 2x3 kernel, dilation 2, asymmetric pads, 4 -> 5 channels': conv([4, 4, 6, 7], [5, 4, 2, 3], { dilations: [2, 2], pads: [1, 0, 2, 3] }),
   'ConvTranspose stride 2 pad 1 output_padding 1': convT([1, 3, 4, 3], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }),
   'ConvTranspose stride 2 no pad, output_padding 1 (crop in dW)': convT([2, 2, 3, 3], [2, 3, 3, 3], { strides: [2, 2], outputPadding: [1, 0] }),
+  'ConvTranspose stride 1 pad 1, 4 -> 5 channels (dW by taps)': convT([2, 4, 3, 4], [4, 5, 3, 3], { pads: [1, 1, 1, 1] }),
   'ConvTranspose groups 2': convT([1, 4, 3, 4], [4, 2, 3, 3], { group: 2, strides: [2, 1], pads: [1, 1, 0, 1] }),
   'ConvTranspose 4x4 stride 2 pad 1 (upsampler)': convT([1, 2, 3, 3], [2, 2, 4, 4], { strides: [2, 2], pads: [1, 1, 1, 1] }, false),
 };
