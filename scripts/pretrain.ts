@@ -45,6 +45,7 @@ const program = new Command('pretrain')
   .option('--steps <n>', 'total optimizer steps of the run', (v) => parseInt(v, 10), 100_000)
   .option('--minutes <n>', 'stop this session after N minutes (checkpointed; re-run to continue)', parseFloat, Infinity)
   .option('--checkpoint-minutes <n>', 'minutes between checkpoints', parseFloat, 5)
+  .option('--latent-noise <σ>', 'VAE decoder: std of Gaussian noise added to the scaled latents it learns to decode', parseFloat, 0)
   .option('--kl-weight <x>', 'VAE: weight of the KL term (per-element means)', parseFloat, 1e-6)
   .option('--drop-caption <p>', 'UNet: share of captions replaced by the empty prompt (for guidance)', parseFloat, 0.1)
   .option('--ema <decay>', 'UNet: EMA decay of the weights', parseFloat, 0.999)
@@ -66,6 +67,7 @@ export type PretrainOptions = StageOptions & {
   stage: 'vae' | 'vae-decoder' | 'unet';
   crop: number;
   klWeight: number;
+  latentNoise: number;
   dropCaption: number;
   ema: number;
   snrGamma?: number;

@@ -214,6 +214,21 @@ describe('VAE decoder fine-tune (tiny AutoencoderKL, encoder frozen)', () => {
     expect(flipped).toBeGreaterThan(0);
   });
 
+  test('latent noise moves each latent by σ (scaled units) around the same crop, and only the latent', () => {
+    const sigma = 0.3;
+    const noisy = (s: number) =>
+      vaeDecoderFeeds(ds, set, scaling, 7, s, batchIndices(7, s, opts.batch, items.length), { ...opts, latentNoise: sigma }, tinyVae.latent_channels, f);
+    const d: number[] = [];
+    for (let s = 0; s < 20; s++) {
+      const clean = feeds(s);
+      const { latent, sample } = noisy(s);
+      expect(sample).toEqual(clean.sample);
+      latent.forEach((z, i) => d.push((z - clean.latent[i]!) * scaling));
+    }
+    expect(Math.abs(mean(d))).toBeLessThan(0.05 * sigma);
+    expect(Math.sqrt(mean(d.map((x) => x * x)))).toBeCloseTo(sigma, 1);
+  });
+
   test('only post_quant_conv and the decoder train, and the reconstruction loss falls', async () => {
     const compiled = compileVaeDecoderStep(tinyVae, { kind: 'seeded', seed: 3 }, opts);
     const names = compiled.layout.entries.map((e) => e.name);

@@ -23,6 +23,7 @@ import { vaeCheckpointReport } from './vaeQuality';
 export interface VaeDecoderStageOptions extends StageOptions {
   /** Side of the square pixel crop. */
   crop: number;
+  latentNoise: number;
 }
 
 export async function runVaeDecoderStage(o: VaeDecoderStageOptions, trainEp: TrainEp, ep: NodeEp): Promise<void> {
@@ -36,7 +37,7 @@ export async function runVaeDecoderStage(o: VaeDecoderStageOptions, trainEp: Tra
   const f = 2 ** (vae.config.block_out_channels.length - 1);
   const dir = join(o.out, 'vae-decoder');
   const validation = ds.manifest.entries.flatMap((e, i) => (e.split === 'validation' ? [i] : []));
-  const step = { batch: o.batch, crop: o.crop };
+  const step = { batch: o.batch, crop: o.crop, latentNoise: o.latentNoise };
   const compiled = compileVaeDecoderStep(vae.config, vae.weights, step);
   const saved = loadCheckpoint(dir, compiled.layout);
   // The trained decoder beside the encoder as loaded.

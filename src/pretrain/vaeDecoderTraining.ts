@@ -17,6 +17,11 @@ export interface VaeDecoderStepOptions {
   batch: number;
   /** Side of the square pixel crop (a multiple of the VAE's downsampling factor). */
   crop: number;
+  /**
+   * Standard deviation of Gaussian noise added to each scaled latent (unit-variance units). The UNet's samples land
+   * near the encoder's means, not on them; a decoder that only ever saw exact means decodes them worse. 0: none.
+   */
+  latentNoise?: number;
 }
 
 /** Weights the decoder never reads; they stay as loaded. */
@@ -36,7 +41,7 @@ export function compileVaeDecoderStep(config: VAEConfig, source: WeightSource, o
 
 /**
  * Feeds of decoder step `step`: for each item a random latent crop (unscaled, as the decoder reads latents) and
- * the pixel crop it covers, mirrored where the item's latent is of the mirrored image.
+ * the pixel crop it covers, mirrored where the item's latent is of the mirrored image; plus `latentNoise`.
  */
 export function vaeDecoderFeeds(
   ds: LoadedDataset,
@@ -54,13 +59,16 @@ export function vaeDecoderFeeds(
   const side = size / factor;
   const c = o.crop / factor;
   const latent = new Float32Array(indices.length * latentChannels * c * c);
+  const noise = o.latentNoise ? stepGenerator(seed, 'vae-decoder-noise', step).randn(latent.length) : null;
   const crops = indices.map((k, b) => {
     const lx = g.nextUint32() % (side - c + 1);
     const ly = g.nextUint32() % (side - c + 1);
     for (let ch = 0; ch < latentChannels; ch++) {
       for (let y = 0; y < c; y++) {
         for (let x = 0; x < c; x++) {
-          latent[((b * latentChannels + ch) * c + y) * c + x] = set.latents[k * set.perItem + (ch * side + ly + y) * side + lx + x]! / scalingFactor;
+          const at = ((b * latentChannels + ch) * c + y) * c + x;
+          const z = set.latents[k * set.perItem + (ch * side + ly + y) * side + lx + x]!;
+          latent[at] = (noise ? z + o.latentNoise! * noise[at]! : z) / scalingFactor;
         }
       }
     }
