@@ -59,7 +59,8 @@ export interface ValidationRun {
 /**
  * Validation samples as the training job makes them: a pipeline reading the trainer's parameters in place
  * (GenerationPipeline's TrainedInputs) on the tiny model with LoRA and the identifier's embedding row training. No
- * train steps (SwiftShader is slow): the parameters are set to two seeded perturbations in turn, the same on every EP.
+ * train steps (SwiftShader is slow): the parameters are set to two seeded perturbations in turn, the same on every EP,
+ * then a third set is given as a checkpoint's values on the CPU.
  */
 async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
   const model = await loadGenerationModel({ id: 'tiny', revision: 'harness', read: harnessReader('tiny') });
@@ -77,10 +78,16 @@ async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
   const initial = (await trainer.runtime.exportState([STATE.params]))[STATE.params]!;
   const run: ValidationRun = { backend: backend.report, pngs: [], compileMs: [] };
   try {
-    for (const seed of [1, 2]) {
+    for (const seed of [1, 2, 3]) {
       const noise = new NoiseGenerator(seed).randn(initial.length);
-      trainer.runtime.importState({ [STATE.params]: initial.map((v, i) => v + 0.05 * noise[i]!) });
-      await pipeline.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
+      const values = initial.map((v, i) => v + 0.05 * noise[i]!);
+      if (seed < 3) {
+        trainer.runtime.importState({ [STATE.params]: values });
+        await pipeline.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
+      } else {
+        // A stored checkpoint's values, as the studio's Generate sets them: an array on the CPU, uploaded once.
+        await pipeline.setTrainedValues(values, { id: 'checkpoint', tokenizer: model.tokenizer });
+      }
       const request = resolveGenerateRequest(
         { modelId: 'validation', prompt, sampler: 'dpmpp_2m', steps: 1, guidanceScale: 1, seed: 3, numImages: 1, previewEvery: 0 },
         pipeline.model,

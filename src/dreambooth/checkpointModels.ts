@@ -1,13 +1,19 @@
 /**
  * Model ids of trained checkpoints (`checkpoint:<subjectId>:<checkpointId>`, see checkpointModelId) resolved for
- * the generation service: the checkpoint file from IndexedDB applied to its base model, with the identifier bound.
+ * the generation service: the base model with the identifier bound, sampling the checkpoint's trainable values as
+ * inputs of its graphs (not merged into its weights), so switching between checkpoints of one run compiles nothing.
  */
 import type { UseStore } from 'idb-keyval';
+import type { ParamLayout } from '../engine/optim/flatParams';
+import { STATE } from '../engine/optim/trainStep';
+import type { GenerationModel } from '../generation/generationModel';
 import type { ModelResolver } from '../generation/generationService';
 import { JobError } from '../protocol/jobs';
+import { sha256Hex } from '../storage/contentHash';
 import { loadCheckpoint } from '../storage/dreamboothRecords';
 import { bindIdentifier } from './identifierBinding';
-import { personalizedModel, trainedValuesFromCheckpoint } from './personalizedModel';
+import { readCheckpoint } from './trainer';
+import { trainedInputsFor } from './trainGraph';
 
 const PREFIX = 'checkpoint:';
 
@@ -35,9 +41,28 @@ export function checkpointModels(store: UseStore): ModelResolver {
       const state = saved.parts.state;
       if (!state) throw new JobError('bad-input', `checkpoint ${ids.checkpointId} has no weights; pick another model`, 'modelId');
       const baseModel = await base(saved.info.baseModelId);
-      const values = trainedValuesFromCheckpoint(new Uint8Array(await state.arrayBuffer()));
       const { tokenizer } = bindIdentifier(baseModel, saved.info.identifier);
-      return personalizedModel(baseModel, values, { id: modelId, key: `${modelId}@${baseModel.key}`, tokenizer });
+      return checkpointModel(baseModel, new Uint8Array(await state.arrayBuffer()), { id: modelId, key: `${modelId}@${baseModel.key}`, tokenizer });
     })();
+  };
+}
+
+/** `base` sampling a checkpoint file's trainable values, under the checkpoint's id and cache key. */
+export async function checkpointModel(base: GenerationModel, file: Uint8Array, o: Pick<GenerationModel, 'id' | 'key' | 'tokenizer'>): Promise<GenerationModel> {
+  const { meta, state } = readCheckpoint(file);
+  const params = state[STATE.params]!;
+  const layout: ParamLayout = { entries: meta.layout, size: params.length };
+  const { unet, loraRank, loraAlpha, textEncoder } = meta.settings;
+  // What the sampling graphs are made of; the LoRA seed only sets initial values, which the inputs replace.
+  const shape = { base: base.key, unet, textEncoder, lora: unet === 'lora' ? [loraRank, loraAlpha] : null, rows: meta.identifierRows, layout: meta.layout };
+  return {
+    ...base,
+    ...o,
+    trained: {
+      inputs: trainedInputsFor(meta.settings, meta.identifierRows, layout),
+      structure: await sha256Hex(new TextEncoder().encode(JSON.stringify(shape))),
+      // A copy, so the file (with both optimizer moments) is not kept alive by a view of it.
+      values: params.slice(),
+    },
   };
 }

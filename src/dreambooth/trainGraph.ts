@@ -9,10 +9,12 @@
  */
 import { GraphBuilder, type Tensor } from '../engine/graph';
 import { applyLora, type LoraAdapter } from '../engine/lora/lora';
+import type { ParamLayout } from '../engine/optim/flatParams';
 import { perSampleMse } from '../engine/optim/loss';
 import { rewriteGraph } from '../engine/optim/rewrite';
 import { compileTrainStep, type CompiledTrainStep } from '../engine/optim/trainStep';
 import { clipTextForward } from '../model/clipText';
+import type { TrainedInputs } from '../generation/generationModel';
 import type { ModelFolder } from '../model/folder';
 import { canonicalTextSource } from '../model/graphs';
 import { ModelParams } from '../model/params';
@@ -127,6 +129,22 @@ export function applyTrainingRewrites(
     [graph, map, adapters] = [r.graph, (t) => r.map(before(t)), r.adapters];
   }
   return { graph, map, adapters };
+}
+
+/**
+ * How the sampling graphs read a run's trainable values in place (GenerationPipeline's TrainedInputs): the training
+ * graph's rewrites and names, the values laid out as `layout`. The live run and each of its checkpoints use the same.
+ */
+export function trainedInputsFor(
+  settings: Pick<TrainSettings, 'unet' | 'loraRank' | 'loraAlpha' | 'textEncoder' | 'seed'>,
+  identifierRows: readonly number[],
+  layout: ParamLayout,
+): TrainedInputs {
+  return {
+    layout,
+    rewrite: (graph) => applyTrainingRewrites(graph, settings, identifierRows).graph,
+    prefixes: { unet: UNET_PREFIX, textEncoder: TEXT_PREFIX },
+  };
 }
 
 /**

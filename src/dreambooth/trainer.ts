@@ -20,8 +20,8 @@ import type { OrtFlavor } from '../engine/runtime/ort';
 import { ProgramRuntime, type Feed } from '../engine/runtime/programRuntime';
 import type { ModelFolder } from '../model/folder';
 import { readSafetensors, parseSafetensors, writeSafetensors, type Float32Tensor } from '../model/safetensors';
-import type { TrainedInputs } from '../generation/generationPipeline';
-import { applyTrainingRewrites, compileDreamBoothStep, TEXT_PREFIX, TRAIN_IO, UNET_PREFIX, type DreamBoothStep } from './trainGraph';
+import type { TrainedInputs } from '../generation/generationModel';
+import { compileDreamBoothStep, trainedInputsFor, TRAIN_IO, type DreamBoothStep } from './trainGraph';
 import { learningRateAt, type TrainSettings } from './trainSettings';
 
 export interface TrainingData {
@@ -145,12 +145,7 @@ export class DreamBoothTrainer {
 
   /** How sampling graphs read this run's trainable values in place (GenerationPipeline's TrainedInputs). */
   get trainedInputs(): TrainedInputs {
-    const { settings, identifierRows } = this.o;
-    return {
-      layout: this.layout,
-      rewrite: (graph) => applyTrainingRewrites(graph, settings, identifierRows).graph,
-      prefixes: { unet: UNET_PREFIX, textEncoder: TEXT_PREFIX },
-    };
+    return trainedInputsFor(this.o.settings, this.o.identifierRows, this.layout);
   }
 
   /** Trainable values (what sampling and exports need), without the optimizer moments. */

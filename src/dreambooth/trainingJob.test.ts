@@ -9,7 +9,11 @@ import { listCheckpoints, loadCheckpoint, loadRunLog, putPrior } from '../storag
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import type { Subject } from '../subjects/subject';
 import { probeBackend } from '../worker/backendProbe';
-import { checkpointModels } from './checkpointModels';
+import { GenerationPipeline } from '../generation/generationPipeline';
+import { resolveGenerateRequest } from '../generation/generateRequest';
+import { checkpointModels, parseCheckpointModelId } from './checkpointModels';
+import { bindIdentifier } from './identifierBinding';
+import { personalizedModel, trainedValuesFromCheckpoint } from './personalizedModel';
 import { checkpointModelId, type TrainProgress, type TrainRequest } from './jobTypes';
 import { TrainingService, validationPrompts } from './trainingJob';
 import { presetSettings } from './trainSettings';
@@ -21,6 +25,12 @@ const generation = new GenerationService(probeBackend({ gpu: undefined, crossOri
 const training = new TrainingService(generation, store);
 afterAll(() => generation.unloadModels());
 
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
 const png = (code: string) => readFileSync(`node_modules/emoji-datasource-google/img/google/64/${code}.png`);
 const subject: Subject = {
   id: 'cat-1',
@@ -116,6 +126,41 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     );
     expect(image.modelId).toBe(modelId);
     expect(readPngParameters(new Uint8Array(image.images[0]!.png))).toContain(`Model: "${modelId}"`);
+
+    // Both checkpoints sample from the same compiled sessions: switching loads only the values, both ways.
+    const [early, late] = listed.map((c) => checkpointModelId(subject.id, c.id)) as [string, string];
+    expect(late).toBe(modelId);
+    const sample = async (id: string) => {
+      const r = await generation.generate(
+        { modelId: id, prompt: 'a photo of zovy cat', sampler: 'ddim', steps: 2, guidanceScale: 5, seed: 3, numImages: 1 },
+        { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+      );
+      expect(r.modelId).toBe(id);
+      return { compileMs: r.timings.compileMs, pixels: decodePng(new Uint8Array(r.images[0]!.png)).data };
+    };
+    const early1 = await sample(early);
+    const late1 = await sample(late);
+    const early2 = await sample(early);
+    for (const s of [early1, late1, early2]) expect(s.compileMs).toBe(0);
+    expect(early2.pixels).toEqual(early1.pixels);
+    expect(maxDiff(late1.pixels, early1.pixels)).toBeGreaterThan(0);
+    // … and each is the image of its checkpoint merged into the weights.
+    const base = await generation.model('builtin');
+    for (const [id, got] of [
+      [early, early1],
+      [late, late1],
+    ] as const) {
+      const file = new Uint8Array(await (await loadCheckpoint(store, subject.id, parseCheckpointModelId(id)!.checkpointId))!.parts.state!.arrayBuffer());
+      const merged = personalizedModel(base, trainedValuesFromCheckpoint(file), { id, key: id, tokenizer: bindIdentifier(base, 'zovy').tokenizer });
+      const pipeline = await GenerationPipeline.create(merged, { preference: 'wasm', threads: 2 });
+      const request = resolveGenerateRequest(
+        { modelId: id, prompt: 'a photo of zovy cat', sampler: 'ddim', steps: 2, guidanceScale: 5, seed: 3, numImages: 1 },
+        merged,
+      );
+      const want = decodePng(new Uint8Array((await pipeline.generate(request)).images[0]!.png)).data;
+      await pipeline.dispose();
+      expect(maxDiff(got.pixels, want)).toBeLessThanOrEqual(2);
+    }
   }, 600_000);
 
   it('pause checkpoints and stops within a step; resume continues from there; generation meanwhile is refused as busy', async () => {

@@ -7,6 +7,8 @@ import builtinScheduler from '../../models/builtin/scheduler/scheduler_config.js
 import builtinTextEncoder from '../../models/builtin/text_encoder/config.json';
 import builtinUnet from '../../models/builtin/unet/config.json';
 import builtinVae from '../../models/builtin/vae/config.json';
+import type { GraphBuilder } from '../engine/graph';
+import type { ParamLayout } from '../engine/optim/flatParams';
 import { isNode } from '../engine/runtime/ort';
 import { ConfigError, parseJson } from '../model/configErrors';
 import { loadModelFolder, type FolderReader, type ModelFolder } from '../model/folder';
@@ -44,6 +46,32 @@ export interface GenerationModel {
   latentChannels: number;
   /** Pixels per latent along each axis. */
   vaeFactor: number;
+  /**
+   * A trained checkpoint: `folder` is then its base model's, and the pipeline reads `values` through `inputs`
+   * instead of weights merged in, so every checkpoint of one `structure` samples from the same compiled sessions.
+   */
+  trained?: TrainedWeights;
+}
+
+/**
+ * A training run's trainable values as the pipeline's UNet and text encoder read them: built with the training graph's
+ * parameter names and rewrites (identifier rows, LoRA), then every parameter of `layout` read from one flat input, the
+ * run's parameter vector, instead of baked in. GenerationPipeline.setTrainedValues points them at the values of the
+ * moment, so validation samples during training need no rebuild and no copy through the CPU.
+ */
+export interface TrainedInputs {
+  readonly layout: ParamLayout;
+  /** The training graph's rewrites, applied to a component graph built with `prefixes`. */
+  readonly rewrite: (graph: GraphBuilder) => GraphBuilder;
+  readonly prefixes: { readonly unet: string; readonly textEncoder: string };
+}
+
+/** A checkpoint's trainable values and how the sampling graphs read them. */
+export interface TrainedWeights {
+  inputs: TrainedInputs;
+  /** Identifies the sampling graphs `inputs` makes (base model, rewrites, layout), not the values. */
+  structure: string;
+  values: Float32Array;
 }
 
 const BUILTIN_DIR = '../../models/builtin/';

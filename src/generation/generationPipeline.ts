@@ -3,14 +3,14 @@ import { NoiseGenerator, randnForBatch } from '../diffusion/random';
 import { COEFFICIENT_ORDER } from '../diffusion/scheduler';
 import { usesGuidance } from '../diffusion/guidance';
 import { serializeGraph, type GraphBuilder } from '../engine/graph';
-import { paramsFromFlatInput, type ParamLayout } from '../engine/optim/flatParams';
+import { paramsFromFlatInput } from '../engine/optim/flatParams';
 import { ProgramRuntime, type RuntimeProgram } from '../engine/runtime/programRuntime';
 import { A1111_SAMPLER_NAMES, formatInfotext, type Infotext } from '../export/infotext';
 import { encodePngWithParameters } from '../export/pngImage';
 import { buildTextEncoderGraph } from '../model/graphs';
 import { JobError } from '../protocol/jobs';
 import { buildDenoiseStepGraph, buildLatentDecoderGraph, DECODE_IO, STEP_IO, STEP_PARAM_COUNT } from './denoiseStepGraph';
-import type { GenerationModel } from './generationModel';
+import type { GenerationModel, TrainedInputs } from './generationModel';
 import { imageSeed, type ResolvedGenerateRequest } from './generateRequest';
 import { InferenceBackend, type OpenBackendOptions } from './inferenceBackend';
 import type { GeneratedImage, GenerateProgress, GenerateResult, GenerateStage, LoadedModel, ModelComponentInfo } from './jobTypes';
@@ -38,18 +38,8 @@ interface StepSession {
   textShape: number[];
 }
 
-/**
- * A training run's trainable values as the pipeline's UNet and text encoder read them: built with the training graph's
- * parameter names and rewrites (identifier rows, LoRA), then every parameter of `layout` read from one flat input, the
- * run's parameter vector, instead of baked in. {@link GenerationPipeline.setTrainedValues} points them at the values
- * of the moment, so validation samples during training need no rebuild and no copy through the CPU.
- */
-export interface TrainedInputs {
-  readonly layout: ParamLayout;
-  /** The training graph's rewrites, applied to a component graph built with `prefixes`. */
-  readonly rewrite: (graph: GraphBuilder) => GraphBuilder;
-  readonly prefixes: { readonly unet: string; readonly textEncoder: string };
-}
+/** Which model a pipeline's results are named after, and how its prompts are tokenized. */
+export type SampledModel = Pick<GenerationModel, 'id' | 'tokenizer'>;
 
 /** The flat input carrying the trained values (see {@link TrainedInputs}). */
 const TRAINED_VALUES = 'trained_values';
@@ -76,8 +66,12 @@ export class GenerationPipeline {
   private textSession: InferenceSession | undefined;
   /** The text encoder reads {@link TRAINED_VALUES} (its embeddings then change with them and are not cached). */
   private textReadsTrained = false;
-  /** The trained values of the moment (a trainer's live parameter tensor), set by {@link setTrainedValues}. */
+  /** The trained values of the moment (a trainer's live parameters, or a checkpoint's), set by {@link setTrainedValues}. */
   private trainedValues: OrtTensor | undefined;
+  /** The checkpoint values {@link trainedValues} holds, to skip loading them again. */
+  private trainedSource: Float32Array | undefined;
+  /** The model results are named after and prompts are tokenized for: {@link model}, or the checkpoint set last. */
+  private sampled: SampledModel;
   private readonly stepSessions = new Map<string, StepSession>();
   private readonly decoders = new Map<string, InferenceSession>();
   /** Parameters of the graphs built so far, by component (the VAE counts its decoder half). */
@@ -91,19 +85,27 @@ export class GenerationPipeline {
     readonly model: GenerationModel,
     readonly backend: InferenceBackend,
     private readonly trained?: TrainedInputs,
-  ) {}
+  ) {
+    this.sampled = model;
+  }
 
   /**
-   * Points the graphs that read trained values (a pipeline created with {@link TrainedInputs}) at `values`, a tensor
-   * of the layout's size on this pipeline's device, e.g. a trainer's live parameters: copied on the GPU into each
-   * denoise step's state now, and fed to the text encoder as they are. Runs after any earlier request.
+   * Points the graphs that read trained values (a pipeline created with {@link TrainedInputs}) at `values`, of the
+   * layout's size, and names later results after `as` (tokenizing prompts with its tokenizer). `values` is a tensor on
+   * this pipeline's device (a trainer's live parameters: copied on the GPU into each denoise step's state) or a
+   * checkpoint's values (uploaded once; setting the same array again loads nothing). The text encoder is fed them as
+   * they are. Runs after any earlier request.
    */
-  setTrainedValues(values: OrtTensor): Promise<void> {
+  setTrainedValues(values: OrtTensor | Float32Array, as: SampledModel = this.model): Promise<void> {
     return this.exclusive(async () => {
       if (!this.trained) throw new Error('setTrainedValues: this pipeline was not built to read trained values');
-      if (values.size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${values.size} values, the layout has ${this.trained.layout.size}`);
-      this.trainedValues = values;
-      for (const s of this.stepSessions.values()) if (s.readsTrained) await s.runtime.copyState(TRAINED_VALUES, values);
+      const size = values instanceof Float32Array ? values.length : values.size;
+      if (size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${size} values, the layout has ${this.trained.layout.size}`);
+      this.sampled = as;
+      if (values instanceof Float32Array && values === this.trainedSource) return;
+      this.trainedSource = values instanceof Float32Array ? values : undefined;
+      this.trainedValues = values instanceof Float32Array ? new this.backend.ort.Tensor('float32', values, [size]) : values;
+      for (const s of this.stepSessions.values()) if (s.readsTrained) await s.runtime.copyState(TRAINED_VALUES, this.trainedValues);
     });
   }
 
@@ -136,7 +138,7 @@ export class GenerationPipeline {
       untrained,
     });
     return {
-      modelId: this.model.id,
+      modelId: this.sampled.id,
       untrained: folder.untrained,
       components: [component('text_encoder', folder.textEncoder.untrained), component('unet', folder.unet.untrained), component('vae', folder.vae.untrained)],
       width: this.model.width,
@@ -241,7 +243,7 @@ export class GenerationPipeline {
     }
     const totalMs = performance.now() - started;
     return {
-      modelId: this.model.id,
+      modelId: this.sampled.id,
       untrained: this.model.folder.untrained,
       images,
       seeds: images.map((i) => i.seed),
@@ -353,7 +355,7 @@ export class GenerationPipeline {
         seed,
         width,
         height,
-        model: this.model.id,
+        model: this.sampled.id,
         extra: r.sampler === 'ddim' && r.eta > 0 ? { 'Eta DDIM': String(r.eta) } : {},
       };
       const png = encodePngWithParameters(rgba, width, height, info);
@@ -369,8 +371,9 @@ export class GenerationPipeline {
   }
 
   private async embed(text: string, timing: Timing): Promise<Float32Array> {
-    const ids = this.model.tokenizer.tokenize(text);
-    const key = TextEmbeddingCache.key(this.model.key, this.model.tokenizer.kind, ids);
+    const ids = this.sampled.tokenizer.tokenize(text);
+    // Every model this pipeline samples shares its text encoder's weights, except trained values, which are never cached.
+    const key = TextEmbeddingCache.key(this.model.key, this.sampled.tokenizer.kind, ids);
     const session = await this.textEncoder(timing);
     const hit = this.textReadsTrained ? undefined : this.textCache.get(key);
     if (hit) return hit;

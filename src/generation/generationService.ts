@@ -23,7 +23,8 @@ export type ModelResolver = (modelId: string, base: (modelId: string) => Promise
 
 /**
  * The worker side of the generation jobs: one pipeline per (model, backend setting), created on first use
- * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Jobs run one at a time
+ * and kept (with its compiled sessions and text-embedding cache) until `unloadModels`. Trained checkpoints of one
+ * structure (GenerationModel.trained) share a pipeline: a request for another one only loads its values. Jobs run one at a time
  * across all pipelines: they share one ORT instance and one device, so two at once would contend for both.
  * The setting is resolved against the worker's probe with `chooseBackend`, the rule the page's badge shows.
  *
@@ -107,7 +108,7 @@ export class GenerationService {
     this.refuseIfBusy();
     const modelId = requestedModelId(checked);
     const backend = requestedBackend(checked);
-    if (!this.pipelines.has(`${modelId}|${backend}`)) {
+    if (!(await this.hasPipeline(modelId, backend))) {
       ctx.progress({ stage: 'loading-model', step: 0, totalSteps: checked.steps, imageIndex: 0, imageCount: 0, numImages: checked.numImages });
     }
     const result = await this.exclusive(async () => {
@@ -176,15 +177,29 @@ export class GenerationService {
     return next;
   }
 
-  private pipeline(modelId: string, preference: BackendPreference): Promise<GenerationPipeline> {
-    const key = `${modelId}|${preference}`;
+  /** The pipeline that samples `modelId` on a backend setting, set to sample it (a checkpoint's values loaded). */
+  private async pipeline(modelId: string, preference: BackendPreference): Promise<GenerationPipeline> {
+    const model = await this.model(modelId);
+    const key = pipelineKey(model, preference);
     let p = this.pipelines.get(key);
     if (!p) {
-      p = Promise.all([this.model(modelId), this.openBackend(preference)]).then(([model, backend]) => new GenerationPipeline(model, backend));
+      p = this.openBackend(preference).then((backend) => new GenerationPipeline(model, backend, model.trained?.inputs));
       this.pipelines.set(key, p);
       // A failed load is not cached: the next request tries again.
       p.catch(() => this.pipelines.get(key) === p && this.pipelines.delete(key));
     }
-    return p;
+    const pipeline = await p;
+    if (model.trained) await pipeline.setTrainedValues(model.trained.values, model);
+    return pipeline;
   }
+
+  /** Whether a request for `modelId` finds its model loaded and its pipeline made. */
+  private async hasPipeline(modelId: string, preference: BackendPreference): Promise<boolean> {
+    const model = await this.models.get(modelId)?.catch(() => undefined);
+    return model !== undefined && this.pipelines.has(pipelineKey(model, preference));
+  }
+}
+
+function pipelineKey(model: GenerationModel, preference: BackendPreference): string {
+  return `${model.trained ? `trained:${model.trained.structure}` : model.id}|${preference}`;
 }

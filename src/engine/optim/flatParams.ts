@@ -64,6 +64,9 @@ export function paramsFromFlatInput(src: GraphBuilder, layout: ParamLayout, name
     param: (init, dst) => {
       const e = entries.get(init.tensor.name);
       if (!e) return undefined;
+      if (e.shape.join() !== init.tensor.shape.join()) {
+        throw new Error(`${e.name}: the values are laid out as [${e.shape.join(', ')}], the graph's parameter is [${init.tensor.shape.join(', ')}]`);
+      }
       flat ??= dst.input(name, 'float32', [layout.size]);
       return dst.reshape(dst.slice(flat, [e.offset], [e.offset + e.size]), e.shape);
     },

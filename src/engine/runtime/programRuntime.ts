@@ -230,19 +230,18 @@ export class ProgramRuntime {
   }
 
   /**
-   * Sets a state to the values of another runtime's live tensor (e.g. a trainer's parameters, from its
-   * {@link stateTensor}) on the same device: a copy on the GPU on webgpu, never through the CPU; a copy of the
-   * values on the CPU backends.
+   * Sets a state to the values of a tensor: another runtime's live tensor on the same device (e.g. a trainer's
+   * parameters, from its {@link stateTensor}) is copied on the GPU on webgpu, never through the CPU; a tensor on the
+   * CPU is uploaded (webgpu) or copied (CPU backends).
    */
   async copyState(name: string, from: OrtTensor): Promise<void> {
     const cur = this.state.get(name);
     if (!cur) throw new Error(`copyState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
     if (from.size !== cur.tensor.size) throw new Error(`copyState: ${name} has ${cur.tensor.size} values, the source ${from.size}`);
-    if (!this.device) {
+    if (!this.device || from.location !== 'gpu-buffer') {
       this.setState({ [name]: (await from.getData()) as Float32Array });
       return;
     }
-    if (from.location !== 'gpu-buffer') throw new Error(`copyState: the source of ${name} is on '${from.location}', not on the GPU`);
     let target = cur.owned;
     if (!target) {
       target = createStorageBuffer(this.device, cur.tensor.size * 4, name);
