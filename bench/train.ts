@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
-import { opTimes, readProfile } from '../src/engine/runtime/nativeProfile';
+import { afterRuns, opTimes, readProfile } from '../src/engine/runtime/nativeProfile';
 import { ProgramRuntime } from '../src/engine/runtime/programRuntime';
 import { flag, option, withHarnessPage } from './harness-page';
 import { NETWORKS, buildStep, type BenchStep, type NetworkName, type OptimizerLayout } from './networks';
@@ -103,10 +103,11 @@ async function nativeProfile(s: BenchStep, runs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   try {
     const rt = await ProgramRuntime.create({ ep: 'cpu', programs: [s.program], state: s.initialState, threads, profileFilePrefix: join(dir, s.network) });
-    for (let t = 1; t <= runs; t++) await rt.run('step', s.feeds(t));
+    // One warm-up run more than profiled, left out of the times.
+    for (let t = 1; t <= runs + 1; t++) await rt.run('step', s.feeds(t));
     rt.endProfiling();
     await rt.dispose();
-    const times = opTimes(readProfile(join(dir, s.network)));
+    const times = opTimes(afterRuns(readProfile(join(dir, s.network)), 1));
     const total = times.reduce((a, o) => a + o.ms, 0);
     return {
       runs,
@@ -300,7 +301,7 @@ console.log(
         ...ops,
       },
       nativeProfile: {
-        note: "onnxruntime's profiler on the native CPU EP (session enableProfiling), kernel time of each node summed per op type over the profiled steps (the first included) and divided by their number; share of all kernel time; nodes: executions per step, after onnxruntime's graph optimizations (fused ops appear under their fused names); kernelsPerStep vs stepOps.runtimeNodes: what onnxruntime's own CPU fusions and eliminations remove",
+        note: "onnxruntime's profiler on the native CPU EP (session enableProfiling), kernel time of each node summed per op type over the profiled steps (after one warm-up step, not counted) and divided by their number; share of all kernel time; nodes: executions per step, after onnxruntime's graph optimizations (fused ops appear under their fused names); kernelsPerStep vs stepOps.runtimeNodes: what onnxruntime's own CPU fusions and eliminations remove",
         ...profiles,
       },
       load: loadavg().map(round),

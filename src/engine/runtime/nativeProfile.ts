@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 export interface ProfileEvent {
   readonly cat?: string;
   readonly name?: string;
+  readonly ts?: number;
   readonly dur?: number;
   readonly args?: { readonly op_name?: string };
 }
@@ -31,6 +32,18 @@ export function opTimes(events: readonly ProfileEvent[]): OpTime[] {
     acc.set(e.args.op_name, a);
   }
   return [...acc.entries()].map(([op, a]) => ({ op, ms: a.us / 1000, count: a.count })).sort((x, y) => y.ms - x.ms);
+}
+
+/**
+ * The events after the first `skip` session runs (`model_run`): the first run of a session allocates its memory and
+ * warms caches, so a profile that counts it overstates ops that allocate large outputs.
+ */
+export function afterRuns(events: readonly ProfileEvent[], skip: number): ProfileEvent[] {
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts! - b.ts!);
+  if (runs.length <= skip) throw new Error(`the profile has ${runs.length} runs, ${skip} to skip`);
+  if (skip === 0) return [...events];
+  const end = runs[skip - 1]!.ts! + runs[skip - 1]!.dur!;
+  return events.filter((e) => (e.ts ?? 0) > end);
 }
 
 /** The newest trace file onnxruntime wrote for `prefix` (`<prefix>_<timestamp>.json`), parsed. */
