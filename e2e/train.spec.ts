@@ -3,7 +3,7 @@ import { field, galleryItems, generateAndWait } from './support/generate';
 import { openStudio, openTrainSettings, stepsNav, trainSetting, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow as a person runs it, on the real worker jobs and IndexedDB, on the CPU (Auto picks wasm
-// over SwiftShader; the WebGPU train step is e2e/dreambooth-webgpu.spec.ts): sample subject → 2 class images →
+// over SwiftShader; the same flow on WebGPU is e2e/train-webgpu.spec.ts): sample subject → 2 class images →
 // 4 training steps with checkpoints every 2 and previews → reload mid-run → resume → a sample from the checkpoint.
 
 test('priors → train with loss chart and previews → reload mid-run → resume from the checkpoint → personalized sample', async ({ page }) => {
