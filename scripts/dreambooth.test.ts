@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/runFolder';
+import { readSafetensors } from '../src/model/safetensors';
 import { SCRIPT_ARGS, trainShFlags } from '../src/interop/testing/diffusersScriptArgs';
 
 // `npm run dreambooth` as a child process, on a tiny run: the built-in model, three cat emoji as the subject, two
@@ -199,6 +200,29 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(steps.stderr).toContain("option '--steps <n>' argument 'many' is invalid. must be a whole number ≥ 0.");
     expect(existsSync(out)).toBe(false);
   }, 60_000);
+
+  it('--model personalizes another diffusers folder (diffusers’ tiny SD): its LoRA, its samples; its run is not the built-in model’s', async () => {
+    const out = join(root, 'tiny-model');
+    const args = ['--photos', cats, '--steps', '2', '--out', out, ...TINY];
+    const r = await cli(['--model', 'fixtures/diffusers-tiny-sd', ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({
+      model: `folder:${resolve('fixtures/diffusers-tiny-sd')}`,
+      status: 'finished',
+      step: 2,
+    });
+    // The adapters fit the tiny UNet (64 channels where the built-in model's down_blocks.1 has 96).
+    const lora = readSafetensors(new Uint8Array(readFileSync(join(out, 'lora.safetensors'))));
+    expect(lora.get('unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight')?.shape).toEqual([4, 64]);
+    expect(decode(readFileSync(join(out, 'samples.png')))).toMatchObject({ width: 7 * 66 + 2, height: 66 + 2 });
+    // The same folder without --model names another run: the built-in model trains, rather than "nothing to do".
+    const builtin = await cli(args);
+    expect(builtin.code, builtin.stderr).toBe(0);
+    expect(JSON.parse(builtin.stdout)).toMatchObject({ status: 'finished', startedAt: 0 });
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ model: 'builtin' });
+    const builtinLora = readSafetensors(new Uint8Array(readFileSync(join(out, 'lora.safetensors'))));
+    expect(builtinLora.get('unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight')?.shape).toEqual([4, 96]);
+  }, 120_000);
 
   it('--export-job writes a train.sh whose flags are all train_dreambooth_lora.py arguments', async () => {
     const dir = join(root, 'job');

@@ -25,6 +25,7 @@ import { finiteNumber, wholeNumber } from '../src/cli/flagParsers';
 
 const program = new Command('dreambooth')
   .description("personalize the studio's model to a subject from 3–5 photos (resumable)")
+  .option('--model <dir>', "diffusers model folder to personalize (default: the studio's built-in model)")
   .requiredOption('--photos <dir>', 'folder of 3–5 photos of the subject (JPEG, PNG, WebP or GIF)')
   .requiredOption('--class <noun>', 'what the subject is, e.g. "dog" or "plush toy"')
   .option('--id <word>', 'the rare word bound to the subject (default: the one in --out, else a new suggestion)')
@@ -50,6 +51,7 @@ const program = new Command('dreambooth')
   .parse();
 
 type Flags = SettingFlags & {
+  model?: string;
   photos: string;
   class: string;
   id?: string;
@@ -78,6 +80,7 @@ await runCommand('dreambooth', async () => {
   const idProblem = checkIdentifier(identifier, o.class, []);
   if (idProblem) throw new CliError(`--id: ${idProblem}`, 2);
   const common = {
+    ...(o.model ? { model: o.model } : {}),
     photos: o.photos,
     classNoun: o.class.trim(),
     identifier,

@@ -24,12 +24,15 @@ import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
 import { CliError } from './cliError';
+import { folderModelId, folderModels } from './folderModels';
 import { generationService, requestBackend, type CliBackend } from './generationService';
 import { progressBar } from './progressBar';
 import { RunFolder, type RunInfo } from './runFolder';
 import { cropFileName, readSubjectPhotos, type PreparedPhoto } from './subjectPhotos';
 
 export interface DreamBoothCliOptions {
+  /** The diffusers model folder to personalize; undefined: the built-in model. */
+  model?: string;
   photos: string;
   classNoun: string;
   identifier: string;
@@ -61,14 +64,17 @@ const PRIORS_SEED = 0;
 
 export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSignal): Promise<DreamBoothCliResult> {
   const store = createStore(`dreambooth-cli-${process.pid}`, 'records');
-  const generation = await generationService(o.backend, o.threads, checkpointModels(store));
+  const checkpoints = checkpointModels(store);
+  const generation = await generationService(o.backend, o.threads, (id, base) => checkpoints(id, base) ?? folderModels(id, base));
   const training = new TrainingService(generation, store);
+  const modelId = o.model ? folderModelId(o.model) : BUILTIN_MODEL_ID;
   try {
-    const model = await generation.describeModel();
+    const model = await generation.describeModel({ modelId });
     // Every photo is judged before anything is written.
     const photos = await readSubjectPhotos(o.photos, model.width);
     const folder = new RunFolder(o.out);
     const info: RunInfo = {
+      model: modelId,
       subject: { classNoun: o.classNoun, identifier: o.identifier, photos: photos.map((p) => ({ fileName: p.fileName, sha256: p.sha256 })) },
       settings: o.settings,
       status: 'class-images',
@@ -95,11 +101,11 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     folder.writeInfo(info);
     await putSubject(store, o, photos, model.width);
 
-    const priors = await classImages(o, store, generation, folder, interrupt);
+    const priors = await classImages(o, modelId, store, generation, folder, interrupt);
     info.status = 'training';
     folder.writeInfo(info);
     await folder.restoreCheckpoints(store, o.settings.keepCheckpoints);
-    const { result: trained, startedAt } = await train(o, training, store, folder, info, priors.keys, interrupt);
+    const { result: trained, startedAt } = await train(o, modelId, training, store, folder, info, priors.keys, interrupt);
     if (trained.status === 'paused') {
       info.status = 'paused';
       folder.writeInfo(info);
@@ -111,9 +117,8 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
     info.status = 'finished';
     folder.writeInfo(info);
 
-    const modelId = checkpointModelId(SUBJECT_ID, trained.checkpoint.id);
-    folder.writeFile('samples.png', await sampleGrid(generation, modelId, o));
-    await exportTrained(folder, new Uint8Array(readFileSync(folder.checkpointFile(trained.checkpoint.id))), await generation.model(BUILTIN_MODEL_ID), o);
+    folder.writeFile('samples.png', await sampleGrid(generation, checkpointModelId(SUBJECT_ID, trained.checkpoint.id), o));
+    await exportTrained(folder, new Uint8Array(readFileSync(folder.checkpointFile(trained.checkpoint.id))), await generation.model(modelId), o);
     return {
       status: 'finished',
       step: trained.step,
@@ -155,7 +160,9 @@ async function exportTrained(folder: RunFolder, checkpoint: Uint8Array, base: Ge
 }
 
 function sameRun(a: RunInfo, b: RunInfo): boolean {
-  return JSON.stringify([a.subject, a.settings]) === JSON.stringify([b.subject, b.settings]);
+  // Run folders written before --model existed trained the built-in model.
+  const model = (r: RunInfo) => r.model ?? BUILTIN_MODEL_ID;
+  return JSON.stringify([model(a), a.subject, a.settings]) === JSON.stringify([model(b), b.subject, b.settings]);
 }
 
 const say = (o: Pick<DreamBoothCliOptions, 'quiet'>, line: string) => {
@@ -189,6 +196,7 @@ async function putSubject(store: UseStore, o: DreamBoothCliOptions, photos: read
 /** The class images (none without prior preservation): those in --out are put back, the rest made and mirrored as each is stored. */
 async function classImages(
   o: DreamBoothCliOptions,
+  modelId: string,
   store: UseStore,
   generation: GenerationService,
   folder: RunFolder,
@@ -217,6 +225,7 @@ async function classImages(
       generation,
       store,
       {
+        modelId,
         classNoun: o.classNoun,
         count: s.classImages,
         seed: PRIORS_SEED,
@@ -241,6 +250,7 @@ async function classImages(
 
 async function train(
   o: DreamBoothCliOptions,
+  modelId: string,
   training: TrainingService,
   store: UseStore,
   folder: RunFolder,
@@ -303,7 +313,7 @@ async function train(
   };
   try {
     const result = await training
-      .train({ subjectId: SUBJECT_ID, settings: o.settings, priorKeys, resume: true, backend: requestBackend(o.backend) }, ctx)
+      .train({ subjectId: SUBJECT_ID, settings: o.settings, priorKeys, resume: true, modelId, backend: requestBackend(o.backend) }, ctx)
       .catch(async (error: unknown) => {
         await mirrored;
         throw mirrorFailure ?? error;

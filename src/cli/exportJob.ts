@@ -19,6 +19,8 @@ import { CliError } from './cliError';
 import { cropFileName, readSubjectPhotos } from './subjectPhotos';
 
 export interface ExportJobOptions {
+  /** The diffusers model folder the job personalizes; undefined: the built-in model. */
+  model?: string;
   photos: string;
   classNoun: string;
   identifier: string;
@@ -29,12 +31,12 @@ export interface ExportJobOptions {
   runDir?: string;
 }
 
-/** The base model the CLI trains: the built-in model, as a folder on disk. */
-const BASE_MODEL_DIR = 'models/builtin';
+/** The built-in model as a folder on disk. */
+const BUILTIN_MODEL_DIR = 'models/builtin';
 
 export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported: string; files: number; classImages: number; script: string }> {
-  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read: nodeFolderReader(BASE_MODEL_DIR) });
-  // The built-in model's compact vocabulary becomes CLIP's tokenizer and a text encoder reading CLIP's ids, which
+  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read: nodeFolderReader(o.model ?? BUILTIN_MODEL_DIR) });
+  // A small model's compact vocabulary (the built-in model's) becomes CLIP's tokenizer and a text encoder reading CLIP's ids, which
   // train_dreambooth*.py load (src/interop/clipVocabularyExport.ts); the identifier an added token on the reserved
   // row the studio would bind it to, so the script's instance prompt names the subject as the studio's run does.
   const baseModelFiles = diffusersFolderFiles(model.folder, undefined, modelFolderExtras(model, o.identifier));

@@ -20,6 +20,8 @@ import { getPriors, listCheckpoints, loadCheckpoint, putPrior, saveCheckpoint, t
 import { explainWriteError, writeFileAtomic } from './atomicFile';
 
 export interface RunInfo {
+  /** The model personalized: 'builtin' or `folder:<path>` (absent in run folders written before --model: the built-in model). */
+  model?: string;
   subject: { classNoun: string; identifier: string; photos: { fileName: string; sha256: string }[] };
   settings: TrainSettings;
   status: 'class-images' | 'training' | 'paused' | 'finished';

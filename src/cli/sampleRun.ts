@@ -9,15 +9,15 @@ import { bindIdentifier } from '../dreambooth/identifierBinding';
 import { personalizedModel } from '../dreambooth/personalizedModel';
 import type { SamplerName } from '../diffusion/schedulerConfig';
 import { gridPng, pngToRgb } from '../export/imageGrid';
-import { BUILTIN_MODEL_ID, loadGenerationModel } from '../generation/generationModel';
+import { BUILTIN_MODEL_ID } from '../generation/generationModel';
 import type { ModelResolver } from '../generation/generationService';
 import { baseModelHash } from '../interop/baseModelHash';
 import { InteropError } from '../interop/interopError';
 import { importLora } from '../interop/loraFile';
 import { JobError } from '../protocol/jobs';
 import { sha256Hex } from '../storage/contentHash';
-import { nodeFolderReader } from '../model/nodeFolder';
 import { CliError } from './cliError';
+import { folderModelId, folderModels } from './folderModels';
 import { generationService, requestBackend, type CliBackend } from './generationService';
 import { writeFileAtomic } from './atomicFile';
 import { progressBar } from './progressBar';
@@ -41,16 +41,8 @@ export interface SampleOptions {
   quiet: boolean;
 }
 
-const FOLDER_PREFIX = 'folder:';
-
 /** The request fields whose flag is named otherwise. */
 const FLAG_OF_FIELD: Record<string, string> = { guidanceScale: 'guidance', numImages: 'n', negativePrompt: 'negative-prompt', modelId: 'model' };
-
-/** Model ids `folder:<absolute path>`: a diffusers-layout folder on disk. */
-const folderModels: ModelResolver = (modelId) =>
-  modelId.startsWith(FOLDER_PREFIX)
-    ? loadGenerationModel({ id: modelId, revision: 'disk', read: nodeFolderReader(modelId.slice(FOLDER_PREFIX.length)) })
-    : undefined;
 
 const LORA_MODEL_ID = 'lora';
 
@@ -71,7 +63,7 @@ function withLora(baseId: string, lora: Uint8Array<ArrayBuffer>, embedding: Uint
 }
 
 export async function runSample(o: SampleOptions): Promise<{ images: string[]; grid: string; msPerImage: number }> {
-  const baseId = o.model ? `${FOLDER_PREFIX}${resolve(o.model)}` : BUILTIN_MODEL_ID;
+  const baseId = o.model ? folderModelId(o.model) : BUILTIN_MODEL_ID;
   const read = (flag: string, path: string) => {
     try {
       return new Uint8Array(readFileSync(path));
