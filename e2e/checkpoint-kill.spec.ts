@@ -1,7 +1,7 @@
 import type { Worker } from '@playwright/test';
 import { expect, test, type Page } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { openStudio, openTrainSettings, savedState, stepsNav, trainSetting, waitForIdle } from './support/studio';
+import { fillTrainSettings, openStudio, openTrainSettings, savedState, stepsNav, waitForIdle } from './support/studio';
 
 // Issue 12, "Faults": the worker dies while a checkpoint is being written (a closed tab, a crash). The studio writes a
 // checkpoint's parts in one transaction and the pointer that lists it in a second (saveCheckpoint): killed between the
@@ -46,10 +46,7 @@ test('worker killed between a checkpoint’s parts and its pointer → the previ
 
   // No class images (prior loss weight 0) and no previews: only the training steps and checkpoints under test.
   await openTrainSettings(page);
-  await trainSetting(page, 'Prior loss weight').fill('0');
-  await trainSetting(page, 'Steps').fill('4');
-  await trainSetting(page, 'Checkpoint every (steps)').fill('2');
-  await trainSetting(page, 'Preview samples every (steps)').fill('0');
+  await fillTrainSettings(page, { 'Prior loss weight': '0', Steps: '4', 'Checkpoint every (steps)': '2', 'Preview samples every (steps)': '0' });
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 60_000 });
   await expect(page.locator('[data-testid=checkpoint][data-step="2"]')).toBeVisible({ timeout: 60_000 });

@@ -1,6 +1,6 @@
 import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { openStudio, openTrainSettings, stepsNav, trainSetting, waitForIdle } from './support/studio';
+import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow of e2e/train.spec.ts with the backend set to GPU, so every job runs on the WebGPU EP
 // (SwiftShader here; the built-in model, the shipped code path): 4 photos → 4 class images → training steps on
@@ -15,19 +15,10 @@ test('on WebGPU: priors → train → reload → resume from the checkpoint → 
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
   await expect(page.getByTestId('photo-count')).toContainText('4');
-  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
-  const priors = page.getByRole('form', { name: 'Class image settings' });
-  await priors.getByRole('textbox', { name: 'Number of class images' }).fill('4');
-  await priors.getByRole('textbox', { name: 'Steps' }).fill('2');
-  await page.getByTestId('priors-generate').click();
-  await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'done', { timeout: 300_000 });
-  await expect(page.getByTestId('prior-image')).toHaveCount(4);
+  await makeClassImages(page, { count: 4, steps: 2, timeout: 300_000 });
 
   await openTrainSettings(page);
-  await trainSetting(page, 'Steps').fill('4');
-  await trainSetting(page, 'Checkpoint every (steps)').fill('2');
-  await trainSetting(page, 'Preview samples every (steps)').fill('0');
-  await trainSetting(page, 'Sampling steps').fill('2');
+  await fillTrainSettings(page, { Steps: '4', 'Checkpoint every (steps)': '2', 'Preview samples every (steps)': '0', 'Sampling steps': '2' });
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'webgpu', { timeout: 300_000 });
   await expect(page.locator('[data-testid=checkpoint][data-step="2"]')).toBeVisible({ timeout: 600_000 });

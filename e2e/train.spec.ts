@@ -1,6 +1,6 @@
 import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { openStudio, openTrainSettings, stepsNav, trainSetting, waitForIdle } from './support/studio';
+import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow as a person runs it, on the real worker jobs and IndexedDB, on the CPU (Auto picks wasm
 // over SwiftShader; the same flow on WebGPU is e2e/train-webgpu.spec.ts): sample subject → 2 class images →
@@ -11,19 +11,10 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await openStudio(page);
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
-  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
-  const priors = page.getByRole('form', { name: 'Class image settings' });
-  await priors.getByRole('textbox', { name: 'Number of class images' }).fill('2');
-  await priors.getByRole('textbox', { name: 'Steps' }).fill('2');
-  await page.getByTestId('priors-generate').click();
-  await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
-  await expect(page.getByTestId('prior-image')).toHaveCount(2);
+  await makeClassImages(page, { count: 2, steps: 2, timeout: 240_000 });
 
   await openTrainSettings(page);
-  await trainSetting(page, 'Steps').fill('6');
-  await trainSetting(page, 'Checkpoint every (steps)').fill('2');
-  await trainSetting(page, 'Preview samples every (steps)').fill('2');
-  await trainSetting(page, 'Sampling steps').fill('2');
+  await fillTrainSettings(page, { Steps: '6', 'Checkpoint every (steps)': '2', 'Preview samples every (steps)': '2', 'Sampling steps': '2' });
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', /running/);
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'wasm', { timeout: 120_000 });

@@ -78,6 +78,22 @@ export const stepsNav = (page: Page, name: string) => page.getByRole('navigation
 /** A text field under the Train step's Advanced settings, by its label. */
 export const trainSetting = (page: Page, name: string) => page.getByTestId('train-advanced').getByRole('textbox', { name, exact: true });
 
+/** Fills Advanced settings by label (after openTrainSettings), in order. */
+export async function fillTrainSettings(page: Page, values: Readonly<Record<string, string>>): Promise<void> {
+  for (const [name, value] of Object.entries(values)) await trainSetting(page, name).fill(value);
+}
+
+/** From the Subject step: Continue, then `count` class images of `steps` sampler steps, waiting until all are shown. */
+export async function makeClassImages(page: Page, o: { count: number; steps: number; timeout: number }): Promise<void> {
+  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
+  const priors = page.getByRole('form', { name: 'Class image settings' });
+  await priors.getByRole('textbox', { name: 'Number of class images' }).fill(String(o.count));
+  await priors.getByRole('textbox', { name: 'Steps' }).fill(String(o.steps));
+  await page.getByTestId('priors-generate').click();
+  await expect(page.getByTestId('priors-state')).toHaveAttribute('data-state', 'done', { timeout: o.timeout });
+  await expect(page.getByTestId('prior-image')).toHaveCount(o.count);
+}
+
 /** The Train step with a preset chosen and its Advanced settings open. */
 export async function openTrainSettings(page: Page, preset: 'quick' | 'object' | 'pet' = 'quick'): Promise<void> {
   await stepsNav(page, 'Train');
