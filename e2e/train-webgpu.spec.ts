@@ -15,6 +15,7 @@ test('on WebGPU: priors → train → reload → resume from the checkpoint → 
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
   await expect(page.getByTestId('photo-count')).toContainText('4');
+  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
   await makeClassImages(page, { count: 4, steps: 2, timeout: 300_000 });
 
   await openTrainSettings(page);

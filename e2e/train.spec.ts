@@ -11,6 +11,7 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await openStudio(page);
   await page.getByRole('button', { name: 'Try the sample subject' }).click();
   await waitForIdle(page);
+  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
   await makeClassImages(page, { count: 2, steps: 2, timeout: 240_000 });
 
   await openTrainSettings(page);

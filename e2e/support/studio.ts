@@ -83,9 +83,8 @@ export async function fillTrainSettings(page: Page, values: Readonly<Record<stri
   for (const [name, value] of Object.entries(values)) await trainSetting(page, name).fill(value);
 }
 
-/** From the Subject step: Continue, then `count` class images of `steps` sampler steps, waiting until all are shown. */
+/** On the Class priors step: `count` class images of `steps` sampler steps, waiting until all are shown. */
 export async function makeClassImages(page: Page, o: { count: number; steps: number; timeout: number }): Promise<void> {
-  await page.getByRole('button', { name: 'Continue to Class priors' }).click();
   const priors = page.getByRole('form', { name: 'Class image settings' });
   await priors.getByRole('textbox', { name: 'Number of class images' }).fill(String(o.count));
   await priors.getByRole('textbox', { name: 'Steps' }).fill(String(o.steps));

@@ -4,6 +4,7 @@ import { presetSettings, DEFAULT_PRESET } from '../dreambooth/trainSettings';
 import { studioWorker } from '../worker/studioWorker';
 import { otherActivity, registerActivity } from './activity';
 import { createCheckpointExportStore } from './checkpointExportStore';
+import { MODEL_ID } from './generateStore';
 import { createPriorsStore } from './priorsStore';
 import { BUILT_IN_MODEL_RESOLUTION, studioStore, useBackend, useSubjects } from './studio';
 import { createTrainStore, isActive } from './trainStore';
@@ -19,10 +20,10 @@ export const useTrain = createTrainStore({
   store: studioStore,
   worker: studioWorker(),
   activeSubject,
-  async priorKeys(subjectId) {
+  async priorSetup(subjectId) {
     const selection = await loadPriorSelection(studioStore, subjectId);
     const dropped = new Set(selection?.dropped ?? []);
-    return selection?.keys.filter((key) => !dropped.has(key)) ?? [];
+    return { priorKeys: selection?.keys.filter((key) => !dropped.has(key)) ?? [], baseModelId: selection?.settings.modelId ?? MODEL_ID };
   },
   backendSetting: () => useBackend.getState().setting,
   busy: () => otherActivity('training'),

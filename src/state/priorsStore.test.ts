@@ -62,6 +62,24 @@ describe('priors store', () => {
     });
   });
 
+  it('the chosen base model makes the class images, is saved with the selection and comes back after a reload', async () => {
+    const { store, worker, priors } = setup();
+    await priors.getState().load();
+    expect(priors.getState().baseModelId).toBe('builtin');
+    await priors.getState().chooseBaseModel('imported:m1');
+    expect(priors.getState().baseModelId).toBe('imported:m1');
+    expect((await loadPriorSelection(store, 'dog-1'))?.settings.modelId).toBe('imported:m1');
+    await priors.getState().generate();
+    expect(worker.priorRequests[0]).toMatchObject({ modelId: 'imported:m1' });
+    // Dropping an image keeps the choice.
+    await priors.getState().toggleDropped(priors.getState().images[0]!.key);
+    expect((await loadPriorSelection(store, 'dog-1'))?.settings.modelId).toBe('imported:m1');
+    // A new page reads it back.
+    const reloaded = setup({ store });
+    await reloaded.priors.getState().load();
+    expect(reloaded.priors.getState().baseModelId).toBe('imported:m1');
+  });
+
   it('a second run reuses what exists and says so; a larger count makes only the new ones', async () => {
     const { priors } = setup();
     await priors.getState().generate();

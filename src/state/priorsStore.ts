@@ -9,6 +9,7 @@ import { checkFileByteSize } from '../subjects/imageRules';
 import type { Subject } from '../subjects/subject';
 import type { StudioClient } from '../worker/studioWorker';
 import { explainGenerateFailure, type GenerateFailure } from './generateErrors';
+import { MODEL_ID } from './generateStore';
 import { notice, type Notice } from './notices';
 import { checkPriorsForm, formFromPriorsSettings, type PriorsField, type PriorsFormValues, type PriorsProblems, type PriorsSettings } from './priorsForm';
 
@@ -23,7 +24,6 @@ export interface PriorsDeps {
   busy?(): string | null;
   /** Side of the square crop the model trains on (own class photos are cropped like subject photos). */
   resolution: number;
-  modelId?: string;
   now?(): number;
 }
 
@@ -52,6 +52,11 @@ export interface PriorsRunProgress {
 export interface PriorsState {
   /** The subject whose class images are shown. */
   subjectId: string | null;
+  /**
+   * The model the subject is personalized from ('builtin' or an imported diffusers folder): it makes the class images
+   * and Train trains it. Saved with the subject's class-image selection.
+   */
+  baseModelId: string;
   /** The class noun the shown images are of ("a photo of <classNoun>"). */
   classNoun: string;
   /** Set when the subject's class noun changed since its class images were made: they show the old class. */
@@ -78,6 +83,8 @@ export interface PriorsState {
   /** Makes the class images in the worker (reusing what exists), filling the grid as they arrive. */
   generate(): Promise<void>;
   cancel(): void;
+  /** Chooses the subject's base model; saved at once. Class images already made stay (any image of the class will do). */
+  chooseBaseModel(modelId: string): Promise<void>;
   /** Drops an image from training, or takes it back; saved at once. */
   toggleDropped(key: string): Promise<void>;
   /** The person's own class photos: prepared like subject photos, stored as priors, added to the selection. */
@@ -92,7 +99,6 @@ export const selectedCount = (images: readonly PriorImage[]) => images.filter((i
 /** Class-prior images of the active subject: the grid mirrors the saved PriorSelection and the prior records. */
 export function createPriorsStore(deps: PriorsDeps) {
   const now = deps.now ?? Date.now;
-  const modelId = deps.modelId ?? 'builtin';
   let controller: AbortController | null = null;
   let loads = 0;
 
@@ -102,7 +108,13 @@ export function createPriorsStore(deps: PriorsDeps) {
     const revoke = (images: readonly PriorImage[]) => images.forEach((image) => URL.revokeObjectURL(image.url));
 
     /** The selection as the grid shows it, for `subjectId`. */
-    function selectionOf(subjectId: string, images: readonly PriorImage[], settings: PriorsSettings, classNoun: string): PriorSelection {
+    function selectionOf(
+      subjectId: string,
+      images: readonly PriorImage[],
+      settings: PriorsSettings,
+      classNoun: string,
+      modelId = get().baseModelId,
+    ): PriorSelection {
       return {
         subjectId,
         classNoun,
@@ -132,6 +144,7 @@ export function createPriorsStore(deps: PriorsDeps) {
 
     return {
       subjectId: null,
+      baseModelId: MODEL_ID,
       classNoun: '',
       staleClass: null,
       form: formFromPriorsSettings(deps.defaults()),
@@ -152,7 +165,7 @@ export function createPriorsStore(deps: PriorsDeps) {
         const subject = deps.activeSubject();
         if (!subject) {
           revoke(get().images);
-          set({ subjectId: null, classNoun: '', staleClass: null, images: [], loaded: true, loadError: null, missing: 0 });
+          set({ subjectId: null, baseModelId: MODEL_ID, classNoun: '', staleClass: null, images: [], loaded: true, loadError: null, missing: 0 });
           return;
         }
         try {
@@ -164,9 +177,10 @@ export function createPriorsStore(deps: PriorsDeps) {
             .filter((record): record is PriorRecord => record !== undefined)
             .map((record) => ({ key: record.key, url: toUrl(record.png), source: record.source, reused: false, dropped: dropped.has(record.key) }));
           revoke(get().images);
-          const { modelId: _model, ...settings } = selection?.settings ?? { ...deps.defaults(), modelId };
+          const { modelId, ...settings } = selection?.settings ?? { ...deps.defaults(), modelId: MODEL_ID };
           set({
             subjectId: subject.id,
+            baseModelId: modelId,
             classNoun: subject.classNoun,
             staleClass: selection && selection.classNoun !== subject.classNoun ? selection.classNoun : null,
             form: formFromPriorsSettings({ ...settings, sampler: settings.sampler as PriorsSettings['sampler'] }),
@@ -280,7 +294,7 @@ export function createPriorsStore(deps: PriorsDeps) {
               sampler: settings.sampler,
               steps: settings.steps,
               guidanceScale: settings.guidanceScale,
-              modelId,
+              modelId: get().baseModelId,
               backend: deps.backendSetting(),
             },
             { signal: own.signal, onProgress },
@@ -309,6 +323,12 @@ export function createPriorsStore(deps: PriorsDeps) {
         if (!controller) return;
         controller.abort();
         set((s) => ({ running: s.running && { ...s.running, cancelling: true } }));
+      },
+
+      async chooseBaseModel(modelId) {
+        const { subjectId, images, classNoun } = get();
+        if (!subjectId || get().running || modelId === get().baseModelId) return;
+        if (await save(selectionOf(subjectId, images, currentSettings(), classNoun, modelId), 'The base model was not changed.')) set({ baseModelId: modelId });
       },
 
       async toggleDropped(key) {

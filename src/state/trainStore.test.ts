@@ -19,7 +19,7 @@ const memoryStorage = () => {
 };
 
 let dbCounter = 0;
-function setup(options: { priorKeys?: string[]; busy?: string | null; storage?: ReturnType<typeof memoryStorage> } = {}) {
+function setup(options: { priorKeys?: string[]; baseModelId?: string; busy?: string | null; storage?: ReturnType<typeof memoryStorage> } = {}) {
   const store = createStore(`train-test-${dbCounter++}`, 'records');
   const worker = fakeDreamboothWorker(store);
   workers.push(worker);
@@ -27,7 +27,7 @@ function setup(options: { priorKeys?: string[]; busy?: string | null; storage?: 
     store,
     worker: worker.client,
     activeSubject: () => subject,
-    priorKeys: async () => options.priorKeys ?? ['p1', 'p2'],
+    priorSetup: async () => ({ priorKeys: options.priorKeys ?? ['p1', 'p2'], baseModelId: options.baseModelId ?? 'builtin' }),
     backendSetting: () => 'auto',
     busy: () => options.busy ?? null,
     storage: options.storage ?? memoryStorage(),
@@ -134,6 +134,17 @@ describe('train store', () => {
     expect(train.getState().problems).toEqual({});
     train.getState().choosePreset('pet');
     expect(train.getState()).toMatchObject({ presetId: 'pet', form: { steps: '600', textEncoder: 'identifier' }, problems: {} });
+  });
+
+  it('trains the base model the subject’s Class priors step chose, with or without class images', async () => {
+    const imported = setup({ baseModelId: 'imported:m1' });
+    await imported.train.getState().start();
+    expect(imported.worker.trainRequests[0]).toMatchObject({ modelId: 'imported:m1', priorKeys: ['p1', 'p2'] });
+    const noPriors = setup({ baseModelId: 'imported:m2' });
+    noPriors.train.getState().setField('priorLossWeight', '0');
+    noPriors.train.getState().setField('classImages', '0');
+    await noPriors.train.getState().start();
+    expect(noPriors.worker.trainRequests[0]).toMatchObject({ modelId: 'imported:m2', priorKeys: [] });
   });
 
   it('refuses to start without class images, or while something else runs, saying why', async () => {

@@ -15,8 +15,11 @@ export interface TrainDeps {
   store: UseStore;
   worker: StudioClient;
   activeSubject(): Subject | undefined;
-  /** The class images the subject trains with (prior keys, dropped ones left out), as the Class priors step saved them. */
-  priorKeys(subjectId: string): Promise<string[]>;
+  /**
+   * What the Class priors step saved for the subject: the class images it trains with (dropped ones left out) and the
+   * base model it personalizes.
+   */
+  priorSetup(subjectId: string): Promise<{ priorKeys: string[]; baseModelId: string }>;
   backendSetting(): BackendPreference;
   /** What else runs on the page now (class priors, generation), or null: training waits for it. */
   busy?(): string | null;
@@ -27,9 +30,6 @@ export interface TrainDeps {
 }
 
 export const TRAIN_FORM_KEY = 'dreambooth-studio/train-form';
-
-/** The base model training starts from. */
-export const BASE_MODEL_ID = 'builtin';
 
 export interface TrainState {
   /** The preset the form equals, or null when a field was changed ("Custom"). */
@@ -171,7 +171,8 @@ export function createTrainStore(deps: TrainDeps) {
         const busy = deps.busy?.();
         if (busy) return refuse(`${busy} Training starts once it is done (or cancel it).`);
         const { settings } = form;
-        const priorKeys = settings.priorLossWeight > 0 ? await deps.priorKeys(subject.id) : [];
+        const setup = await deps.priorSetup(subject.id);
+        const priorKeys = settings.priorLossWeight > 0 ? setup.priorKeys : [];
         if (settings.priorLossWeight > 0 && priorKeys.length === 0) {
           return refuse(
             'There are no class images for this subject yet. Make them on step 2 (Class priors), or set the prior loss weight to 0 under Advanced settings to train without them.',
@@ -198,7 +199,7 @@ export function createTrainStore(deps: TrainDeps) {
         try {
           const result = await deps.worker.request(
             'train',
-            { subjectId: subject.id, settings, priorKeys, resume, modelId: BASE_MODEL_ID, backend: deps.backendSetting() },
+            { subjectId: subject.id, settings, priorKeys, resume, modelId: setup.baseModelId, backend: deps.backendSetting() },
             {
               signal: own.signal,
               onProgress: (progress) => {
