@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { decode as decodePng } from 'fast-png';
 import { createStore, set } from 'idb-keyval';
 import { afterAll, describe, expect, it } from 'vitest';
+import { builtinModelSource, loadGenerationModel } from '../generation/generationModel';
 import { GenerationService } from '../generation/generationService';
+import type { FolderReader } from '../model/folder';
 import { readPngParameters } from '../export/pngImage';
 import { listCheckpoints, loadCheckpoint, loadRunLog, putPrior } from '../storage/dreamboothRecords';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
@@ -21,7 +23,22 @@ import { presetSettings } from './trainSettings';
 // The worker's services as studio.worker.ts wires them, on Node's probe (no WebGPU: wasm), the built-in model and a
 // real (fake-indexeddb) IndexedDB store holding a subject made of the bundled sample cat emoji.
 const store = createStore('training-job-test', 'records');
-const generation = new GenerationService(probeBackend({ gpu: undefined, crossOriginIsolated: false, hardwareConcurrency: 2 }), checkpointModels(store));
+const checkpoints = checkpointModels(store);
+/** The built-in model with a UNet twice the size: 128-px images, larger than the subject's 64-px crops. */
+const BIG_MODEL = 'builtin-128px';
+const bigModel = () => {
+  const source = builtinModelSource();
+  const read: FolderReader = async (path) => {
+    const bytes = await source.read(path);
+    if (path !== 'unet/config.json' || !bytes) return bytes;
+    const config = JSON.parse(new TextDecoder().decode(bytes)) as { sample_size: number };
+    return new TextEncoder().encode(JSON.stringify({ ...config, sample_size: 2 * config.sample_size }));
+  };
+  return loadGenerationModel({ id: BIG_MODEL, revision: 'test', read });
+};
+const generation = new GenerationService(probeBackend({ gpu: undefined, crossOriginIsolated: false, hardwareConcurrency: 2 }), (id, base) =>
+  id === BIG_MODEL ? bigModel() : checkpoints(id, base),
+);
 const training = new TrainingService(generation, store);
 afterAll(() => generation.unloadModels());
 
@@ -203,6 +220,13 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     await expect(
       training.train({ ...request(), priorKeys: 'own-1f408' }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
     ).rejects.toMatchObject({ code: 'bad-input', field: 'priorKeys', message: '/priorKeys must be an array' });
+    await expect(
+      training.train({ ...request(), modelId: BIG_MODEL }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({
+      code: 'bad-input',
+      field: 'modelId',
+      message: `${BIG_MODEL} makes 128×128 images, but the photos of Emoji cat are cropped at 64 px, too small to train it; choose a base model of at most 64 px on Class priors`,
+    });
     await expect(
       training.train({ ...request(), steps: 4 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
     ).rejects.toMatchObject({ code: 'bad-input', field: 'steps', message: '/steps is not a known field' });

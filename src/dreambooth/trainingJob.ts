@@ -101,6 +101,14 @@ export class TrainingService {
     await removeOrphanCheckpointParts(this.store);
     const modelId = r.modelId ?? 'builtin';
     const model = await this.generation.model(modelId);
+    const small = subject.photos.find((p) => p.cropResolution < Math.max(model.width, model.height));
+    if (small) {
+      throw new JobError(
+        'bad-input',
+        `${model.id} makes ${model.width}×${model.height} images, but the photos of ${subject.name} are cropped at ${small.cropResolution} px, too small to train it; choose a base model of at most ${small.cropResolution} px on Class priors`,
+        'modelId',
+      );
+    }
     const binding = bindIdentifier(model, subject.identifier);
     if (s.textEncoder === 'identifier' && binding.rows.length === 0) {
       throw new JobError(
