@@ -52,14 +52,15 @@ export async function checkpointModel(base: GenerationModel, file: Uint8Array, o
   const { meta, state } = readCheckpoint(file);
   const params = state[STATE.params]!;
   const layout: ParamLayout = { entries: meta.layout, size: params.length };
-  const { unet, loraRank, loraAlpha, textEncoder } = meta.settings;
+  const { unet, textEncoder } = meta.settings;
   // What the sampling graphs are made of; the LoRA seed only sets initial values, which the inputs replace.
-  const shape = { base: base.key, unet, textEncoder, lora: unet === 'lora' ? [loraRank, loraAlpha] : null, rows: meta.identifierRows, layout: meta.layout };
+  const adapters = meta.adapters.map((a) => [a.base, a.rank, a.alpha]);
+  const shape = { base: base.key, unet, textEncoder, adapters, rows: meta.identifierRows, layout: meta.layout };
   return {
     ...base,
     ...o,
     trained: {
-      inputs: trainedInputsFor(meta.settings, meta.identifierRows, layout),
+      inputs: trainedInputsFor(meta.settings, meta.identifierRows, layout, meta.adapters),
       structure: await sha256Hex(new TextEncoder().encode(JSON.stringify(shape))),
       // A copy, so the file (with both optimizer moments) is not kept alive by a view of it.
       values: params.slice(),

@@ -114,6 +114,7 @@ export function applyTrainingRewrites(
   src: GraphBuilder,
   s: Pick<TrainSettings, 'unet' | 'loraRank' | 'loraAlpha' | 'textEncoder' | 'seed'>,
   identifierRows: readonly number[],
+  loraTarget: (name: string) => boolean = (name) => LORA_TARGET.test(name),
 ): { graph: GraphBuilder; map: (t: Tensor) => Tensor; adapters: readonly LoraAdapter[] } {
   let graph = src;
   let map = (t: Tensor) => t;
@@ -123,8 +124,8 @@ export function applyTrainingRewrites(
     [graph, map] = [r.graph, r.map];
   }
   let adapters: readonly LoraAdapter[] = [];
-  if (s.unet === 'lora' && [...names].some((n) => LORA_TARGET.test(n))) {
-    const r = applyLora(graph, { target: LORA_TARGET, rank: s.loraRank, alpha: s.loraAlpha, seed: s.seed, freezeOthers: false });
+  if (s.unet === 'lora' && [...names].some(loraTarget)) {
+    const r = applyLora(graph, { target: loraTarget, rank: s.loraRank, alpha: s.loraAlpha, seed: s.seed, freezeOthers: false });
     const before = map;
     [graph, map, adapters] = [r.graph, (t) => r.map(before(t)), r.adapters];
   }
@@ -133,16 +134,25 @@ export function applyTrainingRewrites(
 
 /**
  * How the sampling graphs read a run's trainable values in place (GenerationPipeline's TrainedInputs): the training
- * graph's rewrites and names, the values laid out as `layout`. The live run and each of its checkpoints use the same.
+ * graph's rewrites and names, the values laid out as `layout`. The live run and each of its checkpoints use the same;
+ * a checkpoint passes the `adapters` it holds, which then decide where LoRA goes and with which rank and alpha.
  */
 export function trainedInputsFor(
   settings: Pick<TrainSettings, 'unet' | 'loraRank' | 'loraAlpha' | 'textEncoder' | 'seed'>,
   identifierRows: readonly number[],
   layout: ParamLayout,
+  adapters?: readonly LoraAdapter[],
 ): TrainedInputs {
+  const first = adapters?.[0];
+  if (first && adapters.some((a) => a.rank !== first.rank || a.alpha !== first.alpha)) {
+    throw new Error('the checkpoint’s LoRA adapters differ in rank or alpha; the studio writes one rank and alpha for all');
+  }
+  const lora = first ? { ...settings, loraRank: first.rank, loraAlpha: first.alpha } : settings;
+  const bases = first ? new Set(adapters.map((a) => a.base)) : null;
+  const target = bases ? (name: string) => bases.has(name) : undefined;
   return {
     layout,
-    rewrite: (graph) => applyTrainingRewrites(graph, settings, identifierRows).graph,
+    rewrite: (graph) => applyTrainingRewrites(graph, lora, identifierRows, target).graph,
     prefixes: { unet: UNET_PREFIX, textEncoder: TEXT_PREFIX },
   };
 }
