@@ -222,6 +222,19 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ model: 'builtin' });
     const builtinLora = readSafetensors(new Uint8Array(readFileSync(join(out, 'lora.safetensors'))));
     expect(builtinLora.get('unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight')?.shape).toEqual([4, 96]);
+    // A folder missing a weights file would train random weights: refused, naming the file, nothing written.
+    const configsOnly = join(root, 'configs-only');
+    for (const part of ['unet', 'vae', 'text_encoder', 'scheduler']) {
+      mkdirSync(join(configsOnly, part), { recursive: true });
+      const config = part === 'scheduler' ? 'scheduler_config.json' : 'config.json';
+      copyFileSync(join('fixtures/diffusers-tiny-sd', part, config), join(configsOnly, part, config));
+    }
+    const refused = await cli(['--model', configsOnly, '--photos', cats, '--out', join(root, 'never'), ...TINY]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `dreambooth: --model: ${configsOnly} has no unet/diffusion_pytorch_model.safetensors, vae/diffusion_pytorch_model.safetensors, text_encoder/model.safetensors`,
+    );
+    expect(existsSync(join(root, 'never'))).toBe(false);
   }, 120_000);
 
   it('--export-job writes a train.sh whose flags are all train_dreambooth_lora.py arguments', async () => {

@@ -20,6 +20,7 @@ import type { GenerationService } from '../generation/generationService';
 import { checkpointExport } from '../interop/checkpointExport';
 import { modelFolderExtras } from '../interop/modelFolderExtras';
 import type { JobContext } from '../protocol/server';
+import { JobError } from '../protocol/jobs';
 import { RECONTEXT_SEED, recontextPrompts } from '../subjects/recontextPrompts';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import { instancePrompt, type Subject } from '../subjects/subject';
@@ -69,7 +70,9 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
   const training = new TrainingService(generation, store);
   const modelId = o.model ? folderModelId(o.model) : BUILTIN_MODEL_ID;
   try {
-    const model = await generation.describeModel({ modelId });
+    const model = await generation.describeModel({ modelId }).catch((error: unknown) => {
+      throw error instanceof JobError && error.code === 'bad-input' ? new CliError(`--model: ${error.message}`, 2) : error;
+    });
     // Every photo is judged before anything is written.
     const photos = await readSubjectPhotos(o.photos, model.width);
     const folder = new RunFolder(o.out);

@@ -7,15 +7,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainSettings } from '../dreambooth/trainSettings';
-import { loadGenerationModel } from '../generation/generationModel';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { modelFolderExtras } from '../interop/modelFolderExtras';
 import { trainingJobFiles } from '../interop/trainingJobExport';
 import type { PriorRecord } from '../storage/dreamboothRecords';
-import { nodeFolderReader } from '../model/nodeFolder';
 import { classPrompt } from '../subjects/subject';
 import { writeFileAtomic } from './atomicFile';
+import { JobError } from '../protocol/jobs';
 import { CliError } from './cliError';
+import { loadFolderModel } from './folderModels';
 import { cropFileName, readSubjectPhotos } from './subjectPhotos';
 
 export interface ExportJobOptions {
@@ -35,7 +35,9 @@ export interface ExportJobOptions {
 const BUILTIN_MODEL_DIR = 'models/builtin';
 
 export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported: string; files: number; classImages: number; script: string }> {
-  const model = await loadGenerationModel({ id: 'base', revision: 'disk', read: nodeFolderReader(o.model ?? BUILTIN_MODEL_DIR) });
+  const model = await loadFolderModel(o.model ?? BUILTIN_MODEL_DIR).catch((error: unknown) => {
+    throw error instanceof JobError ? new CliError(`--model: ${error.message}`, 2) : error;
+  });
   // A small model's compact vocabulary (the built-in model's) becomes CLIP's tokenizer and a text encoder reading CLIP's ids, which
   // train_dreambooth*.py load (src/interop/clipVocabularyExport.ts); the identifier an added token on the reserved
   // row the studio would bind it to, so the script's instance prompt names the subject as the studio's run does.

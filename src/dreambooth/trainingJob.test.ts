@@ -227,6 +227,14 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
       field: 'modelId',
       message: `${BIG_MODEL} makes 128×128 images, but the photos of Emoji cat are cropped at 64 px, too small to train it; choose a base model of at most 64 px on Class priors`,
     });
+    const checkpoint = checkpointModelId(subject.id, before.at(-1)!.id);
+    await expect(
+      training.train({ ...request(), modelId: checkpoint }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
+    ).rejects.toMatchObject({
+      code: 'bad-input',
+      field: 'modelId',
+      message: `${checkpoint} is a trained checkpoint, not a base model: train from the model it was trained from`,
+    });
     await expect(
       training.train({ ...request(), steps: 4 }, { signal: new AbortController().signal, progress: () => {}, transfer: () => {} }),
     ).rejects.toMatchObject({ code: 'bad-input', field: 'steps', message: '/steps is not a known field' });

@@ -101,6 +101,9 @@ export class TrainingService {
     await removeOrphanCheckpointParts(this.store);
     const modelId = r.modelId ?? 'builtin';
     const model = await this.generation.model(modelId);
+    if (model.trained) {
+      throw new JobError('bad-input', `${model.id} is a trained checkpoint, not a base model: train from the model it was trained from`, 'modelId');
+    }
     const small = subject.photos.find((p) => p.cropResolution < Math.max(model.width, model.height));
     if (small) {
       throw new JobError(

@@ -103,9 +103,11 @@ export class GenerationPipeline {
       if (size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${size} values, the layout has ${this.trained.layout.size}`);
       this.sampled = as;
       if (values instanceof Float32Array && values === this.trainedSource) return;
-      this.trainedSource = values instanceof Float32Array ? values : undefined;
+      this.trainedSource = undefined;
       this.trainedValues = values instanceof Float32Array ? new this.backend.ort.Tensor('float32', values, [size]) : values;
       for (const s of this.stepSessions.values()) if (s.readsTrained) await s.runtime.copyState(TRAINED_VALUES, this.trainedValues);
+      // Only once every session has them: a failed copy loads them again next time.
+      if (values instanceof Float32Array) this.trainedSource = values;
     });
   }
 

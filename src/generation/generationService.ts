@@ -111,6 +111,8 @@ export class GenerationService {
     if (!(await this.hasPipeline(modelId, backend))) {
       ctx.progress({ stage: 'loading-model', step: 0, totalSteps: checked.steps, imageIndex: 0, imageCount: 0, numImages: checked.numImages });
     }
+    // A long job may have taken the device while the model was looked up.
+    this.refuseIfBusy();
     const result = await this.exclusive(async () => {
       const pipeline = await this.pipeline(modelId, backend);
       const request = resolveGenerateRequest(checked, pipeline.model);

@@ -195,7 +195,13 @@ export function createPriorsStore(deps: PriorsDeps) {
           });
         } catch (error) {
           if (load === loads)
-            set({ subjectId: subject.id, classNoun: subject.classNoun, loaded: true, loadError: `The class images could not be read: ${errorText(error)}` });
+            set({
+              subjectId: subject.id,
+              baseModelId: MODEL_ID,
+              classNoun: subject.classNoun,
+              loaded: true,
+              loadError: `The class images could not be read: ${errorText(error)}`,
+            });
         }
       },
 
@@ -226,6 +232,8 @@ export function createPriorsStore(deps: PriorsDeps) {
         if (get().subjectId !== subject.id) await get().load();
         const subjectId = subject.id;
         const classNoun = subject.classNoun;
+        // The subject's base model as the run starts: another subject shown meanwhile must not change what is saved.
+        const modelId = get().baseModelId;
         // Dropped stays dropped when a re-run finds the same image again.
         const dropped = new Set(
           get()
@@ -270,7 +278,7 @@ export function createPriorsStore(deps: PriorsDeps) {
           const byKey = new Map(received.map((image) => [image.key, image]));
           const generated = keys.map((key) => byKey.get(key) ?? { key, url: '', source: 'generated' as const, reused: true, dropped: dropped.has(key) });
           const images = [...generated, ...kept];
-          await save(selectionOf(subjectId, images, settings, classNoun), 'The class-image selection was not saved.');
+          await save(selectionOf(subjectId, images, settings, classNoun, modelId), 'The class-image selection was not saved.');
           if (get().subjectId === subjectId) {
             // Keys whose bytes never arrived (none in practice) are read back from storage.
             const missing = generated.filter((image) => image.url === '');
@@ -294,7 +302,7 @@ export function createPriorsStore(deps: PriorsDeps) {
               sampler: settings.sampler,
               steps: settings.steps,
               guidanceScale: settings.guidanceScale,
-              modelId: get().baseModelId,
+              modelId,
               backend: deps.backendSetting(),
             },
             { signal: own.signal, onProgress },

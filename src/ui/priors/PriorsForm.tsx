@@ -56,7 +56,7 @@ export function PriorsForm({ blockedBy }: { blockedBy: string | null }) {
           ))}
           {!bases.some((o) => o.modelId === baseModelId) && <option value={baseModelId}>{baseModelId} (not stored any more)</option>}
         </select>
-        <p className="hint">
+        <p id={`${id}-base-hint`} className="hint">
           The model you personalize: it makes these class images, and Train trains it. Import a diffusers folder on the Generate step to add one.
         </p>
       </div>
