@@ -5,7 +5,7 @@ import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, step
 // The whole DreamBooth flow of e2e/train.spec.ts with the backend set to GPU, so every job runs on the WebGPU EP
 // (SwiftShader here; the built-in model, the shipped code path): 4 photos → 4 class images → training steps on
 // WebGPU → a checkpoint → reload → resume → a sample from the trained checkpoint. Steps are few: SwiftShader is slow
-// (this test took 6.1 min on the 2-core machine: class images 2.0, steps 1–2 1.6, resume and steps 3–4 1.5, the sample 0.6).
+// (Playwright reported 6.1–6.4 min for this test on the 2-core machine).
 
 test('on WebGPU: priors → train → reload → resume from the checkpoint → personalized sample', async ({ page }) => {
   test.setTimeout(900_000);
