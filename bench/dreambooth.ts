@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createStore, set } from 'idb-keyval';
 import type { Page } from 'playwright-core';
+import { cropPhoto } from '../src/cli/photoPixels';
 import { generateClassPriors } from '../src/dreambooth/classPriors';
 import { checkpointModels } from '../src/dreambooth/checkpointModels';
 import { checkpointModelId, type TrainProgress } from '../src/dreambooth/jobTypes';
@@ -54,7 +55,7 @@ async function nodeFlow() {
     probeBackend({ gpu: undefined, crossOriginIsolated: true, hardwareConcurrency: threads + 1 }),
     checkpointModels(store),
   );
-  const training = new TrainingService(generation, store);
+  const training = new TrainingService(generation, store, cropPhoto);
   const emoji = (file: string) => readFileSync(`node_modules/emoji-datasource-google/img/google/64/${file}`);
   const subject: Subject = {
     id: 'sample-cat',

@@ -1,24 +1,53 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, savedState, stepsNav, waitForIdle } from './support/studio';
+import { encodeInPage } from './support/images';
+import {
+  createSubject,
+  dropFiles,
+  fillTrainSettings,
+  makeClassImages,
+  openStudio,
+  openTrainSettings,
+  savedState,
+  stepsNav,
+  waitForIdle,
+} from './support/studio';
 
 // Personalizing an imported diffusers folder instead of the built-in model, on the real worker jobs and IndexedDB
 // (wasm): import a folder on the Generate step → choose it as the subject's base model on Class priors → class images
-// and training from it → a checkpoint that names it as its base → a sample from that checkpoint.
+// and training from it → a checkpoint that names it as its base → a sample from that checkpoint. The folder is the
+// built-in model making 128-px images, twice the size photos are cropped at when added, so training crops the
+// stored originals again at its size (the worker's cropPhoto).
 
 test('an imported diffusers folder as the base model: its class images, training, a checkpoint of it, a sample', async ({ page }) => {
   test.setTimeout(600_000);
+  const folder = test.info().outputPath('builtin-128px');
+  cpSync('models/builtin', folder, { recursive: true });
+  const unetConfig = join(folder, 'unet/config.json');
+  const config = JSON.parse(readFileSync(unetConfig, 'utf8')) as { sample_size: number };
+  writeFileSync(unetConfig, JSON.stringify({ ...config, sample_size: 2 * config.sample_size }));
+
   await openStudio(page);
   await stepsNav(page, 'Generate');
-  await page.getByTestId('model-folder-input').setInputFiles('models/builtin');
+  await page.getByTestId('model-folder-input').setInputFiles(folder);
   const picker = page.getByRole('combobox', { name: 'Model' });
   await expect(picker.locator('option', { hasText: '(imported)' })).toHaveCount(1, { timeout: 60_000 });
   const importedId = await picker.inputValue();
   expect(importedId).toMatch(/^imported:/);
 
   await stepsNav(page, 'Subject');
-  await page.getByRole('button', { name: 'Try the sample subject' }).click();
+  await createSubject(page, { name: 'Kite', classNoun: 'kite' });
+  const colours = ['#c33', '#3c3', '#33c', '#cc3', '#3cc', '#c3c'];
+  const photos = [];
+  for (let i = 0; i < 4; i++) {
+    const bands = [colours[i]!, colours[i + 1]!, colours[i + 2]!];
+    photos.push({ name: `kite-${i}.jpg`, type: 'image/jpeg', bytes: await encodeInPage(page, { width: 200, height: 160, type: 'image/jpeg', bands }) });
+  }
+  await dropFiles(page, photos);
   await waitForIdle(page);
+  await expect(page.getByTestId('photo-count')).toHaveText(/^4 of/);
   await page.getByRole('button', { name: 'Continue to Class priors' }).click();
   const base = page.getByTestId('priors-base-model');
   await expect(base).toHaveValue('builtin');
@@ -44,5 +73,7 @@ test('an imported diffusers folder as the base model: its class images, training
   await picker.selectOption({ label: (await picker.locator('option', { hasText: 'step 2' }).textContent())! });
   await field(page, 'Steps').fill('2');
   await generateAndWait(page, 240_000);
-  await expect(galleryItems(page).first()).toHaveAttribute('data-model-id', /^checkpoint:/);
+  const sample = galleryItems(page).first();
+  await expect(sample).toHaveAttribute('data-model-id', /^checkpoint:/);
+  expect(await sample.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(128);
 });

@@ -27,6 +27,7 @@ import { instancePrompt, type Subject } from '../subjects/subject';
 import { CliError } from './cliError';
 import { folderModelId, folderModels } from './folderModels';
 import { generationService, requestBackend, type CliBackend } from './generationService';
+import { cropPhoto } from './photoPixels';
 import { progressBar } from './progressBar';
 import { RunFolder, type RunInfo } from './runFolder';
 import { cropFileName, readSubjectPhotos, type PreparedPhoto } from './subjectPhotos';
@@ -67,7 +68,7 @@ export async function runDreamBooth(o: DreamBoothCliOptions, interrupt: AbortSig
   const store = createStore(`dreambooth-cli-${process.pid}`, 'records');
   const checkpoints = checkpointModels(store);
   const generation = await generationService(o.backend, o.threads, (id, base) => checkpoints(id, base) ?? folderModels(id, base));
-  const training = new TrainingService(generation, store);
+  const training = new TrainingService(generation, store, cropPhoto);
   const modelId = o.model ? folderModelId(o.model) : BUILTIN_MODEL_ID;
   try {
     const model = await generation.describeModel({ modelId }).catch((error: unknown) => {

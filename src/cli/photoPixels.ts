@@ -13,7 +13,7 @@ import exifr from 'exifr';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { GifReader } from 'omggif';
-import type { ImageFormat } from '../subjects/imageHeader';
+import { sniffImageFormat, type ImageFormat } from '../subjects/imageHeader';
 import { IMAGE_LIMITS } from '../subjects/imageRules';
 
 /** Straight (not premultiplied) 8-bit RGBA. */
@@ -163,3 +163,11 @@ export function hasTransparency(img: Rgba): boolean {
 
 export const rgbPng = (rgb: Uint8Array, side: number): Uint8Array<ArrayBuffer> =>
   new Uint8Array(encodePng({ width: side, height: side, data: rgb, channels: 3, depth: 8 }));
+
+/** PhotoCropper in Node: the crop the worker's cropPhoto renders from a stored original. */
+export async function cropPhoto(original: Uint8Array, _mime: string, side: number): Promise<Uint8Array> {
+  const sniffed = sniffImageFormat(original);
+  if (!sniffed.supported) throw new Error(`the stored original is ${sniffed.looksLike}, not an image the studio reads`);
+  const pixels = applyOrientation(await decodeRgba(original, sniffed.format), await exifOrientation(original));
+  return rgbPng(centreSquareOnWhite(pixels, side), side);
+}

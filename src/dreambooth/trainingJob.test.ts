@@ -1,13 +1,14 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
-import { decode as decodePng } from 'fast-png';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { createStore, set } from 'idb-keyval';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinModelSource, loadGenerationModel } from '../generation/generationModel';
 import { GenerationService } from '../generation/generationService';
 import type { FolderReader } from '../model/folder';
+import { cropPhoto } from '../cli/photoPixels';
 import { readPngParameters } from '../export/pngImage';
-import { listCheckpoints, loadCheckpoint, loadRunLog, putPrior } from '../storage/dreamboothRecords';
+import { getLatents, listCheckpoints, loadCheckpoint, loadRunLog, putPrior } from '../storage/dreamboothRecords';
 import { blobKey, subjectKey } from '../storage/subjectRecords';
 import type { Subject } from '../subjects/subject';
 import { probeBackend } from '../worker/backendProbe';
@@ -24,7 +25,7 @@ import { presetSettings } from './trainSettings';
 // real (fake-indexeddb) IndexedDB store holding a subject made of the bundled sample cat emoji.
 const store = createStore('training-job-test', 'records');
 const checkpoints = checkpointModels(store);
-/** The built-in model with a UNet twice the size: 128-px images, larger than the subject's 64-px crops. */
+/** The built-in model with a UNet twice the size: 128-px images, larger than the subjects' 64-px crops. */
 const BIG_MODEL = 'builtin-128px';
 const bigModel = () => {
   const source = builtinModelSource();
@@ -39,7 +40,7 @@ const bigModel = () => {
 const generation = new GenerationService(probeBackend({ gpu: undefined, crossOriginIsolated: false, hardwareConcurrency: 2 }), (id, base) =>
   id === BIG_MODEL ? bigModel() : checkpoints(id, base),
 );
-const training = new TrainingService(generation, store);
+const training = new TrainingService(generation, store, cropPhoto);
 afterAll(() => generation.unloadModels());
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -206,6 +207,39 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     expect((await loadRunLog(store, subject.id))!.loss.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
   }, 600_000);
 
+  it('a base model larger than the crops trains on crops made again from the stored originals at its size', async () => {
+    // The same cat emoji as 192-px originals (each pixel 3×3), as if the photos were larger than the built-in model.
+    const upscaled = (code: string) => {
+      const img = decodePng(png(code));
+      const c = img.channels;
+      const data = new Uint8Array(192 * 192 * c);
+      for (let y = 0; y < 192; y++)
+        for (let x = 0; x < 192; x++)
+          data.set(img.data.subarray(((y / 3) | 0) * 64 * c + ((x / 3) | 0) * c, ((y / 3) | 0) * 64 * c + ((x / 3) | 0) * c + c), (y * 192 + x) * c);
+      return new Uint8Array(encodePng({ width: 192, height: 192, data, channels: c, depth: 8 }));
+    };
+    const large: Subject = { ...subject, id: 'cat-large', photos: subject.photos.map((p) => ({ ...p, sha256: `large-${p.sha256}`, width: 192, height: 192 })) };
+    await set(subjectKey(large.id), large, store);
+    for (const p of large.photos) {
+      await set(blobKey(p.sha256), new Blob([upscaled(p.fileName.slice(0, -4))]), store);
+      await set(blobKey(p.cropSha256), new Blob([png(p.fileName.slice(0, -4))]), store);
+    }
+    const sides: number[] = [];
+    const service = new TrainingService(generation, store, (bytes, mime, side) => (sides.push(side), cropPhoto(bytes, mime, side)));
+    const settings = { ...request().settings, steps: 1, checkpointEvery: 1, validationEvery: 0, priorLossWeight: 0, flip: false };
+    const done = await service.train(
+      { ...request(), subjectId: large.id, modelId: BIG_MODEL, priorKeys: [], settings },
+      { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+    );
+    expect(done).toMatchObject({ status: 'finished', step: 1 });
+    expect(sides).toEqual([128, 128, 128, 128]);
+    const big = await generation.model(BIG_MODEL);
+    for (const p of large.photos) {
+      expect((await getLatents(store, `${p.sha256}:square128`, big.key))?.length).toBe(big.latentChannels * (128 / big.vaeFactor) ** 2);
+    }
+    expect((await listCheckpoints(store, large.id)).at(-1)).toMatchObject({ step: 1, baseModelId: BIG_MODEL });
+  }, 300_000);
+
   it('bad requests are refused naming the field, and nothing is written', async () => {
     const before = await listCheckpoints(store, subject.id);
     await expect(
@@ -225,7 +259,7 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
     ).rejects.toMatchObject({
       code: 'bad-input',
       field: 'modelId',
-      message: `${BIG_MODEL} makes 128×128 images, but the photos of Emoji cat are cropped at 64 px, too small to train it; choose a base model of at most 64 px on Class priors`,
+      message: `${BIG_MODEL} makes 128×128 images, but 1f431.png is only 64×64: replace it with a photo whose shorter side is at least 128 px, or choose a smaller base model on Class priors`,
     });
     const checkpoint = checkpointModelId(subject.id, before.at(-1)!.id);
     await expect(

@@ -32,12 +32,13 @@ import {
   withSubjectLock,
   type RunLog,
 } from '../storage/dreamboothRecords';
-import { loadBlob, subjectKey } from '../storage/subjectRecords';
+import { subjectKey } from '../storage/subjectRecords';
 import { classPrompt, instancePrompt, type Subject } from '../subjects/subject';
 import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
 import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
 import { LatentEncoder } from './latentEncoder';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
+import { subjectCrops, type PhotoCropper, type TrainingPng } from './subjectCrops';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
 import { describeSchemaErrors } from '../validation/schemaMessages';
@@ -58,6 +59,7 @@ export class TrainingService {
   constructor(
     private readonly generation: GenerationService,
     private readonly store: UseStore,
+    private readonly cropPhoto: PhotoCropper,
   ) {}
 
   /** Asks a subject's run to checkpoint and stop after its current step. */
@@ -104,14 +106,6 @@ export class TrainingService {
     if (model.trained) {
       throw new JobError('bad-input', `${model.id} is a trained checkpoint, not a base model: train from the model it was trained from`, 'modelId');
     }
-    const small = subject.photos.find((p) => p.cropResolution < Math.max(model.width, model.height));
-    if (small) {
-      throw new JobError(
-        'bad-input',
-        `${model.id} makes ${model.width}×${model.height} images, but the photos of ${subject.name} are cropped at ${small.cropResolution} px, too small to train it; choose a base model of at most ${small.cropResolution} px on Class priors`,
-        'modelId',
-      );
-    }
     const binding = bindIdentifier(model, subject.identifier);
     if (s.textEncoder === 'identifier' && binding.rows.length === 0) {
       throw new JobError(
@@ -122,7 +116,7 @@ export class TrainingService {
     }
     const backend = await this.generation.openBackend(r.backend ?? 'auto');
     stage('encoding', 'Encoding the images into latents', backend.report);
-    const images = await this.trainingImages(r, subject);
+    const images = await this.trainingImages(r, subject, { id: model.id, side: Math.max(model.width, model.height) });
     const data = await this.encode(backend, model, binding, subject, images, s, cancelled);
     timings.prepareMs = performance.now() - t0;
 
@@ -242,16 +236,14 @@ export class TrainingService {
     }
   }
 
-  /** The subject's crops and the class images, as PNG bytes with their identity. */
-  private async trainingImages(r: TrainRequest, subject: Subject) {
+  /** The subject's photos at the model's size and the class images, as PNG bytes with their identity. */
+  private async trainingImages(
+    r: TrainRequest,
+    subject: Subject,
+    model: { id: string; side: number },
+  ): Promise<{ photos: TrainingPng[]; priors: TrainingPng[] }> {
     if (subject.photos.length === 0) throw new JobError('bad-input', 'this subject has no photos; add 3–5 on the Subject step', 'subjectId');
-    const photos = await Promise.all(
-      subject.photos.map(async (p) => {
-        const blob = await loadBlob(this.store, p.cropSha256);
-        if (!blob) throw new JobError('bad-input', `the crop of ${p.fileName} is missing from storage; remove the photo and add it again`, 'subjectId');
-        return { id: p.cropSha256, png: new Uint8Array(await blob.arrayBuffer()), what: p.fileName };
-      }),
-    );
+    const photos = await subjectCrops(this.store, subject, model, this.cropPhoto);
     const withPriors = r.settings.priorLossWeight > 0;
     const records = withPriors ? await getPriors(this.store, r.priorKeys) : [];
     const missing = records.findIndex((p) => !p);
@@ -273,13 +265,13 @@ export class TrainingService {
     model: GenerationModel,
     binding: IdentifierBinding,
     subject: Subject,
-    images: Awaited<ReturnType<TrainingService['trainingImages']>>,
+    images: { photos: TrainingPng[]; priors: TrainingPng[] },
     s: TrainSettings,
     cancelled: () => void,
   ): Promise<TrainingData> {
     const size = model.width;
     let encoder: LatentEncoder | undefined;
-    const latent = async (img: { id: string; png: Uint8Array; what: string }, flip: boolean) => {
+    const latent = async (img: TrainingPng, flip: boolean) => {
       const id = flip ? `${img.id}:mirror` : img.id;
       const cached = await getLatents(this.store, id, model.key);
       if (cached) return cached;

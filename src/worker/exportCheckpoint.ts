@@ -13,6 +13,7 @@
 import { zipSync } from 'fflate';
 import type { UseStore } from 'idb-keyval';
 import type { ExportCheckpointRequest, ExportedFile } from '../dreambooth/jobTypes';
+import { subjectCrops, type PhotoCropper } from '../dreambooth/subjectCrops';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { checkpointExport } from '../interop/checkpointExport';
 import { InteropError } from '../interop/interopError';
@@ -20,14 +21,14 @@ import { modelFolderExtras } from '../interop/modelFolderExtras';
 import { trainingJobFiles, type TrainingJobInput } from '../interop/trainingJobExport';
 import { JobError } from '../protocol/jobs';
 import { getPriors, loadCheckpoint, loadPriorSelection, type PriorRecord } from '../storage/dreamboothRecords';
-import { loadBlob, loadSubjects } from '../storage/subjectRecords';
+import { loadSubjects } from '../storage/subjectRecords';
 import type { Subject } from '../subjects/subject';
 import type { ModelLoader } from './baseModels';
 
 const SAFETENSORS = 'application/octet-stream';
 const ZIP = 'application/zip';
 
-export async function exportCheckpoint(store: UseStore, model: ModelLoader, request: ExportCheckpointRequest): Promise<ExportedFile> {
+export async function exportCheckpoint(store: UseStore, model: ModelLoader, cropPhoto: PhotoCropper, request: ExportCheckpointRequest): Promise<ExportedFile> {
   const { subjectId, checkpointId, format } = request;
   const saved = await loadCheckpoint(store, subjectId, checkpointId);
   // An earlier checkpoint loaded in place of a damaged one is not what the person asked to export.
@@ -45,7 +46,7 @@ export async function exportCheckpoint(store: UseStore, model: ModelLoader, requ
 
   if (format === 'training-job') {
     // The job trains from the base model on a GPU machine: it ships the base, not this checkpoint's weights.
-    const images = await trainingImages(store, subject, info.settings.priorLossWeight > 0);
+    const images = await trainingImages(store, subject, { id: base.id, side: Math.max(base.width, base.height) }, cropPhoto, info.settings.priorLossWeight > 0);
     // The identifier an added token on the row the run bound it to: the script's instance prompt names the subject so.
     const baseModelFiles = diffusersFolderFiles(base.folder, undefined, modelFolderExtras(base, info.identifier));
     const files = trainingJobFiles({ ...images, classNoun: info.classNoun, identifier: info.identifier, settings: info.settings, baseModelFiles });
@@ -73,19 +74,20 @@ export async function exportCheckpoint(store: UseStore, model: ModelLoader, requ
   return more.length === 0 ? file(`${stem}-${suffix}.safetensors`, SAFETENSORS, only!) : file(`${stem}-${suffix}.zip`, ZIP, zip(exported.files));
 }
 
-/** The subject's photos (the square crops it trained on) and its class images, named for the job's folders. */
-async function trainingImages(store: UseStore, subject: Subject | undefined, withPriors: boolean): Promise<Pick<TrainingJobInput, 'photos' | 'priors'>> {
+/** The subject's photos (the square crops it trained on, at the base model's size) and its class images, named for the job's folders. */
+async function trainingImages(
+  store: UseStore,
+  subject: Subject | undefined,
+  model: { id: string; side: number },
+  cropPhoto: PhotoCropper,
+  withPriors: boolean,
+): Promise<Pick<TrainingJobInput, 'photos' | 'priors'>> {
   if (!subject) throw new JobError('bad-input', 'the subject of this checkpoint was deleted, so its photos cannot go into a training job', 'subjectId');
-  const photos = await Promise.all(
-    subject.photos.map(async (p, i) => {
-      const blob = await loadBlob(store, p.cropSha256);
-      if (!blob) throw new JobError('bad-input', `the crop of ${p.fileName} is missing from storage; remove the photo and add it again`, 'subjectId');
-      return {
-        name: `${String(i + 1).padStart(2, '0')}-${slug(p.fileName.replace(/\.[^.]*$/, '')) || 'photo'}.png`,
-        bytes: new Uint8Array(await blob.arrayBuffer()),
-      };
-    }),
-  );
+  const crops = await subjectCrops(store, subject, model, cropPhoto);
+  const photos = crops.map((crop, i) => ({
+    name: `${String(i + 1).padStart(2, '0')}-${slug(crop.what.replace(/\.[^.]*$/, '')) || 'photo'}.png`,
+    bytes: crop.png,
+  }));
   const selection = withPriors ? await loadPriorSelection(store, subject.id) : undefined;
   const dropped = new Set(selection?.dropped ?? []);
   const records = await getPriors(store, selection?.keys.filter((key) => !dropped.has(key)) ?? []);

@@ -47,6 +47,16 @@ export async function prepareImage(request: PrepareImageRequest, context: JobCon
   }
 }
 
+/** PhotoCropper for the worker: a stored original rendered again as a crop of another size (a larger base model). */
+export async function cropPhoto(original: Uint8Array, mime: string, side: number): Promise<Uint8Array> {
+  const bitmap = await createImageBitmap(new Blob([original as Uint8Array<ArrayBuffer>], { type: mime }), { imageOrientation: 'from-image' });
+  try {
+    return new Uint8Array(await renderCentreSquare(bitmap, side));
+  } finally {
+    bitmap.close();
+  }
+}
+
 /** The model's view of a photo: the largest centred square, resized to `side`², transparent parts on white. */
 async function renderCentreSquare(bitmap: ImageBitmap, side: number): Promise<ArrayBuffer> {
   const square = Math.min(bitmap.width, bitmap.height);

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { unzipSync, zipSync } from 'fflate';
 import { createStore, keys, set, type UseStore } from 'idb-keyval';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cropPhoto } from '../cli/photoPixels';
 import { bindIdentifier } from '../dreambooth/identifierBinding';
 import { importedModelId, type CheckpointInfo, type ExportFormat, type ImportFile } from '../dreambooth/jobTypes';
 import { personalizedModel, type TrainedValues } from '../dreambooth/personalizedModel';
@@ -132,7 +133,8 @@ async function storeCheckpoint(kind: 'lora' | 'full'): Promise<{ info: Checkpoin
   return { info, trained };
 }
 
-const exportAs = (info: CheckpointInfo, format: ExportFormat) => exportCheckpoint(store, loader, { subjectId: info.subjectId, checkpointId: info.id, format });
+const exportAs = (info: CheckpointInfo, format: ExportFormat) =>
+  exportCheckpoint(store, loader, cropPhoto, { subjectId: info.subjectId, checkpointId: info.id, format });
 const asImport = (path: string, bytes: Uint8Array): ImportFile => ({ path, bytes: bytes.slice().buffer });
 const resolve = (modelId: string) => importedModels(store)(modelId, loader);
 

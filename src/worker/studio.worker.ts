@@ -13,7 +13,7 @@ import { deviceLostCode } from './deviceLostCode';
 import { exportCheckpoint } from './exportCheckpoint';
 import { importedModels } from './importedModels';
 import { importModel } from './importModel';
-import { prepareImage } from './imagePreparation';
+import { cropPhoto, prepareImage } from './imagePreparation';
 import { logCspViolations } from '../security/cspViolations';
 import { openStudioStore } from '../storage/studioDb';
 
@@ -36,7 +36,7 @@ const checkpoints = checkpointModels(store);
 const imported = importedModels(store);
 const generation = new GenerationService(backend, (modelId, base) => checkpoints(modelId, base) ?? imported(modelId, base));
 const model = (modelId: string) => generation.model(modelId);
-const training = new TrainingService(generation, store);
+const training = new TrainingService(generation, store, cropPhoto);
 
 serveJobs<StudioJobs>(
   self,
@@ -54,7 +54,7 @@ serveJobs<StudioJobs>(
     train: (request, context) => training.train(request, context),
     pauseTraining: (request) => training.pause(request),
     exportCheckpoint: async (request, context) => {
-      const file = await exportCheckpoint(store, model, request);
+      const file = await exportCheckpoint(store, model, cropPhoto, request);
       context.transfer(file.bytes);
       return file;
     },
