@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
@@ -222,6 +222,18 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ model: 'builtin' });
     const builtinLora = readSafetensors(new Uint8Array(readFileSync(join(out, 'lora.safetensors'))));
     expect(builtinLora.get('unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight')?.shape).toEqual([4, 96]);
+    // A training job exported from this run folder ships its 64-px class images, but not to a model of another size.
+    const exportJob = async (name: string, model: string[]) => {
+      const r = await cli([...model, '--photos', cats, '--out', out, '--export-job', join(root, name), ...TINY]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { classImages: number }).classImages;
+    };
+    expect(await exportJob('job-64', [])).toBe(2);
+    const small = join(root, 'builtin-32px');
+    cpSync('models/builtin', small, { recursive: true });
+    const unetConfig = JSON.parse(readFileSync(join(small, 'unet/config.json'), 'utf8')) as { sample_size: number };
+    writeFileSync(join(small, 'unet/config.json'), JSON.stringify({ ...unetConfig, sample_size: unetConfig.sample_size / 2 }));
+    expect(await exportJob('job-32', ['--model', small])).toBe(0);
     // A folder missing a weights file would train random weights: refused, naming the file, nothing written.
     const configsOnly = join(root, 'configs-only');
     for (const part of ['unet', 'vae', 'text_encoder', 'scheduler']) {

@@ -46,7 +46,7 @@ export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported
   if (existsSync(o.dir) && (!statSync(o.dir).isDirectory() || readdirSync(o.dir).length > 0)) {
     throw new CliError(`--export-job ${o.dir} is not empty; give a new folder`, 2);
   }
-  const priors = o.settings.priorLossWeight > 0 && o.runDir ? runClassImages(o.runDir, o.classNoun, o.settings.classImages) : [];
+  const priors = o.settings.priorLossWeight > 0 && o.runDir ? runClassImages(o.runDir, o.classNoun, model, o.settings.classImages) : [];
   const files = trainingJobFiles({
     photos: photos.map((p) => ({ name: cropFileName(p), bytes: p.crop })),
     priors,
@@ -60,12 +60,18 @@ export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported
   return { exported: o.dir, files: files.size, classImages: priors.length, script: /train_dreambooth\w*\.py/.exec(sh)![0] };
 }
 
-/** The class images of `classNoun` a run folder holds, in seed order, at most `count`. */
-function runClassImages(runDir: string, classNoun: string, count: number): { name: string; bytes: Uint8Array }[] {
+/**
+ * The class images of `classNoun` a run folder holds at the model's size (any model's images of the class serve prior
+ * preservation, but the script would rescale others), in seed order, at most `count`.
+ */
+function runClassImages(runDir: string, classNoun: string, size: { width: number; height: number }, count: number): { name: string; bytes: Uint8Array }[] {
   const index = join(runDir, 'class_images', 'index.json');
   if (!existsSync(index)) return [];
   const records = (JSON.parse(readFileSync(index, 'utf8')) as Omit<PriorRecord, 'png'>[])
-    .filter((r) => r.prompt === classPrompt(classNoun) && existsSync(join(runDir, 'class_images', `${r.key}.png`)))
+    .filter(
+      (r) =>
+        r.prompt === classPrompt(classNoun) && r.width === size.width && r.height === size.height && existsSync(join(runDir, 'class_images', `${r.key}.png`)),
+    )
     .sort((a, b) => a.seed - b.seed)
     .slice(0, count);
   return records.map((r) => ({

@@ -38,4 +38,26 @@ describe('a stored checkpoint as a model (wasm, built-in model)', () => {
       for (const p of [shared, reference, plain]) await p.dispose();
     }
   }, 120_000);
+
+  it('a checkpoint whose tensors its base model has no layers for is refused, not sampled as the base model', async () => {
+    const base = await loadGenerationModel(builtinModelSource());
+    const header = parseSafetensors(readFileSync('models/builtin/unet/diffusion_pytorch_model.safetensors'));
+    // As a checkpoint of a model that names its layers otherwise would be.
+    const { file } = loraCheckpointFile(
+      [...header.entries].map(([name, entry]) => [`renamed.${name}`, entry] as const),
+      2,
+    );
+    const model = await checkpointModel(base, file, { id: 'checkpoint:renamed', key: 'checkpoint:renamed', tokenizer: base.tokenizer });
+    const pipeline = new GenerationPipeline(model, await InferenceBackend.open({ preference: 'wasm', threads: 2 }), model.trained!.inputs);
+    try {
+      await pipeline.setTrainedValues(model.trained!.values, model);
+      await expect(image(model, pipeline)).rejects.toMatchObject({
+        code: 'bad-input',
+        field: 'modelId',
+        message: expect.stringContaining('checkpoint:renamed holds 8 trained tensors its base model has no layer for (first: unet.renamed.'),
+      });
+    } finally {
+      await pipeline.dispose();
+    }
+  }, 120_000);
 });

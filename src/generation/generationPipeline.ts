@@ -70,6 +70,8 @@ export class GenerationPipeline {
   private trainedValues: OrtTensor | undefined;
   /** The checkpoint values {@link trainedValues} holds, to skip loading them again. */
   private trainedSource: Float32Array | undefined;
+  /** Names of the trained values the graphs built so far read. */
+  private readonly trainedRead = new Set<string>();
   /** The model results are named after and prompts are tokenized for: {@link model}, or the checkpoint set last. */
   private sampled: SampledModel;
   private readonly stepSessions = new Map<string, StepSession>();
@@ -400,7 +402,21 @@ export class GenerationPipeline {
 
   /** A component graph as this pipeline runs it: as built, or reading the trained values (see {@link TrainedInputs}). */
   private readingTrained(graph: GraphBuilder): GraphBuilder {
-    return this.trained ? paramsFromFlatInput(this.trained.rewrite(graph), this.trained.layout, TRAINED_VALUES) : graph;
+    return this.trained ? paramsFromFlatInput(this.trained.rewrite(graph), this.trained.layout, TRAINED_VALUES, this.trainedRead) : graph;
+  }
+
+  /**
+   * Once the text encoder and a UNet graph are built: every trained value must be read by one of them. Values no graph
+   * reads (a checkpoint of a model whose layers are named otherwise) would sample the base model unchanged, silently.
+   */
+  private checkEveryTrainedValueRead(): void {
+    const unread = this.trained?.layout.entries.filter((e) => !this.trainedRead.has(e.name)) ?? [];
+    if (unread.length === 0) return;
+    throw new JobError(
+      'bad-input',
+      `${this.sampled.id} holds ${unread.length} trained tensor${unread.length === 1 ? '' : 's'} its base model has no layer for (first: ${unread[0]!.name}): it was trained on another model`,
+      'modelId',
+    );
   }
 
   // ------------------------------------------------------------------ sessions
@@ -449,6 +465,7 @@ export class GenerationPipeline {
           }),
         ),
       async (graph) => {
+        this.checkEveryTrainedValueRead();
         readsTrained = graph.inputs.some((t) => t.name === TRAINED_VALUES);
         const trainedState = readsTrained ? [{ name: TRAINED_VALUES, output: null }] : [];
         const program: RuntimeProgram = {

@@ -10,11 +10,17 @@ describe('paramsFromFlatInput', () => {
     return g;
   };
 
-  test('a parameter in the layout becomes a slice of one flat input; one outside it stays baked in', () => {
-    const out = paramsFromFlatInput(graph(), makeLayout([{ name: 'w', shape: [2, 3] }]), 'values');
+  test('a parameter in the layout becomes a slice of one flat input; one outside it stays baked in; what it read is reported', () => {
+    const read = new Set<string>();
+    const layout = makeLayout([
+      { name: 'w', shape: [2, 3] },
+      { name: 'elsewhere', shape: [4] },
+    ]);
+    const out = paramsFromFlatInput(graph(), layout, 'values', read);
+    expect([...read]).toEqual(['w']);
     expect(out.inputs.map((t) => [t.name, t.shape])).toEqual([
       ['x', [1, 2]],
-      ['values', [6]],
+      ['values', [10]],
     ]);
     expect(out.parameters()).toEqual([]);
     const untouched = paramsFromFlatInput(graph(), makeLayout([{ name: 'v', shape: [6] }]), 'values');

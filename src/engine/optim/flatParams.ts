@@ -56,8 +56,9 @@ export function splitFlat(g: GraphBuilder, flat: Tensor, layout: ParamLayout): T
  * `src` with every parameter named in `layout` read from one flat float32 input `name` ([layout.size], a training
  * run's parameter vector) instead of baked in as an initializer: an inference graph that samples from the trained
  * values as they are, with no rebuild when they change. The input is added only if the graph reads such a parameter.
+ * The names of the entries it reads are added to `read`, so that values no graph reads can be found.
  */
-export function paramsFromFlatInput(src: GraphBuilder, layout: ParamLayout, name: string): GraphBuilder {
+export function paramsFromFlatInput(src: GraphBuilder, layout: ParamLayout, name: string, read?: Set<string>): GraphBuilder {
   const entries = new Map(layout.entries.map((e) => [e.name, e]));
   let flat: Tensor | undefined;
   return rewriteGraph(src, {
@@ -68,6 +69,7 @@ export function paramsFromFlatInput(src: GraphBuilder, layout: ParamLayout, name
         throw new Error(`${e.name}: the values are laid out as [${e.shape.join(', ')}], the graph's parameter is [${init.tensor.shape.join(', ')}]`);
       }
       flat ??= dst.input(name, 'float32', [layout.size]);
+      read?.add(e.name);
       return dst.reshape(dst.slice(flat, [e.offset], [e.offset + e.size]), e.shape);
     },
   }).graph;
