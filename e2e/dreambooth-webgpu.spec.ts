@@ -36,9 +36,10 @@ test('validation samples read the trainer’s parameters on the GPU in place, ch
   expect(gpu.backend.ep).toBe('webgpu');
   const pixels = (png: number[]) => decode(new Uint8Array(png)).data;
   const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-  for (const i of [0, 1, 2]) expect(maxDiff(pixels(gpu.pngs[i]!), pixels(wasm.pngs[i]!)), `values ${i + 1}`).toBeLessThanOrEqual(3);
-  // The second values (on the GPU) and the third (a checkpoint's, on the CPU) reached the step through the same compiled sessions.
+  for (const i of [0, 1, 2, 3]) expect(maxDiff(pixels(gpu.pngs[i]!), pixels(wasm.pngs[i]!)), `values ${i + 1}`).toBeLessThanOrEqual(3);
+  // The trainer's second values reached the captured denoise step without being set again: it reads the trainer's
+  // buffer itself, not a copy. A checkpoint's second values reached it through the same compiled sessions.
   expect(maxDiff(pixels(gpu.pngs[0]!), pixels(gpu.pngs[1]!))).toBeGreaterThan(3);
-  expect(maxDiff(pixels(gpu.pngs[1]!), pixels(gpu.pngs[2]!))).toBeGreaterThan(3);
-  expect(gpu.compileMs.slice(1)).toEqual([0, 0]);
+  expect(maxDiff(pixels(gpu.pngs[2]!), pixels(gpu.pngs[3]!))).toBeGreaterThan(3);
+  expect([gpu.compileMs[1], gpu.compileMs[3]]).toEqual([0, 0]);
 });

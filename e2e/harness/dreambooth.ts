@@ -59,8 +59,9 @@ export interface ValidationRun {
 /**
  * Validation samples as the training job makes them: a pipeline reading the trainer's parameters in place
  * (GenerationPipeline's TrainedInputs) on the tiny model with LoRA and the identifier's embedding row training. No
- * train steps (SwiftShader is slow): the parameters are set to two seeded perturbations in turn, the same on every EP,
- * then a third set is given as a checkpoint's values on the CPU.
+ * train steps (SwiftShader is slow): the parameters are set to two seeded perturbations in turn, the same on every EP;
+ * the pipeline is pointed at them once, so the second image shows it reads the trainer's tensor where it is. Then two
+ * more sets go, as a stored checkpoint's values on the CPU, to a pipeline of their own, as the studio's Generate does.
  */
 async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
   const model = await loadGenerationModel({ id: 'tiny', revision: 'harness', read: harnessReader('tiny') });
@@ -74,22 +75,21 @@ async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
     identifierRows: [model.tokenizer.tokenize(prompt)[1]!],
   });
   const backend = await InferenceBackend.open({ preference: ep });
-  const pipeline = new GenerationPipeline({ ...model, id: 'validation', key: 'validation' }, backend, trainer.trainedInputs);
+  const live = new GenerationPipeline({ ...model, id: 'validation', key: 'validation' }, backend, trainer.trainedInputs);
+  const stored = new GenerationPipeline({ ...model, id: 'checkpoint', key: 'checkpoint' }, backend, trainer.trainedInputs);
   const initial = (await trainer.runtime.exportState([STATE.params]))[STATE.params]!;
   const run: ValidationRun = { backend: backend.report, pngs: [], compileMs: [] };
   try {
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2, 3, 4]) {
       const noise = new NoiseGenerator(seed).randn(initial.length);
       const values = initial.map((v, i) => v + 0.05 * noise[i]!);
-      if (seed < 3) {
+      const pipeline = seed <= 2 ? live : stored;
+      if (seed <= 2) {
         trainer.runtime.importState({ [STATE.params]: values });
-        await pipeline.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
-      } else {
-        // A stored checkpoint's values, as the studio's Generate sets them: an array on the CPU, uploaded once.
-        await pipeline.setTrainedValues(values, { id: 'checkpoint', tokenizer: model.tokenizer });
-      }
+        if (seed === 1) await live.setTrainedValues(trainer.runtime.stateTensor(STATE.params));
+      } else await stored.setTrainedValues(values, { id: 'checkpoint', tokenizer: model.tokenizer });
       const request = resolveGenerateRequest(
-        { modelId: 'validation', prompt, sampler: 'dpmpp_2m', steps: 1, guidanceScale: 1, seed: 3, numImages: 1, previewEvery: 0 },
+        { modelId: pipeline.model.id, prompt, sampler: 'dpmpp_2m', steps: 1, guidanceScale: 1, seed: 3, numImages: 1, previewEvery: 0 },
         pipeline.model,
       );
       const result = await pipeline.generate(request);
@@ -98,7 +98,8 @@ async function validation(ep: 'webgpu' | 'wasm'): Promise<ValidationRun> {
     }
     return run;
   } finally {
-    await pipeline.dispose();
+    await live.dispose();
+    await stored.dispose();
     await trainer.dispose();
   }
 }

@@ -125,6 +125,8 @@ export class DreamBoothTrainer {
       ep: o.ep,
       programs,
       state: c.initialState,
+      // Validation samples read the parameters in place (GenerationPipeline.setTrainedValues).
+      shared: [STATE.params],
       ...(o.ortFlavor ? { ortFlavor: o.ortFlavor } : {}),
       ...(o.threads ? { threads: o.threads } : {}),
     });

@@ -70,6 +70,8 @@ export class GenerationPipeline {
   private trainedValues: OrtTensor | undefined;
   /** The checkpoint values {@link trainedValues} holds, to skip loading them again. */
   private trainedSource: Float32Array | undefined;
+  /** Whether the trained values are a checkpoint's (uploaded) rather than a live run's (borrowed). */
+  private storedValues = false;
   /** Names of the trained values the graphs built so far read. */
   private readonly trainedRead = new Set<string>();
   /** The model results are named after and prompts are tokenized for: {@link model}, or the checkpoint set last. */
@@ -93,24 +95,37 @@ export class GenerationPipeline {
 
   /**
    * Points the graphs that read trained values (a pipeline created with {@link TrainedInputs}) at `values`, of the
-   * layout's size, and names later results after `as` (tokenizing prompts with its tokenizer). `values` is a tensor on
-   * this pipeline's device (a trainer's live parameters: copied on the GPU into each denoise step's state) or a
-   * checkpoint's values (uploaded once; setting the same array again loads nothing). The text encoder is fed them as
-   * they are. Runs after any earlier request.
+   * layout's size, and names later results after `as` (tokenizing prompts with its tokenizer). `values` is either a
+   * live run's parameters, a shared state tensor of its runtime on this pipeline's device, which the denoise steps read
+   * in place (no copy: they see each step's update), or a stored checkpoint's values, uploaded once (setting the same
+   * array again loads nothing). One pipeline reads one kind. The text encoder is fed them as they are. Runs after any
+   * earlier request.
    */
   setTrainedValues(values: OrtTensor | Float32Array, as: SampledModel = this.model): Promise<void> {
     return this.exclusive(async () => {
       if (!this.trained) throw new Error('setTrainedValues: this pipeline was not built to read trained values');
       const size = values instanceof Float32Array ? values.length : values.size;
       if (size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${size} values, the layout has ${this.trained.layout.size}`);
+      const stored = values instanceof Float32Array;
+      if (this.trainedValues && stored !== this.storedValues) {
+        throw new Error('setTrainedValues: this pipeline reads a live run’s values; stored values go to a pipeline of their own');
+      }
+      this.storedValues = stored;
       this.sampled = as;
-      if (values instanceof Float32Array && values === this.trainedSource) return;
+      if (stored && values === this.trainedSource) return;
       this.trainedSource = undefined;
-      this.trainedValues = values instanceof Float32Array ? new this.backend.ort.Tensor('float32', values, [size]) : values;
-      for (const s of this.stepSessions.values()) if (s.readsTrained) await s.runtime.copyState(TRAINED_VALUES, this.trainedValues);
-      // Only once every session has them: a failed copy loads them again next time.
-      if (values instanceof Float32Array) this.trainedSource = values;
+      this.trainedValues = stored ? new this.backend.ort.Tensor('float32', values, [size]) : values;
+      for (const s of this.stepSessions.values()) if (s.readsTrained) this.loadTrainedValues(s.runtime);
+      // Only once every session has them: a failed load loads them again next time.
+      if (stored) this.trainedSource = values;
     });
+  }
+
+  /** A denoise step's runtime reading the current trained values: stored ones uploaded, a live run's borrowed. */
+  private loadTrainedValues(runtime: ProgramRuntime): void {
+    const values = this.currentTrainedValues();
+    if (this.storedValues) runtime.importState({ [TRAINED_VALUES]: values.data as Float32Array });
+    else runtime.borrowState(TRAINED_VALUES, values);
   }
 
   static async create(model: GenerationModel, backend: OpenBackendOptions): Promise<GenerationPipeline> {
@@ -484,7 +499,6 @@ export class GenerationPipeline {
           readback: [],
         };
         const size = (dims: number[]) => new Float32Array(dims.reduce((a, b) => a * b, 1));
-        const values = readsTrained ? this.currentTrainedValues() : undefined;
         const rt = await ProgramRuntime.create({
           engine: this.backend.engine,
           ep: this.backend.ep,
@@ -497,7 +511,12 @@ export class GenerationPipeline {
             ...(readsTrained ? { [TRAINED_VALUES]: size([this.trained!.layout.size]) } : {}),
           },
         });
-        if (values) await rt.copyState(TRAINED_VALUES, values);
+        try {
+          if (readsTrained) this.loadTrainedValues(rt);
+        } catch (error) {
+          await rt.dispose();
+          throw error;
+        }
         return rt;
       },
     );

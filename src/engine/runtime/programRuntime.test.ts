@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { GraphBuilder } from '../graph';
+import { serializeGraph } from '../graph/serialize';
 import { STATE, compileTrainStep } from '../optim/trainStep';
 import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/referenceBlock';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +63,34 @@ describe('ProgramRuntime on the wasm EP', () => {
     await expect(ProgramRuntime.create({ ep: 'wasm', io: 'capture', programs: [compiled.step], state: compiled.initialState })).rejects.toThrow(
       /needs the webgpu EP/,
     );
+  });
+
+  test('shared state is read in place by another runtime: no copy, each update seen, the lender unharmed by the borrower', async () => {
+    const lender = await ProgramRuntime.create({ ep: 'wasm', programs: [compiled.step], state: compiled.initialState, shared: [STATE.params] });
+    const n = compiled.layout.size;
+    const g = new GraphBuilder('sum');
+    g.output(g.reduceSum(g.input('values', 'float32', [n]), [0], false), 'total');
+    const reader = { name: 'sum', model: serializeGraph(g), feeds: [], state: [{ name: 'values', output: null }], readback: ['total'] };
+    const borrower = await ProgramRuntime.create({ ep: 'wasm', programs: [reader], state: { values: new Float32Array(n) } });
+    const shared = lender.stateTensor(STATE.params);
+    borrower.borrowState('values', shared);
+    const total = async () => (await borrower.run('sum', {})).total![0]!;
+    const sum = async () => (await lender.exportState([STATE.params]))[STATE.params]!.reduce((a, v) => a + v, 0);
+    expect(await total()).toBeCloseTo(await sum(), 3);
+    const before = await sum();
+    await lender.run('step', feeds(1));
+    // The same tensor, updated where it is: the borrower reads the step's parameters without being told.
+    expect(lender.stateTensor(STATE.params)).toBe(shared);
+    expect(await sum()).not.toBeCloseTo(before, 3);
+    expect(await total()).toBeCloseTo(await sum(), 3);
+    lender.importState({ [STATE.params]: compiled.initialState[STATE.params]! });
+    expect(await total()).toBeCloseTo(before, 3);
+    // State a program writes cannot be borrowed; disposing the borrower leaves the lender's tensor alone.
+    expect(() => lender.borrowState(STATE.m, shared)).toThrow('borrowState: step updates adam.m; only state no program writes can be borrowed');
+    await borrower.dispose();
+    await lender.run('step', feeds(2));
+    expect(await sum()).not.toBeCloseTo(before, 3);
+    await lender.dispose();
   });
 
   test('a run that fails on one state output changes no state (checks come before any swap)', async () => {

@@ -36,6 +36,12 @@ export interface ProgramRuntimeOptions {
    * Default 'ort'.
    */
   io?: 'ort' | 'gpu' | 'capture';
+  /**
+   * State other runtimes read in place ({@link borrowState}): each is kept in one buffer (one array on CPU backends)
+   * for the runtime's life, each run's update copied into it, so a borrower's reference never goes stale and a
+   * captured borrower stays bound to it.
+   */
+  shared?: readonly string[];
   /** Which onnxruntime-web build to load (Node with Dawn needs 'node-webgpu'); ep 'cpu' always loads onnxruntime-node. */
   ortFlavor?: OrtFlavor;
   /**
@@ -55,6 +61,8 @@ interface Slot {
   tensor: OrtTensor;
   /** Buffer the runtime created (and must destroy); ORT-owned outputs are released with tensor.dispose(). */
   owned?: GPUBuffer;
+  /** Another runtime's shared state, read in place: never released or written here. */
+  borrowed?: boolean;
 }
 
 interface Session {
@@ -79,6 +87,9 @@ export class ProgramRuntime {
   private readonly state = new Map<string, Slot>();
   private readonly stateDims = new Map<string, readonly number[]>();
   private disposed = false;
+  /** 'capture': whether the sessions have recorded their commands, bound to the state buffers of that run. */
+  private captured = false;
+  private readonly shared: ReadonlySet<string>;
   readonly ort: Ort;
   readonly backend: BackendReport;
   private readonly device: GPUDevice | null;
@@ -86,7 +97,9 @@ export class ProgramRuntime {
   private constructor(
     private readonly engine: EngineDevice,
     private readonly io: 'ort' | 'gpu' | 'capture',
+    shared: readonly string[],
   ) {
+    this.shared = new Set(shared);
     this.ort = engine.ort;
     this.backend = engine.report;
     this.device = engine.gpu;
@@ -100,6 +113,7 @@ export class ProgramRuntime {
     for (const p of opts.programs) {
       for (const s of p.state) if (!opts.state[s.name]) throw new Error(`ProgramRuntime: program ${p.name} reads state ${s.name}, which has no initial value`);
     }
+    for (const name of opts.shared ?? []) if (!opts.state[name]) throw new Error(`ProgramRuntime: shared state ${name} is not a state`);
     const engine =
       opts.engine ??
       (await EngineDevice.open({
@@ -115,7 +129,7 @@ export class ProgramRuntime {
       if (opts.profileFilePrefix !== undefined) Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix });
       sessions.push({ program: p, session: await engine.createSession(p.model, options) });
     }
-    const rt = new ProgramRuntime(engine, io);
+    const rt = new ProgramRuntime(engine, io, opts.shared ?? []);
     for (const s of sessions) {
       rt.sessions.set(s.program.name, io === 'ort' ? s : rt.withFixedBuffers(s));
       // State tensors take the shape their program declares (flat parameter vectors, or e.g. [B, C, H, W] latents).
@@ -187,8 +201,11 @@ export class ProgramRuntime {
     const kept = new Set<string>();
     for (const st of program.state) {
       if (!st.output) continue;
-      this.replace(st.name, { tensor: outputs[st.output]! });
-      kept.add(st.output);
+      if (this.shared.has(st.name)) this.copyInto(this.state.get(st.name)!, outputs[st.output]!);
+      else {
+        this.replace(st.name, { tensor: outputs[st.output]! });
+        kept.add(st.output);
+      }
     }
     for (const [name, t] of Object.entries(outputs)) if (!kept.has(name)) releaseGpuTensor(t);
     return out;
@@ -211,7 +228,7 @@ export class ProgramRuntime {
 
   /**
    * The live tensor of a state (on the GPU on webgpu), to feed another session without a copy: valid until the next
-   * run, importState or dispose.
+   * run, importState or dispose; a shared state's (see {@link ProgramRuntimeOptions.shared}) until dispose.
    */
   stateTensor(name: string): OrtTensor {
     const slot = this.state.get(name);
@@ -230,27 +247,19 @@ export class ProgramRuntime {
   }
 
   /**
-   * Sets a state to the values of a tensor: another runtime's live tensor on the same device (e.g. a trainer's
-   * parameters, from its {@link stateTensor}) is copied on the GPU on webgpu, never through the CPU; a tensor on the
-   * CPU is uploaded (webgpu) or copied (CPU backends).
+   * Reads a state from another runtime's shared state tensor (see {@link ProgramRuntimeOptions.shared}) on the same
+   * device, in place: no copy, and later updates there are seen here. The lender must outlive this runtime's use.
+   * Borrowing the tensor already borrowed does nothing.
    */
-  async copyState(name: string, from: OrtTensor): Promise<void> {
+  borrowState(name: string, from: OrtTensor): void {
     const cur = this.state.get(name);
-    if (!cur) throw new Error(`copyState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
-    if (from.size !== cur.tensor.size) throw new Error(`copyState: ${name} has ${cur.tensor.size} values, the source ${from.size}`);
-    if (!this.device || from.location !== 'gpu-buffer') {
-      this.setState({ [name]: (await from.getData()) as Float32Array });
-      return;
-    }
-    let target = cur.owned;
-    if (!target) {
-      target = createStorageBuffer(this.device, cur.tensor.size * 4, name);
-      const dims = [...(this.stateDims.get(name) ?? [cur.tensor.size])];
-      this.replace(name, { tensor: this.ort.Tensor.fromGpuBuffer(target, { dataType: 'float32', dims }), owned: target });
-    }
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(from.gpuBuffer as GPUBuffer, 0, target, 0, cur.tensor.size * 4);
-    this.device.queue.submit([enc.finish()]);
+    if (!cur) throw new Error(`borrowState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
+    if (from.size !== cur.tensor.size) throw new Error(`borrowState: ${name} has ${cur.tensor.size} values, the source ${from.size}`);
+    if (cur.tensor === from) return;
+    const writer = [...this.sessions.values()].find((x) => x.program.state.some((st) => st.name === name && st.output));
+    if (writer) throw new Error(`borrowState: ${writer.program.name} updates ${name}; only state no program writes can be borrowed`);
+    if (this.device && from.location !== 'gpu-buffer') throw new Error(`borrowState: ${name} is on '${from.location}', not on this runtime's GPU`);
+    this.replace(name, { tensor: from, borrowed: true });
   }
 
   /** Ends profiling (see {@link ProgramRuntimeOptions.profileFilePrefix}): each session writes its trace file. */
@@ -274,9 +283,10 @@ export class ProgramRuntime {
   private setState(values: Readonly<Record<string, Float32Array>>): void {
     for (const [name, data] of Object.entries(values)) {
       const prev = this.state.get(name);
-      if (this.device && this.io === 'capture' && prev?.owned) {
-        // Captured sessions are bound to these very buffers: overwrite in place.
-        writeBuffer(this.device, prev.owned, data);
+      if (prev && !prev.borrowed && (this.shared.has(name) || (this.io === 'capture' && prev.owned))) {
+        // Borrowers and captured sessions are bound to this very buffer (array): overwrite in place.
+        if (prev.owned) writeBuffer(this.device!, prev.owned, data);
+        else (prev.tensor.data as Float32Array).set(data);
         continue;
       }
       const dims = [...(this.stateDims.get(name) ?? [data.length])];
@@ -288,15 +298,27 @@ export class ProgramRuntime {
   }
 
   private replace(name: string, slot: Slot): void {
+    // A replay would still read the buffer it recorded.
+    if (this.captured) throw new Error(`ProgramRuntime: ${name} cannot move to another buffer once the captured sessions have run`);
     this.release(name);
     this.state.set(name, slot);
+  }
+
+  /** A shared state's update: copied into its buffer (array), the output freed. */
+  private copyInto(slot: Slot, next: OrtTensor): void {
+    if (slot.owned) {
+      const enc = this.device!.createCommandEncoder();
+      enc.copyBufferToBuffer(next.gpuBuffer as GPUBuffer, 0, slot.owned, 0, slot.tensor.size * 4);
+      this.device!.queue.submit([enc.finish()]);
+      releaseGpuTensor(next);
+    } else (slot.tensor.data as Float32Array).set(next.data as Float32Array);
   }
 
   private release(name: string): void {
     const old = this.state.get(name);
     if (!old) return;
     this.state.delete(name);
-    releaseGpuTensor(old.tensor, old.owned);
+    if (!old.borrowed) releaseGpuTensor(old.tensor, old.owned);
   }
 
   /** io 'gpu' / 'capture': fixed buffers for feeds (and for 'capture', outputs). */
@@ -330,6 +352,7 @@ export class ProgramRuntime {
     const fetches: Record<string, OrtTensor> = {};
     for (const [name, o] of s.fixedOutputs!) fetches[name] = o.tensor;
     await s.session.run(inputs, fetches);
+    this.captured = true;
     this.throwGpuErrors(s.program.name);
     const enc = device.createCommandEncoder();
     for (const st of s.program.state) {
