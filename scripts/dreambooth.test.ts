@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/runFolder';
+import { upscaledPng } from '../src/dreambooth/testing/upscaledPng';
 import { readSafetensors } from '../src/model/safetensors';
 import { SCRIPT_ARGS, trainShFlags } from '../src/interop/testing/diffusersScriptArgs';
 
@@ -222,18 +223,21 @@ describe('npm run dreambooth (child process, tiny run)', () => {
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ model: 'builtin' });
     const builtinLora = readSafetensors(new Uint8Array(readFileSync(join(out, 'lora.safetensors'))));
     expect(builtinLora.get('unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight')?.shape).toEqual([4, 96]);
-    // A training job exported from this run folder ships its 64-px class images, but not to a model of another size.
-    const exportJob = async (name: string, model: string[]) => {
-      const r = await cli([...model, '--photos', cats, '--out', out, '--export-job', join(root, name), ...TINY]);
+    // A training job exported from this run folder ships its 64-px class images, but not to a model making larger ones.
+    const exportJob = async (name: string, photos: string, model: string[]) => {
+      const r = await cli([...model, '--photos', photos, '--out', out, '--export-job', join(root, name), ...TINY]);
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { classImages: number }).classImages;
     };
-    expect(await exportJob('job-64', [])).toBe(2);
-    const small = join(root, 'builtin-32px');
-    cpSync('models/builtin', small, { recursive: true });
-    const unetConfig = JSON.parse(readFileSync(join(small, 'unet/config.json'), 'utf8')) as { sample_size: number };
-    writeFileSync(join(small, 'unet/config.json'), JSON.stringify({ ...unetConfig, sample_size: unetConfig.sample_size / 2 }));
-    expect(await exportJob('job-32', ['--model', small])).toBe(0);
+    expect(await exportJob('job-64', cats, [])).toBe(2);
+    const large = join(root, 'builtin-128px');
+    cpSync('models/builtin', large, { recursive: true });
+    const unetConfig = JSON.parse(readFileSync(join(large, 'unet/config.json'), 'utf8')) as { sample_size: number };
+    writeFileSync(join(large, 'unet/config.json'), JSON.stringify({ ...unetConfig, sample_size: 2 * unetConfig.sample_size }));
+    const largeCats = join(root, 'cats-128px');
+    mkdirSync(largeCats);
+    for (const c of ['1f431', '1f638', '1f63a']) writeFileSync(join(largeCats, `${c}.png`), upscaledPng(readFileSync(emoji(c)), 2));
+    expect(await exportJob('job-128', largeCats, ['--model', large])).toBe(0);
     // A folder missing a weights file would train random weights: refused, naming the file, nothing written.
     const configsOnly = join(root, 'configs-only');
     for (const part of ['unet', 'vae', 'text_encoder', 'scheduler']) {

@@ -61,8 +61,9 @@ export async function exportTrainingJob(o: ExportJobOptions): Promise<{ exported
 }
 
 /**
- * The class images of `classNoun` a run folder holds at the model's size (any model's images of the class serve prior
- * preservation, but the script would rescale others), in seed order, at most `count`.
+ * The class images of `classNoun` a run folder holds at least at the model's size (any model's images of the class
+ * serve prior preservation, as the studio's training takes them; smaller ones the script would blow up), in seed
+ * order, at most `count`.
  */
 function runClassImages(runDir: string, classNoun: string, size: { width: number; height: number }, count: number): { name: string; bytes: Uint8Array }[] {
   const index = join(runDir, 'class_images', 'index.json');
@@ -70,7 +71,7 @@ function runClassImages(runDir: string, classNoun: string, size: { width: number
   const records = (JSON.parse(readFileSync(index, 'utf8')) as Omit<PriorRecord, 'png'>[])
     .filter(
       (r) =>
-        r.prompt === classPrompt(classNoun) && r.width === size.width && r.height === size.height && existsSync(join(runDir, 'class_images', `${r.key}.png`)),
+        r.prompt === classPrompt(classNoun) && r.width >= size.width && r.height >= size.height && existsSync(join(runDir, 'class_images', `${r.key}.png`)),
     )
     .sort((a, b) => a.seed - b.seed)
     .slice(0, count);

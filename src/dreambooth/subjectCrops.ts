@@ -19,31 +19,43 @@ export interface TrainingPng {
   what: string;
 }
 
-/**
- * The subject's crops at `side` px or larger.
- * @throws JobError (bad-input, `modelId`) naming the first photo whose shorter side is below `side`.
- */
-export async function subjectCrops(store: UseStore, subject: Subject, model: { id: string; side: number }, cropPhoto: PhotoCropper): Promise<TrainingPng[]> {
+/** Why the subject's photos cannot make `side`-px crops (the first photo too small), or null when they can. */
+export function smallPhotoProblem(subject: Subject, model: { id: string; side: number }): string | null {
   const { side } = model;
   const small = subject.photos.find((p) => Math.min(p.width, p.height) < side);
-  if (small) {
-    throw new JobError(
-      'bad-input',
-      `${model.id} makes ${side}×${side} images, but ${small.fileName} is only ${small.width}×${small.height}: replace it with a photo whose shorter side is at least ${side} px, or choose a smaller base model on Class priors`,
-      'modelId',
-    );
-  }
+  return small
+    ? `${model.id} makes ${side}×${side} images, but ${small.fileName} is only ${small.width}×${small.height}: replace it with a photo whose shorter side is at least ${side} px`
+    : null;
+}
+
+/**
+ * The subject's crops at `side` px or larger, one photo at a time (an original may be tens of megapixels decoded).
+ * @throws JobError (bad-input) when a photo is too small, or its stored files are missing or cannot be decoded.
+ */
+export async function subjectCrops(store: UseStore, subject: Subject, model: { id: string; side: number }, cropPhoto: PhotoCropper): Promise<TrainingPng[]> {
+  const problem = smallPhotoProblem(subject, model);
+  if (problem) throw new JobError('bad-input', problem, 'subjectId');
   const stored = async (key: string, fileName: string, part: string) => {
     const blob = await loadBlob(store, key);
     if (!blob) throw new JobError('bad-input', `the ${part} of ${fileName} is missing from storage; remove the photo and add it again`, 'subjectId');
     return new Uint8Array(await blob.arrayBuffer());
   };
-  return Promise.all(
-    subject.photos.map(async (p) =>
-      p.cropResolution >= side
-        ? { id: p.cropSha256, png: await stored(p.cropSha256, p.fileName, 'crop'), what: p.fileName }
-        : // Keyed by the original's hash and the side: the same photo at the same size reuses its latents.
-          { id: `${p.sha256}:square${side}`, png: await cropPhoto(await stored(p.sha256, p.fileName, 'original file'), p.mime, side), what: p.fileName },
-    ),
-  );
+  const crops: TrainingPng[] = [];
+  for (const p of subject.photos) {
+    if (p.cropResolution >= model.side) {
+      crops.push({ id: p.cropSha256, png: await stored(p.cropSha256, p.fileName, 'crop'), what: p.fileName });
+      continue;
+    }
+    const original = await stored(p.sha256, p.fileName, 'original file');
+    const png = await cropPhoto(original, p.mime, model.side).catch((error: unknown) => {
+      throw new JobError(
+        'bad-input',
+        `${p.fileName} could not be cropped again at ${model.side} px (${error instanceof Error ? error.message : String(error)}); remove the photo and add it again`,
+        'subjectId',
+      );
+    });
+    // Keyed by the original's hash and the side: the same photo at the same size reuses its latents.
+    crops.push({ id: `${p.sha256}:square${model.side}`, png, what: p.fileName });
+  }
+  return crops;
 }

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
-import { decode as decodePng, encode as encodePng } from 'fast-png';
+import { decode as decodePng } from 'fast-png';
 import { createStore, set } from 'idb-keyval';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinModelSource, loadGenerationModel } from '../generation/generationModel';
@@ -20,6 +20,7 @@ import { personalizedModel, trainedValuesFromCheckpoint } from './personalizedMo
 import { checkpointModelId, type TrainProgress, type TrainRequest } from './jobTypes';
 import { TrainingService, validationPrompts } from './trainingJob';
 import { presetSettings } from './trainSettings';
+import { upscaledPng } from './testing/upscaledPng';
 
 // The worker's services as studio.worker.ts wires them, on Node's probe (no WebGPU: wasm), the built-in model and a
 // real (fake-indexeddb) IndexedDB store holding a subject made of the bundled sample cat emoji.
@@ -209,19 +210,10 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
 
   it('a base model larger than the crops trains on crops made again from the stored originals at its size', async () => {
     // The same cat emoji as 192-px originals (each pixel 3×3), as if the photos were larger than the built-in model.
-    const upscaled = (code: string) => {
-      const img = decodePng(png(code));
-      const c = img.channels;
-      const data = new Uint8Array(192 * 192 * c);
-      for (let y = 0; y < 192; y++)
-        for (let x = 0; x < 192; x++)
-          data.set(img.data.subarray(((y / 3) | 0) * 64 * c + ((x / 3) | 0) * c, ((y / 3) | 0) * 64 * c + ((x / 3) | 0) * c + c), (y * 192 + x) * c);
-      return new Uint8Array(encodePng({ width: 192, height: 192, data, channels: c, depth: 8 }));
-    };
     const large: Subject = { ...subject, id: 'cat-large', photos: subject.photos.map((p) => ({ ...p, sha256: `large-${p.sha256}`, width: 192, height: 192 })) };
     await set(subjectKey(large.id), large, store);
     for (const p of large.photos) {
-      await set(blobKey(p.sha256), new Blob([upscaled(p.fileName.slice(0, -4))]), store);
+      await set(blobKey(p.sha256), new Blob([upscaledPng(png(p.fileName.slice(0, -4)), 3)]), store);
       await set(blobKey(p.cropSha256), new Blob([png(p.fileName.slice(0, -4))]), store);
     }
     const sides: number[] = [];
@@ -260,6 +252,19 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
       code: 'bad-input',
       field: 'modelId',
       message: `${BIG_MODEL} makes 128×128 images, but 1f431.png is only 64×64: replace it with a photo whose shorter side is at least 128 px, or choose a smaller base model on Class priors`,
+    });
+    // Class images smaller than the model (the built-in model's, kept when the base model changed) are refused too.
+    const large = { ...subject, id: 'cat-large-photos', photos: subject.photos.map((p) => ({ ...p, width: 192, height: 192 })) };
+    await set(subjectKey(large.id), large, store);
+    await expect(
+      training.train(
+        { ...request(), subjectId: large.id, modelId: BIG_MODEL },
+        { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+      ),
+    ).rejects.toMatchObject({
+      code: 'bad-input',
+      field: 'priorKeys',
+      message: `2 class images are smaller than the 128×128 images ${BIG_MODEL} makes (64×64): make class images with this base model on Class priors, or drop the small ones`,
     });
     const checkpoint = checkpointModelId(subject.id, before.at(-1)!.id);
     await expect(

@@ -38,7 +38,7 @@ import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
 import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
 import { LatentEncoder } from './latentEncoder';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
-import { subjectCrops, type PhotoCropper, type TrainingPng } from './subjectCrops';
+import { smallPhotoProblem, subjectCrops, type PhotoCropper, type TrainingPng } from './subjectCrops';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
 import { describeSchemaErrors } from '../validation/schemaMessages';
@@ -106,6 +106,9 @@ export class TrainingService {
     if (model.trained) {
       throw new JobError('bad-input', `${model.id} is a trained checkpoint, not a base model: train from the model it was trained from`, 'modelId');
     }
+    const side = Math.max(model.width, model.height);
+    const small = smallPhotoProblem(subject, { id: model.id, side });
+    if (small) throw new JobError('bad-input', `${small}, or choose a smaller base model on Class priors`, 'modelId');
     const binding = bindIdentifier(model, subject.identifier);
     if (s.textEncoder === 'identifier' && binding.rows.length === 0) {
       throw new JobError(
@@ -116,7 +119,7 @@ export class TrainingService {
     }
     const backend = await this.generation.openBackend(r.backend ?? 'auto');
     stage('encoding', 'Encoding the images into latents', backend.report);
-    const images = await this.trainingImages(r, subject, { id: model.id, side: Math.max(model.width, model.height) });
+    const images = await this.trainingImages(r, subject, { id: model.id, side });
     const data = await this.encode(backend, model, binding, subject, images, s, cancelled);
     timings.prepareMs = performance.now() - t0;
 
@@ -231,8 +234,12 @@ export class TrainingService {
       const checkpoint = lastSaved ?? (await save());
       return { status: 'finished', step: trainer.step, totalSteps: s.steps, checkpoint, backend: report, timings };
     } finally {
-      await validation?.dispose();
-      await trainer.dispose();
+      // The validation pipeline borrows the trainer's parameters: it goes first, and the trainer goes whatever happens.
+      try {
+        await validation?.dispose();
+      } finally {
+        await trainer.dispose();
+      }
     }
   }
 
@@ -243,7 +250,6 @@ export class TrainingService {
     model: { id: string; side: number },
   ): Promise<{ photos: TrainingPng[]; priors: TrainingPng[] }> {
     if (subject.photos.length === 0) throw new JobError('bad-input', 'this subject has no photos; add 3–5 on the Subject step', 'subjectId');
-    const photos = await subjectCrops(this.store, subject, model, this.cropPhoto);
     const withPriors = r.settings.priorLossWeight > 0;
     const records = withPriors ? await getPriors(this.store, r.priorKeys) : [];
     const missing = records.findIndex((p) => !p);
@@ -254,10 +260,19 @@ export class TrainingService {
         'prior preservation needs class images: generate them on the Class priors step, or set the prior loss weight to 0',
         'priorKeys',
       );
+    const small = records.filter((p) => p!.width < model.side || p!.height < model.side);
+    if (small.length > 0) {
+      throw new JobError(
+        'bad-input',
+        `${small.length} class image${small.length === 1 ? ' is' : 's are'} smaller than the ${model.side}×${model.side} images ${model.id} makes (${small[0]!.width}×${small[0]!.height}): make class images with this base model on Class priors, or drop the small ones`,
+        'priorKeys',
+      );
+    }
     const priors = await Promise.all(
       records.map(async (p) => ({ id: p!.key, png: new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` })),
     );
-    return { photos, priors };
+    // Last: cropping originals again is the slow part.
+    return { photos: await subjectCrops(this.store, subject, model, this.cropPhoto), priors };
   }
 
   private async encode(

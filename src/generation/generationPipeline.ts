@@ -108,24 +108,26 @@ export class GenerationPipeline {
       if (size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${size} values, the layout has ${this.trained.layout.size}`);
       const stored = values instanceof Float32Array;
       if (this.trainedValues && stored !== this.storedValues) {
-        throw new Error('setTrainedValues: this pipeline reads a live run’s values; stored values go to a pipeline of their own');
+        throw new Error(
+          this.storedValues
+            ? 'setTrainedValues: this pipeline reads stored values; a live run’s values go to a pipeline of their own'
+            : 'setTrainedValues: this pipeline reads a live run’s values; stored values go to a pipeline of their own',
+        );
       }
-      this.storedValues = stored;
+      if (!(stored && values === this.trainedSource)) {
+        const tensor = stored ? new this.backend.ort.Tensor('float32', values, [size]) : values;
+        // Every step session loads them before any field changes: a failed load leaves the pipeline as it was.
+        for (const s of this.stepSessions.values()) {
+          if (!s.readsTrained) continue;
+          if (stored) s.runtime.importState({ [TRAINED_VALUES]: values });
+          else s.runtime.borrowState(TRAINED_VALUES, tensor);
+        }
+        this.trainedValues = tensor;
+        this.storedValues = stored;
+        this.trainedSource = stored ? values : undefined;
+      }
       this.sampled = as;
-      if (stored && values === this.trainedSource) return;
-      this.trainedSource = undefined;
-      this.trainedValues = stored ? new this.backend.ort.Tensor('float32', values, [size]) : values;
-      for (const s of this.stepSessions.values()) if (s.readsTrained) this.loadTrainedValues(s.runtime);
-      // Only once every session has them: a failed load loads them again next time.
-      if (stored) this.trainedSource = values;
     });
-  }
-
-  /** A denoise step's runtime reading the current trained values: stored ones uploaded, a live run's borrowed. */
-  private loadTrainedValues(runtime: ProgramRuntime): void {
-    const values = this.currentTrainedValues();
-    if (this.storedValues) runtime.importState({ [TRAINED_VALUES]: values.data as Float32Array });
-    else runtime.borrowState(TRAINED_VALUES, values);
   }
 
   static async create(model: GenerationModel, backend: OpenBackendOptions): Promise<GenerationPipeline> {
@@ -499,6 +501,7 @@ export class GenerationPipeline {
           readback: [],
         };
         const size = (dims: number[]) => new Float32Array(dims.reduce((a, b) => a * b, 1));
+        const trained = readsTrained ? this.currentTrainedValues() : undefined;
         const rt = await ProgramRuntime.create({
           engine: this.backend.engine,
           ep: this.backend.ep,
@@ -508,15 +511,10 @@ export class GenerationPipeline {
             [STEP_IO.latents]: size(latentShape),
             [STEP_IO.prevX0]: size(latentShape),
             [STEP_IO.textEmbeddings]: size(textShape),
-            ...(readsTrained ? { [TRAINED_VALUES]: size([this.trained!.layout.size]) } : {}),
+            // A stored checkpoint's values are uploaded; a live run's tensor is borrowed.
+            ...(trained ? { [TRAINED_VALUES]: this.storedValues ? (trained.data as Float32Array) : trained } : {}),
           },
         });
-        try {
-          if (readsTrained) this.loadTrainedValues(rt);
-        } catch (error) {
-          await rt.dispose();
-          throw error;
-        }
         return rt;
       },
     );

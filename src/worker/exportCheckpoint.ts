@@ -74,7 +74,7 @@ export async function exportCheckpoint(store: UseStore, model: ModelLoader, crop
   return more.length === 0 ? file(`${stem}-${suffix}.safetensors`, SAFETENSORS, only!) : file(`${stem}-${suffix}.zip`, ZIP, zip(exported.files));
 }
 
-/** The subject's photos (the square crops it trained on, at the base model's size) and its class images, named for the job's folders. */
+/** The subject's photos (the square crops it trained on, at the base model's size) and its class images at least that size, named for the job's folders. */
 async function trainingImages(
   store: UseStore,
   subject: Subject | undefined,
@@ -93,7 +93,8 @@ async function trainingImages(
   const records = await getPriors(store, selection?.keys.filter((key) => !dropped.has(key)) ?? []);
   const priors = await Promise.all(
     records
-      .filter((r): r is PriorRecord => r !== undefined)
+      // What training takes: class images at least the model's size.
+      .filter((r): r is PriorRecord => r !== undefined && r.width >= model.side && r.height >= model.side)
       .map(async (r, i) => ({ name: `class-${String(i + 1).padStart(4, '0')}.png`, bytes: new Uint8Array(await r.png.arrayBuffer()) })),
   );
   return { photos, priors };

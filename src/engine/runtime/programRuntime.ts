@@ -19,8 +19,11 @@ export interface RuntimeProgram {
 export interface ProgramRuntimeOptions {
   ep: ExecutionProvider;
   programs: readonly RuntimeProgram[];
-  /** Initial value of every state tensor (float32, in the shape the programs declare), by name. */
-  state: Readonly<Record<string, Float32Array>>;
+  /**
+   * Initial value of every state tensor (float32, in the shape the programs declare), by name; a tensor is another
+   * runtime's shared state, borrowed from the start (see {@link ProgramRuntime.borrowState}).
+   */
+  state: Readonly<Record<string, Float32Array | OrtTensor>>;
   /** The device to run on (default: the realm's EngineDevice for `ep`), e.g. a generation backend's. */
   engine?: EngineDevice;
   /**
@@ -138,7 +141,19 @@ export class ProgramRuntime {
         if (meta?.isTensor && meta.shape.every((d) => typeof d === 'number')) rt.stateDims.set(st.name, meta.shape as number[]);
       }
     }
-    rt.setState(opts.state);
+    const arrays: Record<string, Float32Array> = {};
+    const borrowed: Record<string, OrtTensor> = {};
+    for (const [name, v] of Object.entries(opts.state)) {
+      if (v instanceof Float32Array) arrays[name] = v;
+      else borrowed[name] = v;
+    }
+    try {
+      rt.setState(arrays);
+      for (const [name, t] of Object.entries(borrowed)) rt.borrowState(name, t);
+    } catch (error) {
+      await rt.dispose();
+      throw error;
+    }
     return rt;
   }
 
@@ -198,14 +213,13 @@ export class ProgramRuntime {
       for (const t of Object.values(outputs)) releaseGpuTensor(t);
       throw e;
     }
+    // Outputs that became state, or were copied into it and freed already.
     const kept = new Set<string>();
     for (const st of program.state) {
       if (!st.output) continue;
       if (this.shared.has(st.name)) this.copyInto(this.state.get(st.name)!, outputs[st.output]!);
-      else {
-        this.replace(st.name, { tensor: outputs[st.output]! });
-        kept.add(st.output);
-      }
+      else this.replace(st.name, { tensor: outputs[st.output]! });
+      kept.add(st.output);
     }
     for (const [name, t] of Object.entries(outputs)) if (!kept.has(name)) releaseGpuTensor(t);
     return out;
@@ -253,11 +267,13 @@ export class ProgramRuntime {
    */
   borrowState(name: string, from: OrtTensor): void {
     const cur = this.state.get(name);
-    if (!cur) throw new Error(`borrowState: unknown state ${name} (have ${this.stateNames.join(', ')})`);
-    if (from.size !== cur.tensor.size) throw new Error(`borrowState: ${name} has ${cur.tensor.size} values, the source ${from.size}`);
-    if (cur.tensor === from) return;
-    const writer = [...this.sessions.values()].find((x) => x.program.state.some((st) => st.name === name && st.output));
-    if (writer) throw new Error(`borrowState: ${writer.program.name} updates ${name}; only state no program writes can be borrowed`);
+    if (cur?.tensor === from) return;
+    const programs = [...this.sessions.values()].map((x) => x.program);
+    if (!programs.some((p) => p.state.some((st) => st.name === name))) throw new Error(`borrowState: no program reads a state ${name}`);
+    const size = cur?.tensor.size ?? this.stateDims.get(name)?.reduce((a, b) => a * b, 1);
+    if (size !== undefined && from.size !== size) throw new Error(`borrowState: ${name} has ${size} values, the source ${from.size}`);
+    const writer = programs.find((p) => p.state.some((st) => st.name === name && st.output));
+    if (writer) throw new Error(`borrowState: ${writer.name} updates ${name}; only state no program writes can be borrowed`);
     if (this.device && from.location !== 'gpu-buffer') throw new Error(`borrowState: ${name} is on '${from.location}', not on this runtime's GPU`);
     this.replace(name, { tensor: from, borrowed: true });
   }
