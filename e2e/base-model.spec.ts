@@ -19,7 +19,7 @@ import {
 // (wasm): import a folder on the Generate step → choose it as the subject's base model on Class priors → class images
 // and training from it → a checkpoint that names it as its base → a sample from that checkpoint. The folder is the
 // built-in model making 128-px images, twice the size photos are cropped at when added, so training crops the
-// stored originals again at its size (the worker's cropPhoto).
+// stored originals again at its size (the worker's cropPhoto), and a class photo of your own is cropped at it.
 
 test('an imported diffusers folder as the base model: its class images, training, a checkpoint of it, a sample', async ({ page }) => {
   test.setTimeout(600_000);
@@ -54,6 +54,10 @@ test('an imported diffusers folder as the base model: its class images, training
   await base.selectOption(importedId);
   await expect(base).toHaveValue(importedId);
   await makeClassImages(page, { count: 2, steps: 2, timeout: 240_000 });
+  // A class photo of your own is cropped at the base model's 128 px too: training would refuse a 64-px one.
+  const own = await encodeInPage(page, { width: 200, height: 160, type: 'image/png', bands: ['#345', '#a73'] });
+  await page.getByTestId('priors-file-input').setInputFiles({ name: 'other-kite.png', mimeType: 'image/png', buffer: own });
+  await expect(page.locator('[data-testid=prior-image][data-source=own]')).toHaveCount(1);
 
   await openTrainSettings(page);
   await fillTrainSettings(page, { Steps: '2', 'Checkpoint every (steps)': '2', 'Preview samples every (steps)': '0', 'Sampling steps': '2' });

@@ -53,6 +53,8 @@ export interface PrepareImageRequest {
   bytes: ArrayBuffer;
   /** Side of the square crop the model sees. */
   resolution: number;
+  /** Crop for this model instead, when it makes larger images than `resolution` (class photos for a chosen base model). */
+  forModel?: string;
   /** Longest side of the preview thumbnail. */
   thumbnailSize: number;
 }
@@ -65,8 +67,10 @@ export interface PreparedImage {
   /** Size after orientation, as a person sees the photo. */
   width: number;
   height: number;
-  /** Centre square, `resolution`² PNG on white. */
+  /** Centre square, `cropSide`² PNG on white. */
   crop: ArrayBuffer;
+  /** The crop's side: the request's `resolution`, or its `forModel`'s image size when larger. */
+  cropSide: number;
   /** Whole photo scaled down, PNG. */
   thumbnail: ArrayBuffer;
   /** Some pixels are (partly) transparent: crop and thumbnail show them on white. */

@@ -14,6 +14,8 @@ import { getPriors, listCheckpoints, priorKey, putPrior, saveCheckpoint } from '
 
 export const testBackend: GenerationBackend = { ep: 'wasm', kind: 'cpu', threads: 1, requested: 'auto', why: 'no GPU here' };
 
+/** A base model id the fake worker treats as making 128-px images. */
+export const LARGE_MODEL_ID = 'imported:large';
 export const pngBytes = (n: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, n & 0xff, (n >> 8) & 0xff]).buffer;
 
 export interface FakeWorker {
@@ -54,7 +56,8 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
     unloadModels: fail,
     exportCheckpoint: fail,
     importModel: fail,
-    prepareImage: async ({ bytes, resolution }): Promise<PreparedImage> => {
+    // A base model of that id makes 128-px images; every other one the request's resolution.
+    prepareImage: async ({ bytes, resolution, forModel }): Promise<PreparedImage> => {
       const first = new Uint8Array(bytes)[0] ?? 0;
       if (first === 0) throw new JobError('bad-input', 'is empty (0 bytes)');
       const sha256 = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -64,6 +67,7 @@ export function fakeDreamboothWorker(store: UseStore, options: { stepMs?: number
         width: resolution,
         height: resolution,
         crop: pngBytes(first),
+        cropSide: forModel === LARGE_MODEL_ID ? Math.max(resolution, 128) : resolution,
         thumbnail: pngBytes(first + 1),
         transparent: false,
         animated: false,

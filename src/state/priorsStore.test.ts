@@ -3,7 +3,7 @@ import { createStore } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getPriors, loadPriorSelection } from '../storage/dreamboothRecords';
 import type { Subject } from '../subjects/subject';
-import { fakeDreamboothWorker, testBackend, type FakeWorker } from './dreamboothTesting';
+import { fakeDreamboothWorker, LARGE_MODEL_ID, testBackend, type FakeWorker } from './dreamboothTesting';
 import { createPriorsStore, selectedCount } from './priorsStore';
 
 const workers: FakeWorker[] = [];
@@ -147,6 +147,11 @@ describe('priors store', () => {
     // A re-run replaces the generated images only.
     await priors.getState().generate();
     expect(priors.getState().images.at(-1)?.key).toBe(own[0]!.key);
+    // With a base model that makes larger images, a class photo is cropped at that model's size.
+    await priors.getState().chooseBaseModel(LARGE_MODEL_ID);
+    await priors.getState().addOwnFiles([new File([Uint8Array.from([9, 1])], 'big-dog.png', { type: 'image/png' })]);
+    const [large] = await getPriors(store, [priors.getState().images.at(-1)!.key]);
+    expect(large).toMatchObject({ source: 'own', width: 128, height: 128 });
   });
 
   it('runs nothing while a field is invalid or training runs, and says why', async () => {

@@ -370,7 +370,8 @@ export function createPriorsStore(deps: PriorsDeps) {
               const bytes = await file.arrayBuffer();
               const prepared = await deps.worker.request(
                 'prepareImage',
-                { bytes, resolution: deps.resolution, thumbnailSize: deps.resolution },
+                // At the base model's size when it makes larger images than the built-in model: training takes none smaller.
+                { bytes, resolution: deps.resolution, thumbnailSize: deps.resolution, forModel: get().baseModelId },
                 { transfer: [bytes] },
               );
               // `own-<sha256 of the file>` (ownPriorKey): the same photo added twice is one class image.
@@ -389,8 +390,8 @@ export function createPriorsStore(deps: PriorsDeps) {
                 sampler: '',
                 steps: 0,
                 guidanceScale: 0,
-                width: deps.resolution,
-                height: deps.resolution,
+                width: prepared.cropSide,
+                height: prepared.cropSide,
                 createdAt: now(),
                 source: 'own',
               });

@@ -17,7 +17,7 @@ beforeEach(() => {
 
 /** Stands in for the worker's prepareImage: the file's own bytes as crop and thumbnail, tagged so their hashes differ. */
 const preparingWorker = {
-  async request(_type: 'prepareImage', payload: { bytes: ArrayBuffer }): Promise<PreparedImage> {
+  async request(_type: 'prepareImage', payload: { bytes: ArrayBuffer; resolution: number }): Promise<PreparedImage> {
     const text = new TextDecoder().decode(payload.bytes);
     const encode = (tag: string) => new TextEncoder().encode(`${tag} ${text}`).buffer as ArrayBuffer;
     return {
@@ -26,6 +26,7 @@ const preparingWorker = {
       width: 100,
       height: 80,
       crop: encode('crop'),
+      cropSide: payload.resolution,
       thumbnail: encode('thumb'),
       transparent: false,
       animated: false,

@@ -121,7 +121,7 @@ export function createSubjectsStore(deps: SubjectsDeps) {
         width: prepared.width,
         height: prepared.height,
         cropSha256: await sha256Hex(prepared.crop),
-        cropResolution: deps.resolution,
+        cropResolution: prepared.cropSide,
         thumbnailSha256: await sha256Hex(prepared.thumbnail),
         ...(prepared.transparent ? { transparent: true } : {}),
         ...(prepared.animated ? { animated: true } : {}),

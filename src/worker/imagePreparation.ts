@@ -38,6 +38,7 @@ export async function prepareImage(request: PrepareImageRequest, context: JobCon
       width: bitmap.width,
       height: bitmap.height,
       crop,
+      cropSide: request.resolution,
       thumbnail,
       transparent: check.format !== 'jpeg' && hasTransparency(bitmap),
       animated: isAnimated(bytes, check.format),

@@ -7,7 +7,7 @@ import { JobError } from '../protocol/jobs';
 import { serveJobs } from '../protocol/server';
 import { ClipTokenizer } from '../text/clipTokenizer';
 import { measurePrompt } from '../text/promptLength';
-import type { StudioJobs } from '../protocol/studioJobs';
+import type { PrepareImageRequest, StudioJobs } from '../protocol/studioJobs';
 import { probeBackend } from './backendProbe';
 import { deviceLostCode } from './deviceLostCode';
 import { exportCheckpoint } from './exportCheckpoint';
@@ -38,11 +38,18 @@ const generation = new GenerationService(backend, (modelId, base) => checkpoints
 const model = (modelId: string) => generation.model(modelId);
 const training = new TrainingService(generation, store, cropPhoto);
 
+/** The crop side a prepareImage request asks for: its model's image size when it names one that is larger. */
+async function cropSide({ resolution, forModel }: PrepareImageRequest): Promise<number> {
+  if (!forModel) return resolution;
+  const { width, height } = await generation.describeModel({ modelId: forModel });
+  return Math.max(resolution, width, height);
+}
+
 serveJobs<StudioJobs>(
   self,
   {
     probeBackend: () => backend,
-    prepareImage,
+    prepareImage: async (request, context) => prepareImage({ ...request, resolution: await cropSide(request) }, context),
     loadModel: (request) => generation.loadModel(request),
     generate: (request, context) => generation.generate(request, context),
     measurePrompt: (text) => {
