@@ -6,6 +6,7 @@ import { encodeInPage } from './support/images';
 import {
   createSubject,
   dropFiles,
+  expectRunFinished,
   fillTrainSettings,
   makeClassImages,
   openStudio,
@@ -62,7 +63,7 @@ test('an imported diffusers folder as the base model: its class images, training
   await openTrainSettings(page);
   await fillTrainSettings(page, { Steps: '2', 'Checkpoint every (steps)': '2', 'Preview samples every (steps)': '0', 'Sampling steps': '2' });
   await page.getByTestId('train-start').click();
-  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 300_000 });
+  await expectRunFinished(page, 300_000);
   await expect(page.locator('[data-testid=checkpoint][data-step="2"]')).toBeVisible();
   // The checkpoint records the imported model as its base: Generate resolves it through that model.
   const saved = await savedState(page);

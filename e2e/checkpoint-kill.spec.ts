@@ -1,7 +1,7 @@
 import type { Worker } from '@playwright/test';
 import { expect, test, type Page } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { fillTrainSettings, openStudio, openTrainSettings, savedState, stepsNav, waitForIdle } from './support/studio';
+import { expectRunFinished, fillTrainSettings, openStudio, openTrainSettings, savedState, stepsNav, waitForIdle } from './support/studio';
 
 // Issue 12, "Faults": the worker dies while a checkpoint is being written (a closed tab, a crash). The studio writes a
 // checkpoint's parts in one transaction and the pointer that lists it in a second (saveCheckpoint): killed between the
@@ -85,7 +85,7 @@ test('worker killed between a checkpoint’s parts and its pointer → the previ
   await stepsNav(page, 'Train');
   await resume.click();
   await expect.poll(() => checkpointKeys(page), { intervals: [100], timeout: 60_000 }).not.toContain(stalled);
-  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 90_000 });
+  await expectRunFinished(page, 90_000);
   // It went on from step 2: steps 3 and 4 were trained on top of the saved curve, and step 4 is listed now.
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '4');
   await expect(page.locator('[data-testid=checkpoint][data-step="4"]')).toBeVisible();

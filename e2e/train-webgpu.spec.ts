@@ -1,6 +1,6 @@
 import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
+import { expectRunFinished, fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow of e2e/train.spec.ts with the backend set to GPU, so every job runs on the WebGPU EP
 // (SwiftShader here; the built-in model, the shipped code path): 4 photos → 4 class images → training steps on
@@ -30,7 +30,7 @@ test('on WebGPU: priors → train → reload → resume from the checkpoint → 
   await expect(resume).toBeVisible({ timeout: 30_000 });
   await resume.click();
   await expect(page.getByTestId('train-backend')).toHaveAttribute('data-ep', 'webgpu', { timeout: 300_000 });
-  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 600_000 });
+  await expectRunFinished(page, 600_000);
   await expect(page.locator('[data-testid=checkpoint][data-step="4"]')).toBeVisible();
 
   await stepsNav(page, 'Generate');

@@ -1,6 +1,6 @@
 import { expect, test } from './support/fixtures';
 import { field, galleryItems, generateAndWait } from './support/generate';
-import { fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
+import { expectRunFinished, fillTrainSettings, makeClassImages, openStudio, openTrainSettings, stepsNav, waitForIdle } from './support/studio';
 
 // The whole DreamBooth flow as a person runs it, on the real worker jobs and IndexedDB, on the CPU (Auto picks wasm
 // over SwiftShader; the same flow on WebGPU is e2e/train-webgpu.spec.ts): sample subject → 2 class images →
@@ -35,7 +35,7 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(resumedFrom));
   await expect(page.getByTestId('validation-row').first()).toBeVisible();
   await resume.click();
-  await expect(page.getByTestId('train-run')).toHaveAttribute('data-status', 'finished', { timeout: 300_000 });
+  await expectRunFinished(page, 300_000);
   await expect(page.locator('[data-testid=checkpoint][data-step="6"]')).toBeVisible();
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '6');
   await expect(page.getByTestId('stepper-train')).toHaveAttribute('data-state', 'done');

@@ -99,3 +99,11 @@ export async function openTrainSettings(page: Page, preset: 'quick' | 'object' |
   await page.getByTestId(`preset-${preset}`).click();
   await page.getByTestId('train-advanced').locator('summary').click();
 }
+
+/** Waits until the training run ends and expects it finished; a failed run fails the test with the studio's message. */
+export async function expectRunFinished(page: Page, timeout: number): Promise<void> {
+  const run = page.getByTestId('train-run');
+  await expect(run).toHaveAttribute('data-status', /^(finished|failed)$/, { timeout });
+  const failure = (await page.getByTestId('train-failure').allInnerTexts()).join(' ');
+  expect(await run.getAttribute('data-status'), failure).toBe('finished');
+}
