@@ -12,10 +12,13 @@ import type { Subject } from '../subjects/subject';
 /** The model's view of a photo from its original file: the largest centred square at `side`², on white, as PNG. */
 export type PhotoCropper = (original: Uint8Array, mime: string, side: number) => Promise<Uint8Array>;
 
-/** A training image: PNG bytes, the identity its latents are cached under, and what to call it in messages. */
+/**
+ * A training image: the identity its latents are cached under, what to call it in messages, and its PNG bytes, read
+ * (or cropped) only when asked: a run whose latents are cached reads no image.
+ */
 export interface TrainingPng {
   id: string;
-  png: Uint8Array;
+  png: () => Promise<Uint8Array>;
   what: string;
 }
 
@@ -29,10 +32,11 @@ export function smallPhotoProblem(subject: Subject, model: { id: string; side: n
 }
 
 /**
- * The subject's crops at `side` px or larger, one photo at a time (an original may be tens of megapixels decoded).
- * @throws JobError (bad-input) when a photo is too small, or its stored files are missing or cannot be decoded.
+ * The subject's crops at `side` px or larger, each read or cropped when its `png()` is called (one at a time: an
+ * original may be tens of megapixels decoded).
+ * @throws JobError (bad-input) when a photo is too small; `png()` when its stored files are missing or cannot be decoded.
  */
-export async function subjectCrops(store: UseStore, subject: Subject, model: { id: string; side: number }, cropPhoto: PhotoCropper): Promise<TrainingPng[]> {
+export function subjectCrops(store: UseStore, subject: Subject, model: { id: string; side: number }, cropPhoto: PhotoCropper): TrainingPng[] {
   const problem = smallPhotoProblem(subject, model);
   if (problem) throw new JobError('bad-input', problem, 'subjectId');
   const stored = async (key: string, fileName: string, part: string) => {
@@ -40,22 +44,22 @@ export async function subjectCrops(store: UseStore, subject: Subject, model: { i
     if (!blob) throw new JobError('bad-input', `the ${part} of ${fileName} is missing from storage; remove the photo and add it again`, 'subjectId');
     return new Uint8Array(await blob.arrayBuffer());
   };
-  const crops: TrainingPng[] = [];
-  for (const p of subject.photos) {
-    if (p.cropResolution >= model.side) {
-      crops.push({ id: p.cropSha256, png: await stored(p.cropSha256, p.fileName, 'crop'), what: p.fileName });
-      continue;
-    }
-    const original = await stored(p.sha256, p.fileName, 'original file');
-    const png = await cropPhoto(original, p.mime, model.side).catch((error: unknown) => {
-      throw new JobError(
-        'bad-input',
-        `${p.fileName} could not be cropped again at ${model.side} px (${error instanceof Error ? error.message : String(error)}); remove the photo and add it again`,
-        'subjectId',
-      );
-    });
-    // Keyed by the original's hash and the side: the same photo at the same size reuses its latents.
-    crops.push({ id: `${p.sha256}:square${model.side}`, png, what: p.fileName });
-  }
-  return crops;
+  return subject.photos.map((p) =>
+    p.cropResolution >= model.side
+      ? { id: p.cropSha256, png: () => stored(p.cropSha256, p.fileName, 'crop'), what: p.fileName }
+      : {
+          // Keyed by the original's hash and the side: the same photo at the same size reuses its latents.
+          id: `${p.sha256}:square${model.side}`,
+          png: async () =>
+            cropPhoto(await stored(p.sha256, p.fileName, 'original file'), p.mime, model.side).catch((error: unknown) => {
+              if (error instanceof JobError) throw error;
+              throw new JobError(
+                'bad-input',
+                `${p.fileName} could not be cropped again at ${model.side} px (${error instanceof Error ? error.message : String(error)}); remove the photo and add it again`,
+                'subjectId',
+              );
+            }),
+          what: p.fileName,
+        },
+  );
 }

@@ -230,6 +230,13 @@ describe('the train job on the wasm EP (built-in model, IndexedDB)', () => {
       expect((await getLatents(store, `${p.sha256}:square128`, big.key))?.length).toBe(big.latentChannels * (128 / big.vaeFactor) ** 2);
     }
     expect((await listCheckpoints(store, large.id)).at(-1)).toMatchObject({ step: 1, baseModelId: BIG_MODEL });
+    // A second run finds their latents cached: it crops nothing again.
+    const again = await service.train(
+      { ...request(), subjectId: large.id, modelId: BIG_MODEL, priorKeys: [], settings },
+      { signal: new AbortController().signal, progress: () => {}, transfer: () => {} },
+    );
+    expect(again).toMatchObject({ status: 'finished', step: 1 });
+    expect(sides).toHaveLength(4);
   }, 300_000);
 
   it('bad requests are refused naming the field, and nothing is written', async () => {

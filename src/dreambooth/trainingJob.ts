@@ -268,11 +268,8 @@ export class TrainingService {
         'priorKeys',
       );
     }
-    const priors = await Promise.all(
-      records.map(async (p) => ({ id: p!.key, png: new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` })),
-    );
-    // Last: cropping originals again is the slow part.
-    return { photos: await subjectCrops(this.store, subject, model, this.cropPhoto), priors };
+    const priors = records.map((p) => ({ id: p!.key, png: async () => new Uint8Array(await p!.png.arrayBuffer()), what: `class image ${p!.seed}` }));
+    return { photos: subjectCrops(this.store, subject, model, this.cropPhoto), priors };
   }
 
   private async encode(
@@ -292,7 +289,7 @@ export class TrainingService {
       if (cached) return cached;
       cancelled();
       encoder ??= await LatentEncoder.create(backend, model.folder, size);
-      const pixels = pngToModelInput(img.png, size, img.what);
+      const pixels = pngToModelInput(await img.png(), size, img.what);
       const z = await encoder.encode(flip ? mirror(pixels, 3, size, size) : pixels);
       await putLatents(this.store, id, model.key, z);
       return z;

@@ -68,10 +68,8 @@ export class GenerationPipeline {
   private textReadsTrained = false;
   /** The trained values of the moment (a trainer's live parameters, or a checkpoint's), set by {@link setTrainedValues}. */
   private trainedValues: OrtTensor | undefined;
-  /** The checkpoint values {@link trainedValues} holds, to skip loading them again. */
+  /** The checkpoint values {@link trainedValues} holds (undefined for a live run's), to skip loading them again. */
   private trainedSource: Float32Array | undefined;
-  /** Whether the trained values are a checkpoint's (uploaded) rather than a live run's (borrowed). */
-  private storedValues = false;
   /** Names of the trained values the graphs built so far read. */
   private readonly trainedRead = new Set<string>();
   /** The model results are named after and prompts are tokenized for: {@link model}, or the checkpoint set last. */
@@ -107,9 +105,10 @@ export class GenerationPipeline {
       const size = values instanceof Float32Array ? values.length : values.size;
       if (size !== this.trained.layout.size) throw new Error(`setTrainedValues: ${size} values, the layout has ${this.trained.layout.size}`);
       const stored = values instanceof Float32Array;
-      if (this.trainedValues && stored !== this.storedValues) {
+      const holdsStored = this.trainedSource !== undefined;
+      if (this.trainedValues && stored !== holdsStored) {
         throw new Error(
-          this.storedValues
+          holdsStored
             ? 'setTrainedValues: this pipeline reads stored values; a live run’s values go to a pipeline of their own'
             : 'setTrainedValues: this pipeline reads a live run’s values; stored values go to a pipeline of their own',
         );
@@ -123,7 +122,6 @@ export class GenerationPipeline {
           else s.runtime.borrowState(TRAINED_VALUES, tensor);
         }
         this.trainedValues = tensor;
-        this.storedValues = stored;
         this.trainedSource = stored ? values : undefined;
       }
       this.sampled = as;
@@ -512,7 +510,7 @@ export class GenerationPipeline {
             [STEP_IO.prevX0]: size(latentShape),
             [STEP_IO.textEmbeddings]: size(textShape),
             // A stored checkpoint's values are uploaded; a live run's tensor is borrowed.
-            ...(trained ? { [TRAINED_VALUES]: this.storedValues ? (trained.data as Float32Array) : trained } : {}),
+            ...(trained ? { [TRAINED_VALUES]: this.trainedSource ?? trained } : {}),
           },
         });
         return rt;

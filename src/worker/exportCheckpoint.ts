@@ -83,11 +83,10 @@ async function trainingImages(
   withPriors: boolean,
 ): Promise<Pick<TrainingJobInput, 'photos' | 'priors'>> {
   if (!subject) throw new JobError('bad-input', 'the subject of this checkpoint was deleted, so its photos cannot go into a training job', 'subjectId');
-  const crops = await subjectCrops(store, subject, model, cropPhoto);
-  const photos = crops.map((crop, i) => ({
-    name: `${String(i + 1).padStart(2, '0')}-${slug(crop.what.replace(/\.[^.]*$/, '')) || 'photo'}.png`,
-    bytes: crop.png,
-  }));
+  const photos = [];
+  for (const [i, crop] of subjectCrops(store, subject, model, cropPhoto).entries()) {
+    photos.push({ name: `${String(i + 1).padStart(2, '0')}-${slug(crop.what.replace(/\.[^.]*$/, '')) || 'photo'}.png`, bytes: await crop.png() });
+  }
   const selection = withPriors ? await loadPriorSelection(store, subject.id) : undefined;
   const dropped = new Set(selection?.dropped ?? []);
   const records = await getPriors(store, selection?.keys.filter((key) => !dropped.has(key)) ?? []);
