@@ -43,7 +43,7 @@ export function clipTextForward(p: ModelParams, c: CLIPTextConfig, inputIds: Ten
   // Causal mask: position i attends to j ≤ i (transformers adds finfo(float32).min above the diagonal).
   const mask = new Float32Array(l * l);
   for (let i = 0; i < l; i++) for (let j = i + 1; j < l; j++) mask[i * l + j] = -3.4028234663852886e38;
-  const causal = g.constant(mask, [1, 1, 1, l, l]);
+  const causal = g.constant(mask, [1, 1, l, l]);
 
   const heads = c.num_attention_heads;
   const inProjStd = d ** -0.5 * (2 * L) ** -0.5;

@@ -83,7 +83,7 @@ export interface AttentionNames {
 /**
  * Multi-head scaled-dot-product attention on token-major activations.
  * x: [B*Lq, Cq] queries; context: [B*Lk, Ck] or null for self-attention. Returns [B*Lq, Cq]
- * after the output projection. `mask` (broadcastable to [1,B,H,Lq,Lk]) is added to the scores.
+ * after the output projection. `mask` (broadcastable to [B,H,Lq,Lk]) is added to the scores.
  */
 export function attention(
   p: ModelParams,
@@ -100,10 +100,12 @@ export function attention(
   const lq = x.shape[0]! / batch;
   const scale = 1 / Math.sqrt(d);
   const b = names.qkvBias;
+  // Projections of one input share a Gemm; heads go to [B, n·H, L, d] with one 4-D transpose that moves a single
+  // axis (onnxruntime's CPU EP turned the former 5-D layout into slow 5-D transposes), then split on the head axis.
+  const toHeads = (t: Tensor, l: number, n: number) => g.split(g.transpose(g.reshape(t, [batch, l, n * heads, d]), [0, 2, 1, 3]), Array(n).fill(heads), 1);
   let q: Tensor;
   let k: Tensor;
   let v: Tensor;
-  // Heads are laid out as [1, B, H, L, d]: the leading 1 is the fused-projection axis that Split leaves.
   if (context === null) {
     const qkv = fusedLinear(
       p,
@@ -115,11 +117,9 @@ export function attention(
       ],
       inner,
     );
-    const heads5 = g.transpose(g.reshape(qkv, [batch, lq, 3, heads, d]), [2, 0, 3, 1, 4]);
-    [q, k, v] = g.split(heads5, [1, 1, 1], 0) as [Tensor, Tensor, Tensor];
+    [q, k, v] = toHeads(qkv, lq, 3) as [Tensor, Tensor, Tensor];
   } else {
-    const lk = context.shape[0]! / batch;
-    q = g.transpose(g.reshape(fusedLinear(p, x, [{ name: names.q, bias: b, scale }], inner), [1, batch, lq, heads, d]), [0, 1, 3, 2, 4]);
+    [q] = toHeads(fusedLinear(p, x, [{ name: names.q, bias: b, scale }], inner), lq, 1) as [Tensor];
     const kv = fusedLinear(
       p,
       context,
@@ -129,12 +129,12 @@ export function attention(
       ],
       inner,
     );
-    [k, v] = g.split(g.transpose(g.reshape(kv, [batch, lk, 2, heads, d]), [2, 0, 3, 1, 4]), [1, 1], 0) as [Tensor, Tensor];
+    [k, v] = toHeads(kv, context.shape[0]! / batch, 2) as [Tensor, Tensor];
   }
-  let scores = g.matmul(q, g.transpose(k, [0, 1, 2, 4, 3]));
+  let scores = g.matmul(q, g.transpose(k, [0, 1, 3, 2]));
   if (mask) scores = g.add(scores, mask);
-  const out = g.matmul(g.softmax(scores, -1), v); // [1, B, H, Lq, d]
-  const merged = g.reshape(g.transpose(out, [0, 1, 3, 2, 4]), [batch * lq, inner]);
+  const out = g.matmul(g.softmax(scores, -1), v); // [B, H, Lq, d]
+  const merged = g.reshape(g.transpose(out, [0, 2, 1, 3]), [batch * lq, inner]);
   return linear(p, names.out, merged, inner);
 }
 
