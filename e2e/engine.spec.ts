@@ -87,3 +87,14 @@ test('a WebGPU validation error fails the run instead of yielding zeros', async 
   const error = await page.evaluate(() => window.engineHarness.runInvalidProgram());
   expect(error).toMatch(/WebGPU reported errors while running step: .*storage buffers/);
 });
+
+test('a graph-captured reader of shared state sees each update in place and refuses to move to another buffer', async ({ page }) => {
+  await page.goto('/e2e/harness/engine.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const r = await page.evaluate(() => window.engineHarness.runBorrowAfterCapture());
+  // 0+1+…+7, then +8 per lender step: the replay reads the lender's buffer, not a copy taken at capture.
+  expect(r.sums).toEqual(r.lenderSums);
+  expect(new Set(r.sums).size).toBe(3);
+  expect(r.borrowError).toBe('ProgramRuntime: values cannot move to another buffer once the captured sessions have run');
+  expect(r.importError).toBe('ProgramRuntime: values cannot move to another buffer once the captured sessions have run');
+});

@@ -85,6 +85,54 @@ async function runInvalidProgram(): Promise<string | null> {
 }
 
 /**
+ * A graph-captured reader borrowing a lender's shared state (the validation pipeline's case): the replay reads the
+ * lender's updates in place, and after the first captured run the borrowed state cannot move to another buffer
+ * (a replay would still read the recorded one), neither by borrowState nor by importState. Returns the reader's sums
+ * after each lender step and the two refusals.
+ */
+async function runBorrowAfterCapture(): Promise<{ sums: number[]; lenderSums: number[]; borrowError: string | null; importError: string | null }> {
+  const n = 8;
+  const inc = new GraphBuilder('inc');
+  inc.output(inc.add(inc.input('v', 'float32', [n]), 1), 'v.next');
+  const incProgram = { name: 'inc', model: serializeGraph(inc), feeds: [], state: [{ name: 'v', output: 'v.next' }], readback: [] };
+  const sum = new GraphBuilder('sum');
+  sum.output(sum.reduceSum(sum.input('values', 'float32', [n]), [0], false), 'total');
+  const sumProgram = { name: 'sum', model: serializeGraph(sum), feeds: [], state: [{ name: 'values', output: null }], readback: ['total'] };
+  const start = Float32Array.from({ length: n }, (_, i) => i);
+  const lender = await ProgramRuntime.create({ ep: 'webgpu', programs: [incProgram], state: { v: start }, shared: ['v'] });
+  const other = await ProgramRuntime.create({ ep: 'webgpu', programs: [incProgram], state: { v: start }, shared: ['v'] });
+  const reader = await ProgramRuntime.create({ ep: 'webgpu', io: 'capture', programs: [sumProgram], state: { values: lender.stateTensor('v') } });
+  const refusal = (f: () => void) => {
+    try {
+      f();
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  try {
+    const sums: number[] = [];
+    const lenderSums: number[] = [];
+    const read = async () => {
+      sums.push((await reader.run('sum', {})).total![0]!);
+      lenderSums.push((await lender.exportState(['v'])).v!.reduce((a, x) => a + x, 0));
+    };
+    await read();
+    await lender.run('inc', {});
+    await read();
+    const borrowError = refusal(() => reader.borrowState('values', other.stateTensor('v')));
+    const importError = refusal(() => reader.importState({ values: new Float32Array(n) }));
+    await lender.run('inc', {});
+    await read();
+    return { sums, lenderSums, borrowError, importError };
+  } finally {
+    await reader.dispose();
+    await other.dispose();
+    await lender.dispose();
+  }
+}
+
+/**
  * An embedding step fed int64 and int32 token ids that change every step (as pretraining's input_ids do), on one EP
  * and io mode: io 'gpu' / 'capture' keep such feeds in fixed GPU buffers sized by dtype, and rewrite them each step.
  */
@@ -175,7 +223,15 @@ async function probeWebGpu(): Promise<{ hasGpu: boolean; adapter: boolean; archi
   return { hasGpu: 'gpu' in navigator, adapter: Boolean(adapter), architecture: adapter?.info.architecture ?? '' };
 }
 
-const harness = { runTrainStep, runIdsStep, runInvalidProgram, trainStepPlacement, probeWebGpu, crossOriginIsolated: () => self.crossOriginIsolated };
+const harness = {
+  runTrainStep,
+  runIdsStep,
+  runInvalidProgram,
+  runBorrowAfterCapture,
+  trainStepPlacement,
+  probeWebGpu,
+  crossOriginIsolated: () => self.crossOriginIsolated,
+};
 export type EngineHarness = typeof harness;
 
 declare global {
