@@ -15,7 +15,9 @@
  * Options: --no-browser, --no-build (reuse dist/), --networks=tiny,reference,unet,unet-full,vae (the browser runs
  * only the first three), --eps=cpu,wasm (Node runtimes), --steps=N (default 10: Node runs of tiny, reference, unet
  * and the tiny block in the browser; the slow SwiftShader runs time 2 steps of the block and 1 of the UNet),
- * --big-steps=N (timed steps of unet-full and vae per runtime, default 2, after 1 warm-up), --rounds=N
+ * --big-steps=N (timed steps of unet-full and vae per runtime, default 2), --big-warmup=N (untimed and unprofiled
+ * steps before them, default 4: a process's first steps fault in the memory onnxruntime and V8 grow into, and on the
+ * native EP that made the first two UNet steps ~2× slower than later ones), --rounds=N
  * (default 3: variants of the small networks run interleaved this many times), --threads=N (both Node
  * runtimes, default min(4, cores)), --no-profile.
  * For an NVIDIA GPU without a browser see bench/train-gpu.mjs.
@@ -26,7 +28,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { Page } from 'playwright-core';
 import type { HarnessRequest, HarnessResult } from '../e2e/harness/engine';
-import { afterRuns, opTimes, readProfile } from '../src/engine/runtime/nativeProfile';
+import { afterRuns, opTimes, partTimes, readProfile } from '../src/engine/runtime/nativeProfile';
 import { ProgramRuntime } from '../src/engine/runtime/programRuntime';
 import { flag, option, withHarnessPage } from './harness-page';
 import { NETWORKS, buildStep, type BenchStep, type NetworkName, type OptimizerLayout } from './networks';
@@ -35,6 +37,7 @@ const networks = option('networks', NETWORKS.join(',')).split(',') as NetworkNam
 const eps = option('eps', 'cpu,wasm').split(',') as NodeEp[];
 const steps = Number(option('steps', '10'));
 const bigSteps = Number(option('big-steps', '2'));
+const bigWarmup = Number(option('big-warmup', '4'));
 const rounds = Number(option('rounds', '3'));
 const threads = Number(option('threads', String(Math.min(4, cpus().length))));
 const PORT = 4179;
@@ -99,19 +102,23 @@ async function nodeRun(s: BenchStep, ep: NodeEp, timed: number, warmup: number):
 }
 
 /** Kernel time per op type of native steps (onnxruntime's profiler), ms per step, largest first. */
-async function nativeProfile(s: BenchStep, runs: number) {
+async function nativeProfile(s: BenchStep, runs: number, warmup: number) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   try {
     const rt = await ProgramRuntime.create({ ep: 'cpu', programs: [s.program], state: s.initialState, threads, profileFilePrefix: join(dir, s.network) });
-    // One warm-up run more than profiled, left out of the times.
-    for (let t = 1; t <= runs + 1; t++) await rt.run('step', s.feeds(t));
+    // Warm-up runs are profiled too (the profiler is on from the start) and left out of the times.
+    for (let t = 1; t <= warmup + runs; t++) await rt.run('step', s.feeds(t));
     rt.endProfiling();
     await rt.dispose();
-    const times = opTimes(afterRuns(readProfile(join(dir, s.network)), 1));
+    const events = afterRuns(readProfile(join(dir, s.network)), warmup);
+    const times = opTimes(events);
     const total = times.reduce((a, o) => a + o.ms, 0);
+    const parts = Object.entries(partTimes(events)).map(([part, ms]) => [part, round(ms / runs)]);
     return {
       runs,
       kernelMsPerStep: round(total / runs),
+      msPerPart: Object.fromEntries(parts),
+      backwardByOp: opTimes(events.filter((e) => e.name?.startsWith('grad/'))).map((o) => ({ op: o.op, msPerStep: round(o.ms / runs), nodes: o.count / runs })),
       kernelsPerStep: times.reduce((a, o) => a + o.count, 0) / runs,
       byOp: times.map((o) => ({ op: o.op, msPerStep: round(o.ms / runs), share: Math.round((1000 * o.ms) / total) / 1000, nodes: o.count / runs })),
     };
@@ -241,7 +248,7 @@ for (const n of networks) {
   for (let r = 0; r < (variants.length > 1 ? rounds : 1); r++) {
     for (const [i, { ep, optimizer }] of runs.entries()) {
       const step = optimizer === 'flat' ? s : buildStep(n, optimizer);
-      const run = await nodeRun(step, ep, big ? bigSteps : steps, big ? 1 : 2);
+      const run = await nodeRun(step, ep, big ? bigSteps : steps, big ? bigWarmup : 2);
       const a = acc[i]!;
       acc[i] = { nodes: run.nodes, times: [...a.times, ...run.times], cpu: [...a.cpu, ...run.cpu], sessionMs: a.sessionMs || run.sessionMs };
     }
@@ -262,7 +269,7 @@ for (const n of networks) {
     process.stderr.write(`  ${JSON.stringify(rows[rows.length - 1])}\n`);
   });
   if (big && eps.includes('cpu') && !flag('no-profile')) {
-    profiles[n] = await nativeProfile(s, 2);
+    profiles[n] = await nativeProfile(s, 2, bigWarmup);
     process.stderr.write(`  profile ${n}: ${JSON.stringify(profiles[n]).slice(0, 400)}\n`);
   }
 }
@@ -301,7 +308,7 @@ console.log(
         ...ops,
       },
       nativeProfile: {
-        note: "onnxruntime's profiler on the native CPU EP (session enableProfiling), kernel time of each node summed per op type over the profiled steps (after one warm-up step, not counted) and divided by their number; share of all kernel time; nodes: executions per step, after onnxruntime's graph optimizations (fused ops appear under their fused names); kernelsPerStep vs stepOps.runtimeNodes: what onnxruntime's own CPU fusions and eliminations remove",
+        note: "onnxruntime's profiler on the native CPU EP (session enableProfiling), kernel time of each node summed per op type over the profiled steps (after --big-warmup steps, not counted) and divided by their number; share of all kernel time; nodes: executions per step, after onnxruntime's graph optimizations (fused ops appear under their fused names); kernelsPerStep vs stepOps.runtimeNodes: what onnxruntime's own CPU fusions and eliminations remove; msPerPart: kernel ms per step of the backward pass (grad/ nodes), the optimizer (adamw/ nodes) and the rest (forward pass, loss, parameter unflattening); backwardByOp: the backward pass's kernel ms per op type",
         ...profiles,
       },
       load: loadavg().map(round),

@@ -64,6 +64,11 @@ export function appendAdamW(g: GraphBuilder, x: AdamWInputs, cfg: AdamWConfig = 
     if (t && t.rank !== 0) throw new Error(`appendAdamW: ${what} must be a scalar, got ${formatShape(t.shape)}`);
   }
 
+  // Scoped so a profile can tell the optimizer's nodes from the forward pass's (bench/train.ts).
+  return g.scope('adamw', () => update(g, x, { beta1, beta2, eps, weightDecay }));
+}
+
+function update(g: GraphBuilder, x: AdamWInputs, { beta1, beta2, eps, weightDecay }: Required<AdamWConfig>): AdamWOutputs {
   const g2 = g.mul(x.grad, x.grad);
   const rawNorm = g.sqrt(blockedSum(g, g2, 0));
   const gradNorm = x.gradScale ? g.mul(rawNorm, x.gradScale) : rawNorm;
@@ -82,9 +87,9 @@ export function appendAdamW(g: GraphBuilder, x: AdamWInputs, cfg: AdamWConfig = 
   const bc1 = g.sub(1, powConst(g, beta1, x.step));
   const bc2 = g.sub(1, powConst(g, beta2, x.step));
   const denom = g.add(g.sqrt(g.div(v, bc2)), eps);
-  const update = g.mul(g.div(m, denom), g.div(x.lr, bc1));
+  const step = g.mul(g.div(m, denom), g.div(x.lr, bc1));
   const decayed = weightDecay === 0 ? x.param : g.mul(x.param, g.sub(1, g.mul(x.lr, weightDecay)));
-  return { param: g.sub(decayed, update), m, v, gradNorm };
+  return { param: g.sub(decayed, step), m, v, gradNorm };
 }
 
 /** base^t for a constant base and a scalar tensor exponent (the builder's pow takes constant exponents). */

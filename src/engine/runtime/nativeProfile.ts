@@ -34,6 +34,20 @@ export function opTimes(events: readonly ProfileEvent[]): OpTime[] {
   return [...acc.entries()].map(([op, a]) => ({ op, ms: a.us / 1000, count: a.count })).sort((x, y) => y.ms - x.ms);
 }
 
+/** Which part of a train step a node belongs to, by the name scope the compiler gave it (`grad/…`, `adamw/…`). */
+export type StepPart = 'forward' | 'backward' | 'optimizer';
+
+/** Kernel ms per part of a train step; nodes outside the `grad` and `adamw` scopes count as the forward pass. */
+export function partTimes(events: readonly ProfileEvent[]): Record<StepPart, number> {
+  const out: Record<StepPart, number> = { forward: 0, backward: 0, optimizer: 0 };
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.args?.op_name || !e.name?.endsWith('_kernel_time')) continue;
+    const part = e.name.startsWith('grad/') ? 'backward' : e.name.startsWith('adamw/') ? 'optimizer' : 'forward';
+    out[part] += (e.dur ?? 0) / 1000;
+  }
+  return out;
+}
+
 /**
  * The events after the first `skip` session runs (`model_run`): the first run of a session allocates its memory and
  * warms caches, so a profile that counts it overstates ops that allocate large outputs.

@@ -6,7 +6,7 @@ import { referenceBatch, referenceBlock, TINY_BLOCK } from './testing/referenceB
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterRuns, opTimes, readProfile } from './nativeProfile';
+import { afterRuns, opTimes, partTimes, readProfile } from './nativeProfile';
 import { ProgramRuntime } from './programRuntime';
 
 const cfg = { ...TINY_BLOCK, trainNonAttention: true };
@@ -145,6 +145,13 @@ describe('ProgramRuntime on onnxruntime-node (native CPU EP)', () => {
       expect(ops.reduce((a, o) => a + o.count, 0)).toBe(kernels.length);
       expect(ops.reduce((a, o) => a + o.ms, 0)).toBeCloseTo(kernels.reduce((a, e) => a + e.dur!, 0) / 1000, 6);
       for (let i = 1; i < ops.length; i++) expect(ops[i]!.ms).toBeLessThanOrEqual(ops[i - 1]!.ms);
+      // The step's parts by name scope: each ran, and together they are every kernel.
+      const parts = partTimes(events);
+      for (const ms of Object.values(parts)) expect(ms).toBeGreaterThan(0);
+      expect(parts.forward + parts.backward + parts.optimizer).toBeCloseTo(kernels.reduce((a, e) => a + e.dur!, 0) / 1000, 6);
+      const sqrts = kernels.filter((e) => e.args?.op_name === 'Sqrt').map((e) => e.name!);
+      expect(sqrts.length).toBeGreaterThan(0);
+      expect(sqrts.every((n) => n.startsWith('adamw/'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true });
     }
