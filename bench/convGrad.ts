@@ -6,7 +6,10 @@
  * alone, per formulation (wasm EP only).
  *
  * Options: --what=vae,unet,shapes --eps=cpu,wasm (default both; cpu = onnxruntime-node) --steps=N (timed steps
- * per run, default 3) --rounds=N (default 1) --threads=N (threads of either runtime, default 1).
+ * per run, default 3) --warmup=N (untimed steps before them, default 1) --rounds=N (default 1) --threads=N (threads
+ * of either runtime, default 1). Each step's minor page faults are reported: the first steps of a process fault in
+ * the memory onnxruntime and V8 grow into (the native EP's first two UNet steps: ~130,000 each), so with one
+ * warm-up step the timed steps still include some of that growth.
  */
 import { convGradFormulation, convInputGrad, convWeightGrad } from '../src/engine/autodiff/convGrad';
 import { GraphBuilder, attrInts, type Tensor } from '../src/engine/graph';
@@ -24,6 +27,7 @@ const STEPS: Record<string, Formulation> = { old: { weight: 'conv', input: 'conv
 // One thread by default: CPU time then measures the work itself, which wall time on a shared machine does not.
 const threads = Number(option('threads', '1'));
 const steps = Number(option('steps', '3'));
+const warmup = Number(option('warmup', '1'));
 const rounds = Number(option('rounds', '1'));
 const what = option('what', 'shapes,vae,unet').split(',');
 const eps = option('eps', 'cpu,wasm').split(',') as ('cpu' | 'wasm')[];
@@ -41,6 +45,8 @@ const cpuMs = () => {
 interface Timed {
   wall: number[];
   cpu: number[];
+  /** Minor page faults per timed step: memory touched for the first time, or again after being returned to the OS. */
+  faults: number[];
 }
 
 async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): Promise<Timed & { nodes: number; losses: number[] }> {
@@ -48,14 +54,15 @@ async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): P
   const net = make();
   const c = compileTrainStep(net.graph, net.loss, { adamw: { weightDecay: 0.01 } });
   const rt = await ProgramRuntime.create({ ep, programs: [c.step], state: c.initialState, threads });
-  const timed: Timed = { wall: [], cpu: [] };
+  const timed: Timed = { wall: [], cpu: [], faults: [] };
   const losses: number[] = [];
-  for (let t = 1; t <= 1 + steps; t++) {
-    const [a, b] = [performance.now(), cpuMs()];
+  for (let t = 1; t <= warmup + steps; t++) {
+    const [a, b, c] = [performance.now(), cpuMs(), process.resourceUsage().minorPageFault];
     const { metrics } = await rt.run('step', { ...net.feeds, lr: 1e-4, step: t, max_grad_norm: 1 });
-    if (t > 1) {
+    if (t > warmup) {
       timed.wall.push(r1(performance.now() - a));
       timed.cpu.push(r1(cpuMs() - b));
+      timed.faults.push(process.resourceUsage().minorPageFault - c);
     }
     losses.push(metrics[0]!);
   }
@@ -127,19 +134,23 @@ const out: Record<string, unknown> = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
   threads,
   timedSteps: steps,
+  warmupSteps: warmup,
   rounds,
-  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after one warm-up, rounds interleaved; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
+  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; faultsPerStep: median minor page faults of a timed step; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
   loadBefore: loadavg().map(r1),
 };
 const nets: Record<string, () => Net> = { vae: () => vaeLossGraph(VAE_BATCH), unet: () => unetFullLossGraph(UNET_FULL_BATCH) };
 for (const [name, make] of Object.entries(nets)) {
   if (!what.includes(name)) continue;
   const runs = eps.flatMap((ep) => Object.keys(STEPS).map((k) => ({ ep, k, key: `${ep} ${k}` })));
-  const acc = Object.fromEntries(runs.map((r) => [r.key, { wall: [] as number[], cpu: [] as number[], nodes: 0, losses: [] as number[] }]));
+  const acc = Object.fromEntries(
+    runs.map((r) => [r.key, { wall: [] as number[], cpu: [] as number[], faults: [] as number[], nodes: 0, losses: [] as number[] }]),
+  );
   for (let r = 0; r < rounds; r++) {
     for (const { ep, k, key } of runs) {
       const res = await trainStep(make, STEPS[k]!, ep);
-      acc[key] = { wall: [...acc[key]!.wall, ...res.wall], cpu: [...acc[key]!.cpu, ...res.cpu], nodes: res.nodes, losses: res.losses };
+      const a = acc[key]!;
+      acc[key] = { wall: [...a.wall, ...res.wall], cpu: [...a.cpu, ...res.cpu], faults: [...a.faults, ...res.faults], nodes: res.nodes, losses: res.losses };
       process.stderr.write(`${name} ${key} ${JSON.stringify(res)}\n`);
     }
   }
@@ -150,6 +161,7 @@ for (const [name, make] of Object.entries(nets)) {
       cpuMsMin: r1(Math.min(...a.cpu)),
       wallMsPerStep: r1(median(a.wall)),
       wallMsMin: r1(Math.min(...a.wall)),
+      faultsPerStep: median(a.faults),
       nodes: a.nodes,
       losses: a.losses,
     };
@@ -159,7 +171,13 @@ for (const [name, make] of Object.entries(nets)) {
   const row: Record<string, unknown> = { description: make().description };
   for (const ep of eps) {
     const [o, n] = [acc[`${ep} old`]!.cpu, acc[`${ep} new`]!.cpu];
-    row[ep] = { old: stat(`${ep} old`), new: stat(`${ep} new`), cpuSpeedup: { median: ratio(o, n, median), min: ratio(o, n, min) } };
+    const [ow, nw] = [acc[`${ep} old`]!.wall, acc[`${ep} new`]!.wall];
+    row[ep] = {
+      old: stat(`${ep} old`),
+      new: stat(`${ep} new`),
+      cpuSpeedup: { median: ratio(o, n, median), min: ratio(o, n, min) },
+      wallSpeedup: { median: ratio(ow, nw, median), min: ratio(ow, nw, min) },
+    };
   }
   if (eps.length === 2) {
     const [w, c] = [acc['wasm new']!.cpu, acc['cpu new']!.cpu];

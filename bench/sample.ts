@@ -62,7 +62,7 @@ console.log(
   JSON.stringify(
     {
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, chromium: web?.chromium },
-      model: 'built-in (untrained, seeded weights): UNet 5.7 M parameters, 4×16×16 latents, 64×64 images',
+      model: 'built-in (models/builtin; `untrained` in each row: its weights files were missing): UNet 5.7 M parameters, 4×16×16 latents, 64×64 images',
       note:
         'msPerImage: median warm time of one guided image (text embeddings cached, sessions compiled; text, denoising, VAE decode and PNG). ' +
         'msPerStep = (msPerImage − the same at 1 step) / (steps − 1) = one UNet evaluation at batch 2 with guidance and the sampler update. ' +
