@@ -40,11 +40,15 @@ test('priors → train with loss chart and previews → reload mid-run → resum
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '6');
   await expect(page.getByTestId('stepper-train')).toHaveAttribute('data-state', 'done');
 
-  // Generate from the trained checkpoint: the prompt names the identifier, the gallery names the checkpoint.
-  await stepsNav(page, 'Generate');
+  // Generate from the trained checkpoint, opened from its row: the picker shows it, the prompt names the identifier, the
+  // gallery names the checkpoint.
+  await page
+    .locator('[data-testid=checkpoint][data-step="6"]')
+    .getByRole('button', { name: /^Generate with it/ })
+    .click();
+  await expect(page.getByRole('heading', { name: 'Generate', level: 2 })).toBeVisible();
   const picker = page.getByRole('combobox', { name: 'Model' });
-  await expect(picker.locator('option', { hasText: 'step 6' })).toHaveCount(1);
-  await picker.selectOption({ label: (await picker.locator('option', { hasText: 'step 6' }).textContent())! });
+  await expect(picker.locator('option:checked')).toHaveText(/step 6$/);
   await expect(field(page, 'Prompt')).toHaveValue(/^a photo of \S+ cat/);
   await field(page, 'Steps').fill('2');
   await generateAndWait(page, 240_000);

@@ -65,7 +65,7 @@ describe('train store', () => {
       [12, ['a photo of zoqu cat', 'a photo of cat']],
     ]);
     expect(s.result).toMatchObject({ status: 'finished', backend: testBackend });
-    expect(s.outcome).toBe('Finished: 12 steps. The checkpoint at step 12 is ready — pick it on the Generate step.');
+    expect(s.outcome).toBe('Finished: 12 steps. The checkpoint at step 12 is ready: “Generate with it” under Checkpoints, or pick it on the Generate step.');
     // Newest first, as many as kept; the same as stored.
     expect(s.checkpoints.map((c) => c.step)).toEqual([12, 10, 5]);
     expect((await listCheckpoints(store, 'cat-1')).map((c) => c.step)).toEqual([5, 10, 12]);

@@ -216,7 +216,7 @@ export function createTrainStore(deps: TrainDeps) {
             result: { status, step, totalSteps, timings, backend },
             outcome:
               status === 'finished'
-                ? `Finished: ${totalSteps} steps. The checkpoint at step ${checkpoint.step} is ready — pick it on the Generate step.`
+                ? `Finished: ${totalSteps} steps. The checkpoint at step ${checkpoint.step} is ready: “Generate with it” under Checkpoints, or pick it on the Generate step.`
                 : `Paused at step ${step} of ${totalSteps}; a checkpoint was saved. Resume continues from here, also after a reload.`,
           }));
           showCheckpoint(checkpoint);

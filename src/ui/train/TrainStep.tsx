@@ -113,7 +113,7 @@ export function TrainStep() {
           <AdvancedSettings disabled={active} />
           <TrainControls blockedBy={blockedBy} notReady={notReady} />
           <TrainRunPanel />
-          <CheckpointList locked={active && run.subjectId === subject.id} />
+          <CheckpointList subject={subject} locked={active && run.subjectId === subject.id} training={active} />
         </>
       )}
     </section>
