@@ -97,4 +97,5 @@ test('a graph-captured reader of shared state sees each update in place and refu
   expect(new Set(r.sums).size).toBe(3);
   expect(r.borrowError).toBe('ProgramRuntime: values cannot move to another buffer once the captured sessions have run');
   expect(r.importError).toBe('ProgramRuntime: values cannot move to another buffer once the captured sessions have run');
+  expect(r.buffersLeft).toBe(0);
 });

@@ -16,6 +16,7 @@ import { loadOrt } from '../../src/engine/runtime/ort';
 import { sessionOptions } from '../../src/engine/runtime/sessionOptions';
 import { TINY_BLOCK, referenceBlock } from '../../src/engine/runtime/testing/referenceBlock';
 import { ProgramRuntime } from '../../src/engine/runtime/programRuntime';
+import { countGpuBuffers, liveGpuBuffers } from './gpuBufferCount';
 import { capturePlacement, type Placement } from './placement';
 
 export interface HarnessRequest {
@@ -90,7 +91,14 @@ async function runInvalidProgram(): Promise<string | null> {
  * (a replay would still read the recorded one), neither by borrowState nor by importState. Returns the reader's sums
  * after each lender step and the two refusals.
  */
-async function runBorrowAfterCapture(): Promise<{ sums: number[]; lenderSums: number[]; borrowError: string | null; importError: string | null }> {
+async function runBorrowAfterCapture(): Promise<{
+  sums: number[];
+  lenderSums: number[];
+  borrowError: string | null;
+  importError: string | null;
+  /** WebGPU buffers created by the two refused calls (a refusal must not leave one behind). */
+  buffersLeft: number;
+}> {
   const n = 8;
   const inc = new GraphBuilder('inc');
   inc.output(inc.add(inc.input('v', 'float32', [n]), 1), 'v.next');
@@ -120,11 +128,13 @@ async function runBorrowAfterCapture(): Promise<{ sums: number[]; lenderSums: nu
     await read();
     await lender.run('inc', {});
     await read();
+    const before = liveGpuBuffers();
     const borrowError = refusal(() => reader.borrowState('values', other.stateTensor('v')));
     const importError = refusal(() => reader.importState({ values: new Float32Array(n) }));
+    const buffersLeft = liveGpuBuffers() - before;
     await lender.run('inc', {});
     await read();
-    return { sums, lenderSums, borrowError, importError };
+    return { sums, lenderSums, borrowError, importError, buffersLeft };
   } finally {
     await reader.dispose();
     await other.dispose();
@@ -240,5 +250,6 @@ declare global {
     engineHarness: EngineHarness;
   }
 }
+countGpuBuffers();
 window.engineHarness = harness;
 document.body.dataset.ready = 'true';

@@ -305,6 +305,7 @@ export class ProgramRuntime {
         else (prev.tensor.data as Float32Array).set(data);
         continue;
       }
+      this.assertMovable(name);
       const dims = [...(this.stateDims.get(name) ?? [data.length])];
       if (this.device) {
         const buffer = createStorageBuffer(this.device, data, name);
@@ -314,10 +315,14 @@ export class ProgramRuntime {
   }
 
   private replace(name: string, slot: Slot): void {
-    // A replay would still read the buffer it recorded.
-    if (this.captured) throw new Error(`ProgramRuntime: ${name} cannot move to another buffer once the captured sessions have run`);
+    this.assertMovable(name);
     this.release(name);
     this.state.set(name, slot);
+  }
+
+  /** A replay would still read the buffer it recorded; checked before anything is allocated for the new one. */
+  private assertMovable(name: string): void {
+    if (this.captured) throw new Error(`ProgramRuntime: ${name} cannot move to another buffer once the captured sessions have run`);
   }
 
   /** A shared state's update: copied into its buffer (array), the output freed. */
