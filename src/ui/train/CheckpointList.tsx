@@ -1,6 +1,6 @@
 import { checkpointModelId } from '../../dreambooth/jobTypes';
 import { useTrain } from '../../state/dreamboothStudio';
-import { useGenerate } from '../../state/generateStudio';
+import { useBatch, useGenerate } from '../../state/generateStudio';
 import { checkpointLabel, checkpointPrompt } from '../../state/modelChoices';
 import { useNavigation } from '../../state/navigationStore';
 import type { Subject } from '../../subjects/subject';
@@ -14,6 +14,7 @@ import { CheckpointExport, CheckpointExportError } from './CheckpointExport';
 export function CheckpointList({ subject, locked, training }: { subject: Pick<Subject, 'id' | 'name'>; locked: boolean; training: boolean }) {
   const { checkpoints, checkpointError, storage, deleteCheckpoint } = useTrain();
   const generating = useGenerate((s) => s.running !== null);
+  const batchRunning = useBatch((s) => s.running);
   const goTo = useNavigation((s) => s.goTo);
   return (
     <section aria-labelledby="checkpoints-heading" className="panel checkpoints" data-testid="checkpoint-list">
@@ -39,12 +40,19 @@ export function CheckpointList({ subject, locked, training }: { subject: Pick<Su
               <button
                 type="button"
                 className={i === 0 ? 'small' : 'secondary small'}
-                disabled={training || generating}
-                title={training ? 'Training holds the compute device; generate when the run is paused or finished' : undefined}
+                // The list can still hold the previous subject's checkpoints for one render after a switch.
+                disabled={training || generating || batchRunning || c.subjectId !== subject.id}
+                title={
+                  training
+                    ? 'Training holds the compute device; generate when the run is paused or finished'
+                    : generating || batchRunning
+                      ? 'Images are being generated; wait until they are done'
+                      : undefined
+                }
                 onClick={() => {
                   useGenerate
                     .getState()
-                    .chooseModel({ modelId: checkpointModelId(subject.id, c.id), label: checkpointLabel(subject.name, c) }, checkpointPrompt(c));
+                    .chooseModel({ modelId: checkpointModelId(c.subjectId, c.id), label: checkpointLabel(subject.name, c) }, checkpointPrompt(c));
                   goTo('generate');
                 }}
               >
