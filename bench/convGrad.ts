@@ -6,7 +6,7 @@
  * alone, per formulation (wasm EP only).
  *
  * Options: --what=vae,unet,shapes --eps=cpu,wasm (default both; cpu = onnxruntime-node) --steps=N (timed steps
- * per run, default 3) --warmup=N (untimed steps before them, default 1) --rounds=N (default 1) --threads=N (threads
+ * per run, default 3) --warmup=N (untimed steps before them, default 4) --rounds=N (default 1) --threads=N (threads
  * of either runtime, default 1). Each step's minor page faults are reported: the first steps of a process fault in
  * the memory onnxruntime and V8 grow into (the native EP's first two UNet steps: ~130,000 each), so with one
  * warm-up step the timed steps still include some of that growth.
@@ -27,7 +27,7 @@ const STEPS: Record<string, Formulation> = { old: { weight: 'conv', input: 'conv
 // One thread by default: CPU time then measures the work itself, which wall time on a shared machine does not.
 const threads = Number(option('threads', '1'));
 const steps = Number(option('steps', '3'));
-const warmup = Number(option('warmup', '1'));
+const warmup = Number(option('warmup', '4'));
 const rounds = Number(option('rounds', '1'));
 const what = option('what', 'shapes,vae,unet').split(',');
 const eps = option('eps', 'cpu,wasm').split(',') as ('cpu' | 'wasm')[];
@@ -47,6 +47,8 @@ interface Timed {
   cpu: number[];
   /** Minor page faults per timed step: memory touched for the first time, or again after being returned to the OS. */
   faults: number[];
+  /** The same for each warm-up step. */
+  warmupFaults: number[];
 }
 
 async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): Promise<Timed & { nodes: number; losses: number[] }> {
@@ -54,7 +56,7 @@ async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): P
   const net = make();
   const c = compileTrainStep(net.graph, net.loss, { adamw: { weightDecay: 0.01 } });
   const rt = await ProgramRuntime.create({ ep, programs: [c.step], state: c.initialState, threads });
-  const timed: Timed = { wall: [], cpu: [], faults: [] };
+  const timed: Timed = { wall: [], cpu: [], faults: [], warmupFaults: [] };
   const losses: number[] = [];
   for (let t = 1; t <= warmup + steps; t++) {
     const [a, b, c] = [performance.now(), cpuMs(), process.resourceUsage().minorPageFault];
@@ -63,7 +65,7 @@ async function trainStep(make: () => Net, f: Formulation, ep: 'cpu' | 'wasm'): P
       timed.wall.push(r1(performance.now() - a));
       timed.cpu.push(r1(cpuMs() - b));
       timed.faults.push(process.resourceUsage().minorPageFault - c);
-    }
+    } else timed.warmupFaults.push(process.resourceUsage().minorPageFault - c);
     losses.push(metrics[0]!);
   }
   await rt.dispose();
@@ -136,7 +138,7 @@ const out: Record<string, unknown> = {
   timedSteps: steps,
   warmupSteps: warmup,
   rounds,
-  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; faultsPerStep: median minor page faults of a timed step; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
+  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; faultsPerStep: median minor page faults of a timed step; warmupFaults: those of each warm-up step, per round; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
   loadBefore: loadavg().map(r1),
 };
 const nets: Record<string, () => Net> = { vae: () => vaeLossGraph(VAE_BATCH), unet: () => unetFullLossGraph(UNET_FULL_BATCH) };
@@ -144,13 +146,23 @@ for (const [name, make] of Object.entries(nets)) {
   if (!what.includes(name)) continue;
   const runs = eps.flatMap((ep) => Object.keys(STEPS).map((k) => ({ ep, k, key: `${ep} ${k}` })));
   const acc = Object.fromEntries(
-    runs.map((r) => [r.key, { wall: [] as number[], cpu: [] as number[], faults: [] as number[], nodes: 0, losses: [] as number[] }]),
+    runs.map((r) => [
+      r.key,
+      { wall: [] as number[], cpu: [] as number[], faults: [] as number[], warmupFaults: [] as number[][], nodes: 0, losses: [] as number[] },
+    ]),
   );
   for (let r = 0; r < rounds; r++) {
     for (const { ep, k, key } of runs) {
       const res = await trainStep(make, STEPS[k]!, ep);
       const a = acc[key]!;
-      acc[key] = { wall: [...a.wall, ...res.wall], cpu: [...a.cpu, ...res.cpu], faults: [...a.faults, ...res.faults], nodes: res.nodes, losses: res.losses };
+      acc[key] = {
+        wall: [...a.wall, ...res.wall],
+        cpu: [...a.cpu, ...res.cpu],
+        faults: [...a.faults, ...res.faults],
+        warmupFaults: [...a.warmupFaults, res.warmupFaults],
+        nodes: res.nodes,
+        losses: res.losses,
+      };
       process.stderr.write(`${name} ${key} ${JSON.stringify(res)}\n`);
     }
   }
@@ -162,6 +174,7 @@ for (const [name, make] of Object.entries(nets)) {
       wallMsPerStep: r1(median(a.wall)),
       wallMsMin: r1(Math.min(...a.wall)),
       faultsPerStep: median(a.faults),
+      warmupFaults: a.warmupFaults,
       nodes: a.nodes,
       losses: a.losses,
     };
