@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { coversSide } from '../dreambooth/subjectCrops';
 import type { TrainSettings } from '../dreambooth/trainSettings';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { modelFolderExtras } from '../interop/modelFolderExtras';
@@ -71,7 +72,7 @@ function runClassImages(runDir: string, classNoun: string, size: { width: number
   const records = (JSON.parse(readFileSync(index, 'utf8')) as Omit<PriorRecord, 'png'>[])
     .filter(
       (r) =>
-        r.prompt === classPrompt(classNoun) && r.width >= size.width && r.height >= size.height && existsSync(join(runDir, 'class_images', `${r.key}.png`)),
+        r.prompt === classPrompt(classNoun) && coversSide(r, Math.max(size.width, size.height)) && existsSync(join(runDir, 'class_images', `${r.key}.png`)),
     )
     .sort((a, b) => a.seed - b.seed)
     .slice(0, count);

@@ -22,10 +22,13 @@ export interface TrainingPng {
   what: string;
 }
 
+/** Whether an image (a photo, a class image) is at least `side` px both ways: what a model making `side`-px images trains on. */
+export const coversSide = (image: { width: number; height: number }, side: number) => Math.min(image.width, image.height) >= side;
+
 /** Why the subject's photos cannot make `side`-px crops (the first photo too small), or null when they can. */
 export function smallPhotoProblem(subject: Subject, model: { id: string; side: number }): string | null {
   const { side } = model;
-  const small = subject.photos.find((p) => Math.min(p.width, p.height) < side);
+  const small = subject.photos.find((p) => !coversSide(p, side));
   return small
     ? `${model.id} makes ${side}×${side} images, but ${small.fileName} is only ${small.width}×${small.height}: replace it with a photo whose shorter side is at least ${side} px`
     : null;

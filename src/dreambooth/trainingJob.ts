@@ -38,7 +38,7 @@ import { bindIdentifier, type IdentifierBinding } from './identifierBinding';
 import type { CheckpointInfo, TrainProgress, TrainRequest, TrainResult, ValidationImage } from './jobTypes';
 import { LatentEncoder } from './latentEncoder';
 import { DreamBoothTrainer, type TrainingData } from './trainer';
-import { smallPhotoProblem, subjectCrops, type PhotoCropper, type TrainingPng } from './subjectCrops';
+import { coversSide, smallPhotoProblem, subjectCrops, type PhotoCropper, type TrainingPng } from './subjectCrops';
 import { mirror, pngToModelInput } from './trainingImages';
 import { checkTrainSettings, type TrainSettings } from './trainSettings';
 import { describeSchemaErrors } from '../validation/schemaMessages';
@@ -260,7 +260,7 @@ export class TrainingService {
         'prior preservation needs class images: generate them on the Class priors step, or set the prior loss weight to 0',
         'priorKeys',
       );
-    const small = records.filter((p) => p!.width < model.side || p!.height < model.side);
+    const small = records.filter((p) => !coversSide(p!, model.side));
     if (small.length > 0) {
       throw new JobError(
         'bad-input',

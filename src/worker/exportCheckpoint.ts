@@ -13,7 +13,7 @@
 import { zipSync } from 'fflate';
 import type { UseStore } from 'idb-keyval';
 import type { ExportCheckpointRequest, ExportedFile } from '../dreambooth/jobTypes';
-import { subjectCrops, type PhotoCropper } from '../dreambooth/subjectCrops';
+import { coversSide, subjectCrops, type PhotoCropper } from '../dreambooth/subjectCrops';
 import { diffusersFolderFiles } from '../interop/diffusersFolder';
 import { checkpointExport } from '../interop/checkpointExport';
 import { InteropError } from '../interop/interopError';
@@ -93,7 +93,7 @@ async function trainingImages(
   const priors = await Promise.all(
     records
       // What training takes: class images at least the model's size.
-      .filter((r): r is PriorRecord => r !== undefined && r.width >= model.side && r.height >= model.side)
+      .filter((r): r is PriorRecord => r !== undefined && coversSide(r, model.side))
       .map(async (r, i) => ({ name: `class-${String(i + 1).padStart(4, '0')}.png`, bytes: new Uint8Array(await r.png.arrayBuffer()) })),
   );
   return { photos, priors };

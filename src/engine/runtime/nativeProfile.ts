@@ -21,11 +21,15 @@ export interface OpTime {
   readonly count: number;
 }
 
-/** Kernel time per op type, largest first. Only the `*_kernel_time` events: fence/pre/post events would double-count. */
+/** A node's kernel event. Only these count: fence/pre/post events would double-count. */
+const isKernel = (e: ProfileEvent): e is ProfileEvent & { name: string; args: { op_name: string } } =>
+  e.cat === 'Node' && Boolean(e.args?.op_name) && Boolean(e.name?.endsWith('_kernel_time'));
+
+/** Kernel time per op type, largest first. */
 export function opTimes(events: readonly ProfileEvent[]): OpTime[] {
   const acc = new Map<string, { us: number; count: number }>();
   for (const e of events) {
-    if (e.cat !== 'Node' || !e.args?.op_name || !e.name?.endsWith('_kernel_time')) continue;
+    if (!isKernel(e)) continue;
     const a = acc.get(e.args.op_name) ?? { us: 0, count: 0 };
     a.us += e.dur ?? 0;
     a.count++;
@@ -41,7 +45,7 @@ export type StepPart = 'forward' | 'backward' | 'optimizer';
 export function partTimes(events: readonly ProfileEvent[]): Record<StepPart, number> {
   const out: Record<StepPart, number> = { forward: 0, backward: 0, optimizer: 0 };
   for (const e of events) {
-    if (e.cat !== 'Node' || !e.args?.op_name || !e.name?.endsWith('_kernel_time')) continue;
+    if (!isKernel(e)) continue;
     const part = e.name.startsWith('grad/') ? 'backward' : e.name.startsWith('adamw/') ? 'optimizer' : 'forward';
     out[part] += (e.dur ?? 0) / 1000;
   }
