@@ -114,7 +114,7 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     return { g, feeds: { x: wave(x.size, 1), w: wave(w.size, 2), dy: wave(dy.size, 3) } };
   };
   const stride1 = s.strides.every((v) => v === 1);
-  for (const weight of stride1 ? (['conv', 'im2col', 'taps'] as const) : (['conv', 'im2col'] as const)) {
+  for (const weight of stride1 ? (['conv', 'im2col', 'shifts'] as const) : (['conv', 'im2col'] as const)) {
     Object.assign(convGradFormulation, { weight });
     const { g, feeds } = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom));
     row[`dW ${weight} ms`] = await timeGraph(g, feeds);
@@ -126,8 +126,8 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     if (input === 'byShape') row.dXChosen = g.nodes.some((n) => n.op === 'ConvTranspose') ? 'convTranspose' : 'flipped-weight conv';
   }
   Object.assign(convGradFormulation, STEPS.new);
-  const matmuls = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes.filter((n) => n.op === 'MatMul').length;
-  row.dWChosen = matmuls === 0 ? 'conv' : matmuls === 1 ? 'im2col' : 'taps';
+  const chosen = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes;
+  row.dWChosen = !chosen.some((n) => n.op === 'MatMul') ? 'conv' : stride1 ? 'shifts' : 'im2col';
   return row;
 }
 
@@ -138,7 +138,7 @@ const out: Record<string, unknown> = {
   timedSteps: steps,
   warmupSteps: warmup,
   rounds,
-  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; faultsPerStep: median minor page faults of a timed step; warmupFaults: those of each warm-up step, per round; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
+  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; byRound: median wall ms of old and new within each round (old and new back to back); faultsPerStep: median minor page faults of a timed step; warmupFaults: those of each warm-up step, per round; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
   loadBefore: loadavg().map(r1),
 };
 const nets: Record<string, () => Net> = { vae: () => vaeLossGraph(VAE_BATCH), unet: () => unetFullLossGraph(UNET_FULL_BATCH) };
@@ -148,7 +148,15 @@ for (const [name, make] of Object.entries(nets)) {
   const acc = Object.fromEntries(
     runs.map((r) => [
       r.key,
-      { wall: [] as number[], cpu: [] as number[], faults: [] as number[], warmupFaults: [] as number[][], nodes: 0, losses: [] as number[] },
+      {
+        wall: [] as number[],
+        wallByRound: [] as number[][],
+        cpu: [] as number[],
+        faults: [] as number[],
+        warmupFaults: [] as number[][],
+        nodes: 0,
+        losses: [] as number[],
+      },
     ]),
   );
   for (let r = 0; r < rounds; r++) {
@@ -157,6 +165,7 @@ for (const [name, make] of Object.entries(nets)) {
       const a = acc[key]!;
       acc[key] = {
         wall: [...a.wall, ...res.wall],
+        wallByRound: [...a.wallByRound, res.wall],
         cpu: [...a.cpu, ...res.cpu],
         faults: [...a.faults, ...res.faults],
         warmupFaults: [...a.warmupFaults, res.warmupFaults],
@@ -190,6 +199,11 @@ for (const [name, make] of Object.entries(nets)) {
       new: stat(`${ep} new`),
       cpuSpeedup: { median: ratio(o, n, median), min: ratio(o, n, min) },
       wallSpeedup: { median: ratio(ow, nw, median), min: ratio(ow, nw, min) },
+      // Old and new run back to back within a round; this machine's speed drifts between rounds.
+      byRound: acc[`${ep} old`]!.wallByRound.map((o, r) => {
+        const n = acc[`${ep} new`]!.wallByRound[r]!;
+        return { oldWallMs: r1(median(o)), newWallMs: r1(median(n)), wallSpeedup: ratio(o, n, median) };
+      }),
     };
   }
   if (eps.length === 2) {
@@ -210,7 +224,7 @@ if (what.includes('shapes')) {
       totalMs: {
         'dW conv': total('dW conv ms'),
         'dW im2col': total('dW im2col ms'),
-        'dW chosen (taps at stride 1)': r1(rows.reduce((a, r) => a + (r[`dW ${r.dWChosen as string} ms`] as number) * (r.count as number), 0)),
+        'dW chosen (shifts at stride 1)': r1(rows.reduce((a, r) => a + (r[`dW ${r.dWChosen as string} ms`] as number) * (r.count as number), 0)),
         'dX convTranspose': total('dX convTranspose ms'),
         'dX byShape': total('dX byShape ms'),
       },

@@ -21,14 +21,14 @@ export function convGeom(n: GraphNode): ConvGeom {
  * bench/convGrad.ts can compare them and linalg.test.ts can check each against finite differences.
  */
 export const convGradFormulation: {
-  weight: 'byShape' | 'conv' | 'im2col' | 'taps';
+  weight: 'byShape' | 'conv' | 'im2col' | 'shifts';
   input: 'byShape' | 'convTranspose';
-  /** Positions each tap MatMul of the stride-1 weight gradient reduces over, at least (whole images per chunk). */
-  minTapPositions: number;
+  /** Positions each chunk's MatMul of the stride-1 weight gradient reduces over, at least (whole images per chunk). */
+  minChunkPositions: number;
 } = {
   weight: 'byShape',
   input: 'byShape',
-  minTapPositions: 2048,
+  minChunkPositions: 2048,
 };
 
 /**
@@ -74,56 +74,71 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
  * Weight gradient of a convolution from `input` (N, Cin, H, W) to `outGrad` (N, Cout, oH, oW) with
  * weight (Cout, Cin/group, kH, kW). Also serves ConvTranspose (its forward is this convolution's
  * adjoint, with input/outGrad swapped). With fewer than 4 channels per group on either side (RGB in/out
- * convs, depthwise) one Conv, which measured fastest there (bench/convGrad.ts); otherwise one MatMul per
- * kernel tap for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
+ * convs, depthwise) one Conv, which measured fastest there (bench/convGrad.ts); otherwise one MatMul over
+ * shifted copies for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
  */
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const fewChannels = Math.min(input.shape[1]!, outGrad.shape[1]!) / c.group < 4;
   const mode = convGradFormulation.weight;
   if (mode === 'conv' || (mode === 'byShape' && fewChannels)) return weightGradByConv(g, input, outGrad, kernel, c);
-  const tapsFit = c.group === 1 && c.strides.every((s) => s === 1);
-  if (mode === 'taps' && !tapsFit) throw new Error('convWeightGrad: the taps formulation needs stride 1 and one group');
-  return mode === 'taps' || (mode === 'byShape' && tapsFit) ? weightGradByTaps(g, input, outGrad, kernel, c) : weightGradByIm2col(g, input, outGrad, kernel, c);
+  const shiftsFit = c.group === 1 && c.strides.every((s) => s === 1);
+  if (mode === 'shifts' && !shiftsFit) throw new Error('convWeightGrad: the shifts formulation needs stride 1 and one group');
+  return mode === 'shifts' || (mode === 'byShape' && shiftsFit)
+    ? weightGradByShifts(g, input, outGrad, kernel, c)
+    : weightGradByIm2col(g, input, outGrad, kernel, c);
 }
 
 /**
- * Stride-1 weight gradient without im2col columns. The input, padded to the Hp×Wp rows and columns the forward
- * read, is flattened per image; output position p then reads tap (i, j) at flat position p + i·dH·Wp + j·dW, so
- * each tap's operand is one contiguous slice and dW[:, :, i, j] = slice · dy, with dy zero-padded to the same
- * Hp×Wp grid (the padding positions contribute nothing). Images are grouped into B chunks, each MatMul of the
- * batch reducing over at least `minTapPositions` positions, then summed: a batched MatMul is what threads well
- * (bench/convGrad.ts). The slices copy the input kH·kW times; im2col copied it that often plus its Concat.
+ * Stride-1 weight gradient as one MatMul over shifted copies, kW of the input and kH of dy instead of im2col's kH·kW
+ * of the input. dW[:, :, i, j] = Σ dy[y, x] · x[y + i·dH − padT, x + j·dW − padL] over the output positions; with
+ * r = y + i·dH − padT a row of the input, the sum runs over input rows r and output columns x of
+ *   rows_i[r, x] = dy[r + padT − i·dH, x]   (dy moved by whole rows, zero where that leaves dy) and
+ *   cols_j[r, x] = x[r, x + j·dW − padL]   (the input moved by columns, zero where that leaves it),
+ * so stacking rows_i on the channel axis (kH·Cout) and cols_j (kW·Cin) gives every tap pair from one MatMul
+ * [kH·Cout, P] × [P, kW·Cin], P = images·H·oW positions with no padding among them. Images are grouped into
+ * chunks whose MatMuls reduce over at least `minChunkPositions` positions each, then summed: a batched MatMul is what
+ * threads well (bench/convGrad.ts). Channel-major layouts ([chunk, C, images, rows, columns]) keep every copy
+ * a block copy, and the MatMul's transposed operand is folded into it by onnxruntime (FusedMatMul).
  */
-function weightGradByTaps(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
-  const [n, cin, h, wd] = input.shape as [number, number, number, number];
-  const [, cout, oh, ow] = outGrad.shape as [number, number, number, number];
+function weightGradByShifts(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
+  const [n, cin, h] = input.shape as [number, number, number, number];
+  const [, cout, , ow] = outGrad.shape as [number, number, number, number];
   const [kh, kw] = kernel as [number, number];
   const [dh, dw] = c.dilations as [number, number];
-  const [hp, wp] = [oh + (kh - 1) * dh, ow + (kw - 1) * dw];
-  const area = hp * wp;
-  const perChunk = divisorAtLeast(n, Math.ceil(convGradFormulation.minTapPositions / area));
+  const [pt, pl] = [c.pads[0]!, c.pads[1]!];
+  const perChunk = divisorAtLeast(n, Math.ceil(convGradFormulation.minChunkPositions / (h * ow)));
   const chunks = n / perChunk;
-  const positions = perChunk * area;
-  const reach = (kh - 1) * dh * wp + (kw - 1) * dw;
-  // [N, Cin, H, W] -> padded [N, Cin, Hp, Wp] -> [B, Cin, (N/B)·Hp·Wp], flat tail padded for the last taps' reach.
-  const xp = g.pad(input, [0, 0, c.pads[0]!, c.pads[1]!, 0, 0, hp - h - c.pads[0]!, wp - wd - c.pads[1]!]);
-  const xr = g.reshape(xp, [chunks, perChunk, cin, area]);
-  const xc = perChunk > 1 ? g.transpose(xr, [0, 2, 1, 3]) : xr;
-  const xf = g.pad(g.reshape(xc, [chunks, cin, positions]), [0, 0, 0, 0, 0, reach]);
-  // [N, Cout, oH, oW] -> zero-padded [N, Hp, Wp, Cout] -> [B, (N/B)·Hp·Wp, Cout]
-  const dyp = g.pad(outGrad, [0, 0, 0, 0, 0, 0, hp - oh, wp - ow]);
-  const dyf = g.reshape(g.transpose(dyp, [0, 2, 3, 1]), [chunks, positions, cout]);
-  const taps: Tensor[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const at = i * dh * wp + j * dw;
-      taps.push(g.matmul(g.slice(xf, [at], [at + positions], [2]), dyf));
-    }
-  }
-  // kH·kW × [B, Cin, Cout] -> [kH·kW, Cin, Cout] -> [Cout, Cin, kH, kW]
-  const stacked = g.reshape(g.concat(taps, 0), [kh * kw, chunks, cin, cout]);
-  const summed = chunks > 1 ? g.reduceSum(stacked, [1], false) : stacked;
-  return g.transpose(g.reshape(summed, [kh, kw, cin, cout]), [3, 2, 0, 1]);
+  const channelMajor = (t: Tensor) => {
+    const [, ch, a, b] = t.shape as [number, number, number, number];
+    const r = g.reshape(t, [chunks, perChunk, ch, a, b]);
+    return perChunk > 1 ? g.transpose(r, [0, 2, 1, 3, 4]) : r;
+  };
+  /** `size` entries of `axis` from `start` on, zero where that runs outside t. */
+  const window = (t: Tensor, axis: number, start: number, size: number) => {
+    const dim = t.shape[axis]!;
+    const [from, to] = [Math.max(start, 0), Math.min(start + size, dim)];
+    // A tap that reads only padding (a 3×3 conv of 1×1 images): zeros, without a zero-size tensor.
+    if (from >= to)
+      return g.expand(
+        g.scalar(0, t.dtype),
+        t.shape.map((d, i) => (i === axis ? size : d)),
+      );
+    const cut = from > 0 || to < dim ? g.slice(t, [from], [to], [axis]) : t;
+    const pads = new Array<number>(2 * t.rank).fill(0);
+    pads[axis] = from - start;
+    pads[t.rank + axis] = start + size - to;
+    return g.pad(cut, pads);
+  };
+  const xc = channelMajor(input);
+  const cols = Array.from({ length: kw }, (_, j) => window(xc, 4, j * dw - pl, ow));
+  const dc = channelMajor(outGrad);
+  const rows = Array.from({ length: kh }, (_, i) => window(dc, 3, pt - i * dh, h));
+  const positions = perChunk * h * ow;
+  const xs = g.reshape(g.concat(cols, 1), [chunks, kw * cin, positions]);
+  const ds = g.reshape(g.concat(rows, 1), [chunks, kh * cout, positions]);
+  const prod = g.matmul(ds, g.transpose(xs, [0, 2, 1]));
+  const summed = chunks > 1 ? g.reduceSum(prod, [0], false) : g.reshape(prod, [kh * cout, kw * cin]);
+  return g.transpose(g.reshape(summed, [kh, cout, kw, cin]), [1, 3, 0, 2]);
 }
 
 /** The smallest divisor of n that is at least k (n when k > n). */

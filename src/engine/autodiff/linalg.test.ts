@@ -76,9 +76,10 @@ const convCases: Record<string, FdCase> = {
   'Conv 1x1 stride 2': conv([2, 5, 5, 4], [4, 5, 1, 1], { strides: [2, 2] }),
   'Conv 3x3 pad 1, 6 -> 5 channels': conv([2, 6, 5, 4], [5, 6, 3, 3], { pads: [1, 1, 1, 1] }),
   'Conv 4 images, 2x3 kernel, dilation 2, asymmetric pads, 4 -> 5 channels': conv([4, 4, 6, 7], [5, 4, 2, 3], { dilations: [2, 2], pads: [1, 0, 2, 3] }),
+  'Conv 3x3 pad 1 on 1x1 images (taps that read only padding)': conv([2, 4, 1, 1], [4, 4, 3, 3], { pads: [1, 1, 1, 1] }),
   'ConvTranspose stride 2 pad 1 output_padding 1': convT([1, 3, 4, 3], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }),
   'ConvTranspose stride 2 no pad, output_padding 1 (crop in dW)': convT([2, 2, 3, 3], [2, 3, 3, 3], { strides: [2, 2], outputPadding: [1, 0] }),
-  'ConvTranspose stride 1 pad 1, 4 -> 5 channels (dW by taps)': convT([2, 4, 3, 4], [4, 5, 3, 3], { pads: [1, 1, 1, 1] }),
+  'ConvTranspose stride 1 pad 1, 4 -> 5 channels (dW by shifts)': convT([2, 4, 3, 4], [4, 5, 3, 3], { pads: [1, 1, 1, 1] }),
   'ConvTranspose groups 2': convT([1, 4, 3, 4], [4, 2, 3, 3], { group: 2, strides: [2, 1], pads: [1, 1, 0, 1] }),
   'ConvTranspose 4x4 stride 2 pad 1 (upsampler)': convT([1, 2, 3, 3], [2, 2, 4, 4], { strides: [2, 2], pads: [1, 1, 1, 1] }, false),
 };
@@ -90,34 +91,36 @@ describe('linear-algebra gradient rules match central differences', () => {
   });
 });
 
-// byShape: the product's choice (taps for stride 1); minTapPositions 1: a taps MatMul per image, 100: per 2 images of the 4-image case.
+// byShape: the product's choice (shifts for stride 1); minChunkPositions 1: a MatMul per image, 100: per 2 images of the 4-image case.
 describe.each([
-  { weight: 'conv', input: 'convTranspose', minTapPositions: 2048 },
-  { weight: 'im2col', input: 'byShape', minTapPositions: 2048 },
-  { weight: 'byShape', input: 'byShape', minTapPositions: 2048 },
-  { weight: 'byShape', input: 'byShape', minTapPositions: 1 },
-  { weight: 'byShape', input: 'byShape', minTapPositions: 100 },
-] as const)('convolution gradients (weight: $weight, input: $input, minTapPositions: $minTapPositions) match central differences', (mode) => {
+  { weight: 'conv', input: 'convTranspose', minChunkPositions: 2048 },
+  { weight: 'im2col', input: 'byShape', minChunkPositions: 2048 },
+  { weight: 'byShape', input: 'byShape', minChunkPositions: 2048 },
+  { weight: 'byShape', input: 'byShape', minChunkPositions: 1 },
+  { weight: 'byShape', input: 'byShape', minChunkPositions: 100 },
+] as const)('convolution gradients (weight: $weight, input: $input, minChunkPositions: $minChunkPositions) match central differences', (mode) => {
   beforeEach(() => void Object.assign(convGradFormulation, mode));
-  afterEach(() => void Object.assign(convGradFormulation, { weight: 'byShape', input: 'byShape', minTapPositions: 2048 }));
+  afterEach(() => void Object.assign(convGradFormulation, { weight: 'byShape', input: 'byShape', minChunkPositions: 2048 }));
   test.each(Object.entries(convCases))('%s', async (_, c) => {
     const r = await fdCheck(c);
     expect(r.failures).toEqual([]);
   });
 });
 
-test('the weight gradient: one MatMul per tap at stride 1, im2col + one MatMul otherwise, one Conv below 4 channels per group', () => {
-  const matmuls = (x: number[], w: number[], group: number, stride = 1) => {
+test('the weight gradient: one MatMul over shifted copies at stride 1, im2col + one MatMul otherwise, one Conv below 4 channels per group', () => {
+  /** MatMuls and Slices of the weight gradient: shifts slice kH + kW − 2 times for a 3×3 pad-1 conv, im2col kH·kW times. */
+  const count = (x: number[], w: number[], group: number, stride = 1) => {
     const g = new GraphBuilder('dw');
     const xt = g.param('x', x, new Float32Array(x.reduce((a, b) => a * b)));
     const wt = g.param('w', w, new Float32Array(w.reduce((a, b) => a * b)));
     const y = g.conv(xt, wt, null, { pads: [1, 1, 1, 1], group, strides: [stride, stride] });
     gradients(g, g.reduceSum(y, [0, 1, 2, 3], false), [wt]);
-    return g.nodes.filter((n) => n.op === 'MatMul').length;
+    const of = (op: string) => g.nodes.filter((n) => n.op === op).length;
+    return { matmuls: of('MatMul'), slices: of('Slice') };
   };
-  expect(matmuls([1, 4, 5, 5], [4, 4, 3, 3], 1)).toBe(9);
-  expect(matmuls([1, 4, 5, 5], [4, 4, 3, 3], 1, 2)).toBe(1);
-  expect(matmuls([1, 16, 5, 5], [16, 4, 3, 3], 4)).toBe(1);
-  expect(matmuls([1, 8, 5, 5], [8, 2, 3, 3], 4)).toBe(0);
-  expect(matmuls([1, 3, 5, 5], [8, 3, 3, 3], 1)).toBe(0);
+  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1)).toEqual({ matmuls: 1, slices: 4 });
+  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1, 2)).toEqual({ matmuls: 1, slices: 9 });
+  expect(count([1, 16, 5, 5], [16, 4, 3, 3], 4)).toEqual({ matmuls: 1, slices: 9 });
+  expect(count([1, 8, 5, 5], [8, 2, 3, 3], 4).matmuls).toBe(0);
+  expect(count([1, 3, 5, 5], [8, 3, 3, 3], 1).matmuls).toBe(0);
 });
