@@ -127,7 +127,7 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
   }
   Object.assign(convGradFormulation, STEPS.new);
   const chosen = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes;
-  row.dWChosen = !chosen.some((n) => n.op === 'MatMul') ? 'conv' : stride1 ? 'shifts' : 'im2col';
+  row.dWChosen = !chosen.some((n) => n.op === 'MatMul') ? 'conv' : stride1 && geom.group === 1 ? 'shifts' : 'im2col';
   return row;
 }
 
@@ -138,7 +138,7 @@ const out: Record<string, unknown> = {
   timedSteps: steps,
   warmupSteps: warmup,
   rounds,
-  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; byRound: median wall ms of old and new within each round (old and new back to back); faultsPerStep: median minor page faults of a timed step; warmupFaults: those of each warm-up step, per round; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
+  note: 'cpu = onnxruntime-node CPU EP, wasm = onnxruntime-web wasm EP, same graph bytes, same thread count; old = dW as one Conv with the image-sized dy as kernel and dX as ConvTranspose; new = the choice by shape in src/engine/autodiff/convGrad.ts. cpuMs: process CPU time (with 1 wasm thread: the work itself, whatever else loads the machine), wallMs: elapsed; per step: median / fastest timed step after the warm-up steps, rounds interleaved; byRound: median wall ms of old and new within each round (old and new back to back, old first in even rounds); faultsPerStep: median minor page faults of a timed step; warmupFaults: those of each warm-up step, per round; shapes: CPU ms, fastest of 3 runs of the gradient alone, count = Convs of that shape in the model (wasm EP only); newCpuOverWasm: wasm CPU time / native CPU time of the new step',
   loadBefore: loadavg().map(r1),
 };
 const nets: Record<string, () => Net> = { vae: () => vaeLossGraph(VAE_BATCH), unet: () => unetFullLossGraph(UNET_FULL_BATCH) };
@@ -160,7 +160,8 @@ for (const [name, make] of Object.entries(nets)) {
     ]),
   );
   for (let r = 0; r < rounds; r++) {
-    for (const { ep, k, key } of runs) {
+    // Old first in even rounds, new first in odd ones, so that drift within a round does not favour one of them.
+    for (const { ep, k, key } of r % 2 ? [...runs].reverse() : runs) {
       const res = await trainStep(make, STEPS[k]!, ep);
       const a = acc[key]!;
       acc[key] = {

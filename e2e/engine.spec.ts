@@ -41,6 +41,22 @@ test('the train step gives the same loss curve on WebGPU (plain and graph-captur
   expectSameCurve(gpu.losses, captured.losses, 1e-5);
 });
 
+test('the larger reference block, whose convs take the stride-1 (shifts) and strided (im2col) weight gradients, trains the same on WebGPU as on wasm', async ({
+  page,
+}) => {
+  // The tiny block's stride-1 convs have 3 channels on one side, so they take the one-Conv weight gradient; this block
+  // (4 -> 32 -> 4 channels, all weights training) routes them through the form the UNet and VAE train with.
+  test.setTimeout(180_000);
+  await page.goto('/e2e/harness/engine.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const steps = 3;
+  const wasm = await run(page, { network: 'reference', ep: 'wasm', steps });
+  const gpu = await run(page, { network: 'reference', ep: 'webgpu', steps });
+  expect(gpu.backend.ep).toBe('webgpu');
+  expect(wasm.losses[steps - 1]!).toBeLessThan(wasm.losses[0]!);
+  expectSameCurve(wasm.losses, gpu.losses, 1e-4);
+});
+
 test('int64 and int32 feeds that change every step (token ids) give the same losses in fixed GPU buffers, plain and captured, as on wasm', async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto('/e2e/harness/engine.html');

@@ -117,7 +117,7 @@ function weightGradByShifts(g: GraphBuilder, input: Tensor, outGrad: Tensor, ker
   const window = (t: Tensor, axis: number, start: number, size: number) => {
     const dim = t.shape[axis]!;
     const [from, to] = [Math.max(start, 0), Math.min(start + size, dim)];
-    // A tap that reads only padding (a 3×3 conv of 1×1 images): zeros, without a zero-size tensor.
+    // A shifted copy wholly outside t (a 3×3 conv of 1×1 images): zeros, without a zero-size tensor.
     if (from >= to)
       return g.expand(
         g.scalar(0, t.dtype),
