@@ -44,8 +44,9 @@ test('the train step gives the same loss curve on WebGPU (plain and graph-captur
 test('the larger reference block, whose convs take the stride-1 (shifts) and strided (im2col) weight gradients, trains the same on WebGPU as on wasm', async ({
   page,
 }) => {
-  // The tiny block's stride-1 convs have 3 channels on one side, so they take the one-Conv weight gradient; this block
-  // (4 -> 32 -> 4 channels, all weights training) routes them through the form the UNet and VAE train with.
+  // The tiny block's convs take each weight-gradient form once (conv_in with 3 input channels one Conv, conv_down im2col,
+  // conv_out shifts on 4×4 images in one chunk). This block (4 -> 32 -> 4 channels at 32×32, all weights training) runs
+  // shifts on both stride-1 convs, conv_in's 8 images in 4 chunks summed, as in the UNet and VAE.
   test.setTimeout(180_000);
   await page.goto('/e2e/harness/engine.html');
   await page.waitForFunction(() => document.body.dataset.ready === 'true');

@@ -73,12 +73,12 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
 /**
  * Weight gradient of a convolution from `input` (N, Cin, H, W) to `outGrad` (N, Cout, oH, oW) with
  * weight (Cout, Cin/group, kH, kW). Also serves ConvTranspose (its forward is this convolution's
- * adjoint, with input/outGrad swapped). With fewer than 4 channels per group on either side (RGB in/out
- * convs, depthwise) one Conv, which measured fastest there (bench/convGrad.ts); otherwise one MatMul over
- * shifted copies for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
+ * adjoint, with input/outGrad swapped). With fewer than 4 input channels per group (an RGB input conv,
+ * depthwise) one Conv, which measured fastest there (bench/convGrad.ts; with few output channels shifts is
+ * faster); otherwise one MatMul over shifted copies for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
  */
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
-  const fewChannels = Math.min(input.shape[1]!, outGrad.shape[1]!) / c.group < 4;
+  const fewChannels = input.shape[1]! / c.group < 4;
   const mode = convGradFormulation.weight;
   if (mode === 'conv' || (mode === 'byShape' && fewChannels)) return weightGradByConv(g, input, outGrad, kernel, c);
   const shiftsFit = c.group === 1 && c.strides.every((s) => s === 1);

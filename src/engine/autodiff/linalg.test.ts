@@ -102,8 +102,8 @@ describe('linear-algebra gradient rules match central differences', () => {
 
 const fitsShifts = (c: ConvCase) => (c.geometry.group ?? 1) === 1 && (c.geometry.strides ?? [1, 1]).every((s) => s === 1);
 
-// byShape: the product's choice (shifts for stride 1, one Conv below 4 channels); shifts forced also where byShape picks
-// one Conv; minChunkPositions 1: a MatMul per image, 50: per 2 images in 2 chunks for the 4-image case.
+// byShape: the product's choice (shifts for stride 1, one Conv below 4 input channels); shifts forced also where byShape
+// picks one Conv; minChunkPositions 1: a MatMul per image, 50: per 2 images in 2 chunks for the 4-image case.
 describe.each([
   { weight: 'conv', input: 'convTranspose', minChunkPositions: 2048 },
   { weight: 'im2col', input: 'byShape', minChunkPositions: 2048 },
@@ -120,7 +120,7 @@ describe.each([
   });
 });
 
-test('the weight gradient: one MatMul over shifted copies at stride 1, im2col + one MatMul otherwise, one Conv below 4 channels per group', () => {
+test('the weight gradient: one MatMul over shifted copies at stride 1, im2col + one MatMul otherwise, one Conv below 4 input channels per group', () => {
   /** MatMuls and Slices of the weight gradient: shifts slice kH + kW − 2 times for a 3×3 pad-1 conv, im2col kH·kW times. */
   const count = (x: number[], w: number[], group: number, stride = 1) => {
     const g = new GraphBuilder('dw');
@@ -136,4 +136,5 @@ test('the weight gradient: one MatMul over shifted copies at stride 1, im2col + 
   expect(count([1, 16, 5, 5], [16, 4, 3, 3], 4)).toEqual({ matmuls: 1, slices: 9 });
   expect(count([1, 8, 5, 5], [8, 2, 3, 3], 4).matmuls).toBe(0);
   expect(count([1, 3, 5, 5], [8, 3, 3, 3], 1).matmuls).toBe(0);
+  expect(count([1, 8, 5, 5], [3, 8, 3, 3], 1)).toEqual({ matmuls: 1, slices: 4 });
 });
