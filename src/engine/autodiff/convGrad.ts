@@ -73,9 +73,9 @@ export function convTransposeInputGrad(g: GraphBuilder, dy: Tensor, w: Tensor, x
 /**
  * Weight gradient of a convolution from `input` (N, Cin, H, W) to `outGrad` (N, Cout, oH, oW) with
  * weight (Cout, Cin/group, kH, kW). Also serves ConvTranspose (its forward is this convolution's
- * adjoint, with input/outGrad swapped). With fewer than 4 input channels per group (an RGB input conv,
- * depthwise) one Conv, which measured fastest there (bench/convGrad.ts; with few output channels shifts is
- * faster); otherwise one MatMul over shifted copies for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
+ * adjoint, with input/outGrad swapped). With fewer than 4 input channels per group one Conv, which measured
+ * fastest on an RGB input conv (bench/convGrad.ts; with few output channels shifts is faster; grouped convs
+ * with so few channels are unmeasured); otherwise one MatMul over shifted copies for ungrouped stride-1 convolutions, im2col + MatMul for the rest.
  */
 export function convWeightGrad(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const fewChannels = input.shape[1]! / c.group < 4;
@@ -187,7 +187,7 @@ function weightGradByIm2col(g: GraphBuilder, input: Tensor, outGrad: Tensor, ker
  * with outGrad as the kernel, the forward stride becoming the dilation and vice versa. The far-edge
  * padding is trimmed to exactly what the forward pass read (cropped when negative). onnxruntime's Conv
  * runs this image-sized kernel slowly (1.4–10× im2col's time on wasm, barely faster with a second
- * thread), except where the channels are too few for im2col's copies to pay.
+ * thread), except where the input channels are too few for the other forms' copies to pay.
  */
 function weightGradByConv(g: GraphBuilder, input: Tensor, outGrad: Tensor, kernel: readonly number[], c: ConvGeom): Tensor {
   const [n, cin, h, wd] = input.shape as [number, number, number, number];

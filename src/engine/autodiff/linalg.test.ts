@@ -102,7 +102,7 @@ describe('linear-algebra gradient rules match central differences', () => {
 
 const fitsShifts = (c: ConvCase) => (c.geometry.group ?? 1) === 1 && (c.geometry.strides ?? [1, 1]).every((s) => s === 1);
 
-// byShape: the product's choice (shifts for stride 1, one Conv below 4 input channels); shifts forced also where byShape
+// byShape: the product's choice (shifts for stride 1 and one group, one Conv below 4 input channels); shifts forced also where byShape
 // picks one Conv; minChunkPositions 1: a MatMul per image, 50: per 2 images in 2 chunks for the 4-image case.
 describe.each([
   { weight: 'conv', input: 'convTranspose', minChunkPositions: 2048 },
@@ -121,20 +121,36 @@ describe.each([
 });
 
 test('the weight gradient: one MatMul over shifted copies at stride 1, im2col + one MatMul otherwise, one Conv below 4 input channels per group', () => {
-  /** MatMuls and Slices of the weight gradient: shifts slice kH + kW − 2 times for a 3×3 pad-1 conv, im2col kH·kW times. */
-  const count = (x: number[], w: number[], group: number, stride = 1) => {
+  /**
+   * Ops of the weight gradient: shifts slice kH + kW − 2 times for a 3×3 pad-1 conv, im2col kH·kW times, the one-Conv
+   * form adds a second Conv; chunks: the batch of the MatMul (image chunks summed afterwards).
+   */
+  const count = (x: number[], w: number[], group: number, opts: { stride?: number; transposed?: boolean; minChunkPositions?: number } = {}) => {
     const g = new GraphBuilder('dw');
     const xt = g.param('x', x, new Float32Array(x.reduce((a, b) => a * b)));
     const wt = g.param('w', w, new Float32Array(w.reduce((a, b) => a * b)));
-    const y = g.conv(xt, wt, null, { pads: [1, 1, 1, 1], group, strides: [stride, stride] });
-    gradients(g, g.reduceSum(y, [0, 1, 2, 3], false), [wt]);
-    const of = (op: string) => g.nodes.filter((n) => n.op === op).length;
-    return { matmuls: of('MatMul'), slices: of('Slice') };
+    const geom = { pads: [1, 1, 1, 1], group, strides: [opts.stride ?? 1, opts.stride ?? 1] };
+    const y = opts.transposed ? g.convTranspose(xt, wt, null, geom) : g.conv(xt, wt, null, geom);
+    convGradFormulation.minChunkPositions = opts.minChunkPositions ?? 2048;
+    try {
+      gradients(g, g.reduceSum(y, [0, 1, 2, 3], false), [wt]);
+    } finally {
+      convGradFormulation.minChunkPositions = 2048;
+    }
+    const of = (op: string) => g.nodes.filter((n) => n.op === op);
+    const matmul = of('MatMul')[0];
+    return { matmuls: of('MatMul').length, slices: of('Slice').length, convs: of('Conv').length, chunks: matmul?.inputs[0]!.shape[0] };
   };
-  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1)).toEqual({ matmuls: 1, slices: 4 });
-  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1, 2)).toEqual({ matmuls: 1, slices: 9 });
-  expect(count([1, 16, 5, 5], [16, 4, 3, 3], 4)).toEqual({ matmuls: 1, slices: 9 });
-  expect(count([1, 8, 5, 5], [8, 2, 3, 3], 4).matmuls).toBe(0);
-  expect(count([1, 3, 5, 5], [8, 3, 3, 3], 1).matmuls).toBe(0);
-  expect(count([1, 8, 5, 5], [3, 8, 3, 3], 1)).toEqual({ matmuls: 1, slices: 4 });
+  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1)).toEqual({ matmuls: 1, slices: 4, convs: 1, chunks: 1 });
+  expect(count([4, 4, 5, 5], [4, 4, 3, 3], 1, { minChunkPositions: 50 })).toMatchObject({ matmuls: 1, slices: 4, chunks: 2 });
+  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1, { stride: 2 })).toMatchObject({ matmuls: 1, slices: 9, convs: 1 });
+  expect(count([1, 16, 5, 5], [16, 4, 3, 3], 4)).toMatchObject({ matmuls: 1, slices: 9 });
+  // 4 input channels per group, 1 output channel per group: im2col, not one Conv.
+  expect(count([1, 8, 5, 5], [2, 4, 3, 3], 2)).toMatchObject({ matmuls: 1, slices: 9, convs: 1 });
+  expect(count([1, 8, 5, 5], [8, 2, 3, 3], 4)).toMatchObject({ matmuls: 0, convs: 2 });
+  expect(count([1, 3, 5, 5], [8, 3, 3, 3], 1)).toMatchObject({ matmuls: 0, convs: 2 });
+  expect(count([1, 8, 5, 5], [3, 8, 3, 3], 1)).toMatchObject({ matmuls: 1, slices: 4, convs: 1 });
+  // A ConvTranspose's weight gradient reads its output as the input: 3 output channels take one Conv, 4 take shifts.
+  expect(count([1, 4, 5, 5], [4, 3, 3, 3], 1, { transposed: true })).toMatchObject({ matmuls: 0 });
+  expect(count([1, 4, 5, 5], [4, 4, 3, 3], 1, { transposed: true })).toMatchObject({ matmuls: 1, slices: 4 });
 });
