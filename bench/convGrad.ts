@@ -114,9 +114,13 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     return { g, feeds: { x: wave(x.size, 1), w: wave(w.size, 2), dy: wave(dy.size, 3) } };
   };
   const stride1 = s.strides.every((v) => v === 1);
+  // Each formulation's op sequence, to name the one the product's choice by shape builds.
+  const opsOf = (g: GraphBuilder) => g.nodes.map((n) => n.op).join();
+  const formulationOps = new Map<string, string>();
   for (const weight of stride1 ? (['conv', 'im2col', 'shifts'] as const) : (['conv', 'im2col'] as const)) {
     Object.assign(convGradFormulation, { weight });
     const { g, feeds } = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom));
+    formulationOps.set(opsOf(g), weight);
     row[`dW ${weight} ms`] = await timeGraph(g, feeds);
   }
   for (const input of ['convTranspose', 'byShape'] as const) {
@@ -126,8 +130,7 @@ async function shapeRow(s: ReturnType<typeof convShapes>[number]) {
     if (input === 'byShape') row.dXChosen = g.nodes.some((n) => n.op === 'ConvTranspose') ? 'convTranspose' : 'flipped-weight conv';
   }
   Object.assign(convGradFormulation, STEPS.new);
-  const chosen = graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g.nodes;
-  row.dWChosen = !chosen.some((n) => n.op === 'MatMul') ? 'conv' : stride1 && geom.group === 1 ? 'shifts' : 'im2col';
+  row.dWChosen = formulationOps.get(opsOf(graph((g, x, _w, dy) => convWeightGrad(g, x, dy, s.w.slice(2), geom)).g));
   return row;
 }
 

@@ -15,8 +15,8 @@
  * Options: --no-browser, --no-build (reuse dist/), --networks=tiny,reference,unet,unet-full,vae (the browser runs
  * only the first three), --eps=cpu,wasm (Node runtimes), --steps=N (default 10: Node runs of tiny, reference, unet
  * and the tiny block in the browser; the slow SwiftShader runs time 2 steps of the block and 1 of the UNet),
- * --big-steps=N (timed steps of unet-full and vae per runtime, default 2), --big-warmup=N (steps before them, untimed, and
- * profiled but left out of the profile; default 4: a process's first steps fault in the memory onnxruntime and V8 grow into, and on the
+ * --big-steps=N (timed steps of unet-full and vae per runtime, default 2), --big-warmup=N (steps before them, untimed and
+ * left out of the profile; default 4: a process's first steps fault in the memory onnxruntime and V8 grow into, and on the
  * native EP that made the first two UNet steps ~2× slower than later ones), --rounds=N
  * (default 3: variants of the small networks run interleaved this many times), --threads=N (both Node
  * runtimes, default min(4, cores)), --no-profile.
